@@ -1,0 +1,13 @@
+import type { Knex } from 'knex';
+import * as platform from './0001_platform.ts';
+
+export interface Migration {
+  name: string;
+  up: (knex: Knex) => Promise<void>;
+  down: (knex: Knex) => Promise<void>;
+}
+
+/** Every migration, in order. Append; never reorder or edit one that has shipped. */
+export const migrations: Migration[] = [
+  { name: '0001_platform', ...platform },
+];

@@ -1,0 +1,94 @@
+import knexFactory, { type Knex } from 'knex';
+import { migrations } from '../db/migrations/index.ts';
+
+export type Db = Knex;
+export type Trx = Knex.Transaction;
+
+function connectionFromUrl(url: string, database: string | null): Knex.MySql2ConnectionConfig {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 3306),
+    user: decodeURIComponent(parsed.username || 'root'),
+    password: decodeURIComponent(parsed.password),
+    ...(database ? { database } : {}),
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    dateStrings: false,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+  };
+}
+
+export function databaseName(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(name)) throw new Error(`bad database name in DATABASE_URL: "${name}"`);
+  return name;
+}
+
+export function createDb(url: string, poolMax = 20): Db {
+  return knexFactory({
+    client: 'mysql2',
+    connection: connectionFromUrl(url, databaseName(url)),
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 10_000,
+    migrations: { migrationSource: migrationSource(), tableName: 'knex_migrations' },
+  });
+}
+
+/** Creates the database named in the URL if it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const admin = knexFactory({ client: 'mysql2', connection: connectionFromUrl(url, null), pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', [databaseName(url)]);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const admin = knexFactory({ client: 'mysql2', connection: connectionFromUrl(url, null), pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw('DROP DATABASE IF EXISTS ??', [databaseName(url)]);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/** Migrations come from an explicit list, not a directory scan, so a missing file fails to typecheck. */
+function migrationSource(): Knex.MigrationSource<(typeof migrations)[number]> {
+  return {
+    getMigrations: async () => migrations,
+    getMigrationName: (m) => m.name,
+    getMigration: async (m) => ({ up: m.up, down: m.down }),
+  };
+}
+
+export async function migrate(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  return applied;
+}
+
+const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CHECKREAD']);
+
+export function isRetryableTxError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code !== undefined && RETRYABLE.has(code);
+}
+
+/**
+ * Runs fn in a transaction, retrying the whole transaction on deadlock or lock-wait timeout.
+ * InnoDB rolls the victim back, so retrying from the top is safe.
+ */
+export async function withTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(fn);
+    } catch (err) {
+      if (!isRetryableTxError(err) || attempt >= attempts) throw err;
+      // Jittered pause so the two deadlocked transactions do not collide again in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
