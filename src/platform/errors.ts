@@ -64,3 +64,14 @@ export class Unavailable extends AppError {
     super('unavailable', message, 503);
   }
 }
+
+/** A failure no retry can fix (a consumer answered 4xx, a referenced row is gone). Jobs fail at once. */
+export class PermanentError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'permanent_failure',
+  ) {
+    super(message);
+    this.name = 'PermanentError';
+  }
+}

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as platform from './0001_platform.ts';
+import * as ledger from './0002_ledger.ts';
 
 export interface Migration {
   name: string;
@@ -10,4 +11,5 @@ export interface Migration {
 /** Every migration, in order. Append; never reorder or edit one that has shipped. */
 export const migrations: Migration[] = [
   { name: '0001_platform', ...platform },
+  { name: '0002_ledger', ...ledger },
 ];

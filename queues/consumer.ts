@@ -1,0 +1,87 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AppError, PermanentError } from '../src/platform/errors.ts';
+import { compileSchema } from '../src/platform/validation.ts';
+import type { Services } from '../src/services.ts';
+import { backoffDelay, type Backoff, type JobContract, type JobData } from './contract.ts';
+import type { Processor } from './processor.ts';
+
+/** Errors no retry can fix: our PermanentError, and 4xx AppErrors other than "try later" ones. */
+export function isPermanent(err: unknown): boolean {
+  if (err instanceof PermanentError || err instanceof UnrecoverableError) return true;
+  return err instanceof AppError && err.status < 500 && err.status !== 429 && err.status !== 408;
+}
+
+function isJobData(value: unknown): value is JobData {
+  return typeof value === 'object' && value !== null && typeof (value as JobData).v === 'number' && 'payload' in value;
+}
+
+/**
+ * Wraps a processor with what every job needs: payload validation against its contract (an invalid
+ * job fails at once, without retry), a child logger with the job id, metrics, and failure classes.
+ */
+export function wrapProcessor(services: Services, contract: JobContract, processor: Processor<JobContract>) {
+  const check = compileSchema(contract.schema);
+  const { metrics } = services;
+  const queue = contract.queue;
+  return async (job: Job): Promise<unknown> => {
+    const data: unknown = job.data;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const attempt = job.attemptsMade + 1;
+    const log = services.log.child({ queue, job_id: job.id, attempt, ...(isJobData(data) && data.event_id ? { event_id: data.event_id } : {}) });
+
+    if (!isJobData(data) || data.v > contract.version || !check(data.payload)) {
+      const problems = isJobData(data) ? (data.v > contract.version ? [`payload version ${data.v} is newer than ${contract.version}`] : check.errors()) : ['not a job envelope'];
+      metrics.jobsProcessed.inc({ queue, outcome: 'invalid' });
+      log.error({ problems }, 'job payload fails its contract; not retrying');
+      throw new UnrecoverableError(`invalid payload: ${problems.join('; ')}`);
+    }
+
+    const readyAt = job.timestamp + (job.delay ?? 0);
+    metrics.jobWait.observe({ queue }, Math.max(0, (job.processedOn ?? Date.now()) - readyAt) / 1000);
+    const stopTimer = metrics.jobDuration.startTimer({ queue });
+    try {
+      const result = await processor({
+        payload: data.payload,
+        jobId: job.id ?? '',
+        attempt,
+        maxAttempts,
+        eventId: data.event_id,
+        outboxId: data.outbox_id,
+        log,
+        services,
+      });
+      metrics.jobsProcessed.inc({ queue, outcome: 'completed' });
+      return result;
+    } catch (err) {
+      const permanent = isPermanent(err);
+      const final = permanent || attempt >= maxAttempts;
+      metrics.jobsProcessed.inc({ queue, outcome: final ? 'failed' : 'retry' });
+      log[final ? 'error' : 'warn']({ err, final }, final ? 'job failed for good' : 'job failed; will retry');
+      if (permanent && !(err instanceof UnrecoverableError)) throw new UnrecoverableError((err as Error).message);
+      throw err;
+    } finally {
+      stopTimer();
+    }
+  };
+}
+
+/** The delay before retry n: the job's own backoff (set per integration) or its contract's. */
+export function retryDelay(contract: JobContract, attemptsMade: number, job?: { data?: unknown }): number {
+  const own = (job?.data as { backoff?: Backoff } | undefined)?.backoff;
+  return backoffDelay(own ?? contract.backoff, attemptsMade);
+}
+
+export function startWorker(services: Services, connection: Redis, contract: JobContract, processor: Processor<JobContract>): Worker {
+  const worker = new Worker(contract.queue, wrapProcessor(services, contract, processor), {
+    connection,
+    prefix: services.config.queuePrefix,
+    concurrency: contract.concurrency * services.config.workerConcurrencyScale,
+    settings: { backoffStrategy: (attemptsMade, _type, _err, job) => retryDelay(contract, attemptsMade, job) },
+    // A job whose worker died is retried after this long; a crash never loses it.
+    lockDuration: 30_000,
+    maxStalledCount: 5,
+  });
+  worker.on('error', (err) => services.log.error({ err, queue: contract.queue }, 'worker error'));
+  return worker;
+}

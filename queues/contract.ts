@@ -1,0 +1,46 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Backoff } from '../src/platform/backoff.ts';
+
+export { backoffDelay, type Backoff } from '../src/platform/backoff.ts';
+
+
+/**
+ * Everything a job type is: its queue, payload schema and version, retry policy and concurrency.
+ * One queue per job type, so each can be scaled, paused and inspected alone.
+ */
+export interface JobContract<S extends TSchema = TSchema> {
+  queue: string;
+  schema: S;
+  version: number;
+  attempts: number;
+  backoff: Backoff;
+  concurrency: number;
+  /** Durable jobs are written to the MySQL outbox first; their source of truth survives a Redis wipe. */
+  durable: boolean;
+  /** Completed jobs kept for Bull Board, by count. */
+  keepCompleted?: number;
+  description: string;
+}
+
+export type PayloadOf<C> = C extends JobContract<infer S> ? Static<S> : never;
+
+/** What travels in Redis: the payload plus the contract version it was written against. */
+export interface JobData<P = unknown> {
+  v: number;
+  payload: P;
+  /** Set for durable jobs: the outbox row the job was relayed from. */
+  outbox_id?: string;
+  event_id?: string;
+  /** Overrides the contract's backoff for this job (mark-notify sets it per integration). */
+  backoff?: Backoff;
+}
+
+export function defineJob<S extends TSchema>(contract: JobContract<S>): JobContract<S> {
+  return contract;
+}
+
+
+/** Outbox job ids: BullMQ rejects integer custom ids, so the row id is prefixed. */
+export function outboxJobId(outboxId: string | number): string {
+  return `ob-${outboxId}`;
+}

@@ -1,0 +1,14 @@
+import type { JobContract } from '../contract.ts';
+import { notifyContracts } from './notify.ts';
+import { platformContracts } from './platform.ts';
+
+/** Every job type Conveyor runs, by queue name. jobs/index.ts must give each a processor. */
+export const contracts = {
+  ...platformContracts,
+  ...notifyContracts,
+};
+
+export type Contracts = typeof contracts;
+export type QueueName = keyof Contracts;
+
+export const contractsByQueue: ReadonlyMap<string, JobContract> = new Map(Object.entries(contracts));

@@ -1,0 +1,17 @@
+import { Type } from '@sinclair/typebox';
+import { defineJob } from '../contract.ts';
+
+export const platformContracts = {
+  /** Deletes done outbox rows and expired idempotency keys, so the hot tables stay small. */
+  'platform.prune': defineJob({
+    queue: 'platform.prune',
+    description: 'Prune done outbox rows and old idempotency keys',
+    schema: Type.Object({ outbox_retention_ms: Type.Integer({ minimum: 0 }), idempotency_retention_ms: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    version: 1,
+    attempts: 3,
+    backoff: { delayMs: 10_000, maxDelayMs: 60_000, jitter: 0.2 },
+    concurrency: 1,
+    durable: false,
+    keepCompleted: 50,
+  }),
+};

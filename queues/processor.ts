@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+import type { JobContract, PayloadOf } from './contract.ts';
+import type { Services } from '../src/services.ts';
+
+export interface JobContext<P> {
+  payload: P;
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+  eventId: string | undefined;
+  /** Set for durable jobs: pass it to runDurable so the effect happens once. */
+  outboxId: string | undefined;
+  log: Logger;
+  services: Services;
+}
+
+export type Processor<C extends JobContract> = (ctx: JobContext<PayloadOf<C>>) => Promise<unknown>;
+
+/** One processor per contract; a missing key is a type error in jobs/index.ts. */
+export type ProcessorMap<Cs extends Record<string, JobContract>> = { [K in keyof Cs]: Processor<Cs[K]> };

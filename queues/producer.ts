@@ -1,0 +1,74 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Backoff, JobContract, JobData, PayloadOf } from './contract.ts';
+
+export interface EnqueueOptions {
+  jobId?: string;
+  delayMs?: number;
+  attempts?: number;
+  eventId?: string;
+  outboxId?: string;
+  backoff?: Backoff;
+}
+
+/** Retry policy lives in the contract; BullMQ calls our custom strategy for the delay (see consumer.ts). */
+export function jobOptions(contract: JobContract, opts: EnqueueOptions = {}): JobsOptions {
+  return {
+    attempts: opts.attempts ?? contract.attempts,
+    backoff: { type: 'contract' },
+    removeOnComplete: { count: contract.keepCompleted ?? 1000 },
+    removeOnFail: { count: 10_000 },
+    ...(opts.jobId ? { jobId: opts.jobId } : {}),
+    ...(opts.delayMs && opts.delayMs > 0 ? { delay: opts.delayMs } : {}),
+  };
+}
+
+export function jobData<P>(contract: JobContract, payload: P, opts: EnqueueOptions = {}): JobData<P> {
+  return {
+    v: contract.version,
+    payload,
+    ...(opts.outboxId ? { outbox_id: opts.outboxId } : {}),
+    ...(opts.eventId ? { event_id: opts.eventId } : {}),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+  };
+}
+
+/** One BullMQ Queue per contract, created on first use, all sharing one producer connection. */
+export class QueueSet {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    readonly prefix: string,
+  ) {}
+
+  get(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      // Errors surface on the awaited call; this only keeps an idle queue's error from crashing the process.
+      queue.on('error', () => {});
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Typed enqueue: the payload type comes from the contract, so a producer cannot send the wrong shape. */
+  async enqueue<C extends JobContract>(contract: C, payload: PayloadOf<C>, opts: EnqueueOptions = {}): Promise<string> {
+    const job = await this.get(contract.queue).add(contract.queue, jobData(contract, payload, opts), jobOptions(contract, opts));
+    return job.id ?? '';
+  }
+
+  /** The shared producer connection, for pipelined reads (the reconciler's EXISTS checks). */
+  connectionForPipelines(): Redis {
+    return this.connection;
+  }
+
+  all(): Queue[] {
+    return [...this.queues.values()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((q) => q.close()));
+  }
+}

@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import { PermanentError } from '../../platform/errors.ts';
+import type { Integration } from './integrations.ts';
+import type { SeenFact } from './seenFact.ts';
+
+/** A delivery that may succeed later: a network error, a timeout, 408, 429 or 5xx. */
+export class RetryableDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+    this.name = 'RetryableDeliveryError';
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+async function deliverHttp(integration: Integration, fact: SeenFact): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(integration.url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': fact.event_id },
+      body: JSON.stringify(fact),
+      signal: AbortSignal.timeout(integration.timeoutMs),
+      redirect: 'manual',
+    });
+  } catch (err) {
+    const reason = (err as Error).name === 'TimeoutError' ? `timed out after ${integration.timeoutMs} ms` : (err as Error).message;
+    throw new RetryableDeliveryError(`${integration.tag}: ${reason}`, null);
+  }
+  // Drain the body so the connection goes back to the pool.
+  await response.arrayBuffer().catch(() => undefined);
+  if (response.status >= 200 && response.status < 300) return response.status;
+  if (isRetryableStatus(response.status)) throw new RetryableDeliveryError(`${integration.tag}: consumer answered ${response.status}`, response.status);
+  throw new PermanentError(`${integration.tag}: consumer refused with ${response.status}`, 'consumer_refused');
+}
+
+async function deliverTopic(redis: Redis, prefix: string, integration: Integration, fact: SeenFact): Promise<void> {
+  // Consumers of the stream deduplicate by event_id: a retry after a lost reply may append twice.
+  await redis.xadd(
+    `${prefix}:topic:${integration.topic!}`,
+    'MAXLEN', '~', '1000000', '*',
+    'event_id', fact.event_id, 'tag', fact.tag, 'id', fact.id, 'kind', fact.kind,
+    'identity', JSON.stringify(fact.identity), 'seen_at', fact.seen_at,
+  );
+}
+
+/** Delivers one seen fact to the service that owns its tag. Throws Retryable or Permanent errors. */
+export async function deliverSeen(deps: { redis: Redis; prefix: string }, integration: Integration, fact: SeenFact): Promise<void> {
+  if (integration.delivery === 'http') await deliverHttp(integration, fact);
+  else await deliverTopic(deps.redis, deps.prefix, integration, fact);
+}

@@ -1,0 +1,52 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Services } from '../services.ts';
+import type { AppState } from './context.ts';
+import { errorHandler } from './middleware/errorHandler.ts';
+import { requestContext } from './middleware/requestContext.ts';
+import { adminAuth, bullBoard } from './bullBoard.ts';
+import { buildOpenApi } from './openapi.ts';
+import { mount, type AnyRoute } from './route.ts';
+import { systemRoutes } from './routes/system.ts';
+import { notifyRoutes } from './routes/notify.ts';
+import { collectScrapeGauges } from '../platform/scrape.ts';
+import { contracts } from '../../queues/contracts/index.ts';
+
+/** Every module's routes; the OpenAPI document is built from this same list. */
+export function moduleRoutes(): AnyRoute[] {
+  return [...notifyRoutes()];
+}
+
+export interface AppOptions {
+  /** Serve the API (false for a ws-only process, which still answers health and metrics). */
+  api: boolean;
+}
+
+export function createApp(services: Services, opts: AppOptions = { api: true }): Koa<AppState> {
+  const app = new Koa<AppState>();
+  app.proxy = true;
+  // Koa's own error event would log twice; errorHandler already logged.
+  app.silent = true;
+
+  const routes = opts.api ? moduleRoutes() : [];
+  let openApi: Record<string, unknown> | undefined;
+  const all: AnyRoute[] = [...systemRoutes((): Record<string, unknown> => (openApi ??= buildOpenApi(all))), ...routes];
+
+  const router = new Router();
+  for (const route of all) mount(router, services, route);
+  router.get('/metrics', async (ctx) => {
+    await collectScrapeGauges(services, Object.keys(contracts)).catch((err: unknown) => services.log.warn({ err }, 'scrape gauges failed'));
+    ctx.type = services.metrics.registry.contentType;
+    ctx.body = await services.metrics.registry.metrics();
+  });
+
+  app.use(requestContext(services));
+  app.use(errorHandler());
+  if (opts.api) {
+    app.use(adminAuth(services.config.adminUser, services.config.adminPassword));
+    app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
+  }
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,41 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { KoaAdapter } from '@bull-board/koa';
+import type { Queue } from 'bullmq';
+import type { AppState } from './context.ts';
+
+export const BOARD_PATH = '/admin/queues';
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** HTTP Basic in front of everything under /admin, static assets included. */
+export function adminAuth(user: string, password: string): Middleware<AppState> {
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith('/admin')) return next();
+    const header = ctx.get('authorization');
+    const match = /^Basic\s+(.+)$/i.exec(header);
+    const [u, ...rest] = match ? Buffer.from(match[1]!, 'base64').toString('utf8').split(':') : [];
+    if (u !== undefined && safeEqual(u, user) && safeEqual(rest.join(':'), password)) return next();
+    ctx.status = 401;
+    ctx.set('WWW-Authenticate', 'Basic realm="Conveyor admin", charset="UTF-8"');
+    ctx.body = { success: false, code: 'unauthorized', message: 'admin credentials required' };
+  };
+}
+
+/** Bull Board over every queue, with retry and the other job actions enabled. */
+export function bullBoard(queues: Queue[]): Middleware<AppState> {
+  const serverAdapter = new KoaAdapter();
+  serverAdapter.setBasePath(BOARD_PATH);
+  createBullBoard({
+    queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true })),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Conveyor' } },
+  });
+  return serverAdapter.registerPlugin() as unknown as Middleware<AppState>;
+}

@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Services } from '../../services.ts';
+import type { AppState } from '../context.ts';
+
+const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Gives each request an id (the caller's X-Request-Id if sane), a child logger, timing and metrics. */
+export function requestContext(services: Services): Middleware<AppState> {
+  const { metrics } = services;
+  return async (ctx, next) => {
+    const given = ctx.get('x-request-id');
+    const requestId = SAFE_ID.test(given) ? given : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = services.log.child({ request_id: requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? (ctx.status === 404 ? 'unmatched' : ctx.path.split('/').slice(0, 3).join('/'));
+      metrics.httpRequests.inc({ method: ctx.method, route, status: ctx.status });
+      metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
+      ctx.state.log.info({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+    }
+  };
+}

@@ -1,0 +1,72 @@
+import { Type } from '@sinclair/typebox';
+import { Forbidden, Unauthorized } from '../../platform/errors.ts';
+import { lookupSeen, recordSeen, type SeenDeps } from '../../domain/notify/recordSeen.ts';
+import type { Identity, SeenKind } from '../../domain/notify/seenFact.ts';
+import type { Services } from '../../services.ts';
+import type { Claims } from '../auth/claims.ts';
+import { defineRoute, type AnyRoute } from '../route.ts';
+import { notifyContracts } from '../../../queues/contracts/notify.ts';
+
+const SeenBody = Type.Object(
+  { tag: Type.String({ minLength: 1, maxLength: 64 }), id: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+
+/** The caller's kind and identity come from the token only, never from the body. */
+export function identityOf(claims: Claims | null): { kind: SeenKind; identity: Identity } {
+  if (!claims) return { kind: 'unauthorized', identity: {} };
+  if (claims.role === 'client') {
+    if (!claims.user_id) throw new Unauthorized('a client token must carry user_id', 'invalid_token');
+    return {
+      kind: 'client',
+      identity: {
+        user_id: claims.user_id,
+        bound_uids: claims.bound_uids ?? [],
+        ...(claims.uid ? { uid: claims.uid } : {}),
+        ...(claims.phone_id ? { phone_id: claims.phone_id } : {}),
+      },
+    };
+  }
+  if (claims.role === 'driver') {
+    if (!claims.db_id || !claims.uuid) throw new Unauthorized('a driver token must carry db_id and uuid', 'invalid_token');
+    return { kind: 'driver', identity: { db_id: claims.db_id, uuid: claims.uuid } };
+  }
+  throw new Forbidden(`role "${claims.role}" does not mark notifications`, 'forbidden_role');
+}
+
+function seenDeps(services: Services): SeenDeps {
+  const contract = notifyContracts['notify.deliver-seen'];
+  return {
+    store: services.notify.seen,
+    integrations: services.notify.integrations,
+    now: () => services.clock.now(),
+    enqueue: async (fact, integration) => {
+      await services.queues.enqueue(contract, fact, { jobId: fact.event_id, attempts: integration.maxAttempts, eventId: fact.event_id, backoff: integration.backoff });
+    },
+  };
+}
+
+export function notifyRoutes(): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/4.0/mark-notify/v1/seen', tag: 'notify', auth: 'optional',
+      summary: 'Record that the caller saw a notification; 200 once its delivery is queued',
+      body: SeenBody,
+      responses: { 200: { description: 'queued (or a repeat inside the remember window)', schema: Type.Object({ success: Type.Literal(true), event_id: Type.String(), deduplicated: Type.Boolean() }) } },
+      handler: async ({ body, claims, services }) => {
+        const result = await recordSeen(seenDeps(services), { ...identityOf(claims), tag: body.tag, id: body.id });
+        return { body: result };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/4.0/mark-notify/v1/seen', tag: 'notify', auth: 'optional',
+      summary: "Whether the caller's identity has seen this notification inside its remember window",
+      query: SeenBody,
+      responses: { 200: { description: 'seen or not', schema: Type.Object({ success: Type.Literal(true), seen: Type.Boolean(), seen_at: Type.Union([Type.String(), Type.Null()]), event_id: Type.Union([Type.String(), Type.Null()]) }) } },
+      handler: async ({ query, claims, services }) => {
+        const record = await lookupSeen(seenDeps(services), { ...identityOf(claims), tag: query.tag, id: query.id });
+        return { body: { seen: record !== null, seen_at: record?.seen_at ?? null, event_id: record?.event_id ?? null } };
+      },
+    }),
+  ];
+}

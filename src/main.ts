@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createDb, ensureDatabase, migrate } from './platform/db.ts';
+import { createLogger } from './platform/logger.ts';
+import { signToken } from './http/auth/jwt.ts';
+import { ROLES as TOKEN_ROLES, type TokenRole } from './http/auth/claims.ts';
+import { start } from './runtime.ts';
+import { wsExtension } from './ws/extension.ts';
+
+const USAGE = `usage:
+  conveyor start [--role all|api|worker|ws|scheduler[,...]]   create + migrate the database, run the roles
+  conveyor migrate                                            create + migrate the database, then exit
+  conveyor token --role <role> [--sub <uuid>] [--claim k=v ...] [--ttl <seconds>]`;
+
+async function prepareDatabase(config: Config): Promise<string[]> {
+  await ensureDatabase(config.databaseUrl);
+  const db = createDb(config.databaseUrl, 2);
+  try {
+    return await migrate(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function runStart(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { role: { type: 'string' } } });
+  const config = loadConfig(values.role ? { ...process.env, ROLE: values.role } : process.env);
+  const log = createLogger(config.logLevel);
+  const applied = await prepareDatabase(config);
+  if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  const running = await start(config, config.roles, { log, extensions: config.roles.includes('ws') ? [wsExtension()] : [] });
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'signal received; draining');
+    const force = setTimeout(() => {
+      log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function runToken(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { role: { type: 'string' }, sub: { type: 'string' }, claim: { type: 'string', multiple: true }, ttl: { type: 'string' } },
+  });
+  const role = values.role as TokenRole | undefined;
+  if (!role || !TOKEN_ROLES.includes(role)) throw new Error(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
+  const claims: Record<string, unknown> = {};
+  for (const pair of values.claim ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new Error(`--claim takes key=value, got "${pair}"`);
+    const key = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    // Lists (bound_uids) are given comma-separated.
+    claims[key] = key === 'bound_uids' ? value.split(',').filter(Boolean) : value;
+  }
+  const config = loadConfig();
+  const token = await signToken(config.jwtSecret, { ...claims, sub: values.sub ?? randomUUID(), role }, Number(values.ttl ?? 86_400));
+  process.stdout.write(`${token}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'start', ...rest] = argv;
+  if (command === 'start') return runStart(rest);
+  if (command === 'migrate') {
+    const applied = await prepareDatabase(loadConfig());
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
+    return;
+  }
+  if (command === 'token') return runToken(rest);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db.ts';
+import type { QueueSet } from '../../../queues/producer.ts';
+import { outboxJobId, type JobContract } from '../../../queues/contract.ts';
+import { addRowsToQueues, type OutboxRow } from './relay.ts';
+
+/**
+ * Finds outbox rows that were relayed but are neither done nor present in Redis (Redis was wiped,
+ * failed over without AOF, or a key was evicted) and adds them again under the same jobId.
+ */
+export class OutboxReconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queues: QueueSet,
+    private readonly contracts: ReadonlyMap<string, JobContract>,
+    private readonly log: Logger,
+    private readonly opts: { everyMs: number; graceMs: number; batchSize: number },
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      void this.runOnce()
+        .catch((err: unknown) => this.log.warn({ err }, 'outbox reconcile failed; will retry'))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.opts.everyMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.opts.everyMs);
+  }
+
+  /** One full pass; returns how many rows were re-enqueued. */
+  async runOnce(now = Date.now()): Promise<number> {
+    if (!this.running) this.running = this.pass(now).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(now: number): Promise<number> {
+    const cutoff = new Date(now - this.opts.graceMs);
+    let lastId = 0;
+    let restored = 0;
+    for (;;) {
+      const rows = (await this.db('outbox')
+        .select('id', 'queue', 'payload_version', 'payload', 'event_id', 'available_at')
+        .where('status', 'relayed')
+        .andWhere('relayed_at', '<', cutoff)
+        .andWhere('id', '>', lastId)
+        .orderBy('id')
+        .limit(this.opts.batchSize)) as OutboxRow[];
+      if (rows.length === 0) return restored;
+      lastId = rows[rows.length - 1]!.id;
+
+      const pipeline = this.queues.connectionForPipelines().pipeline();
+      for (const row of rows) pipeline.exists(this.queues.get(row.queue).toKey(outboxJobId(row.id)));
+      const results = (await pipeline.exec()) ?? [];
+      const missing = rows.filter((_, i) => results[i]?.[1] === 0);
+      if (missing.length > 0) {
+        await addRowsToQueues(this.queues, this.contracts, missing, now);
+        await this.db('outbox')
+          .whereIn('id', missing.map((r) => r.id))
+          .where('status', 'relayed')
+          .update({ relayed_at: new Date(now), relay_count: this.db.raw('relay_count + 1') });
+        restored += missing.length;
+        this.log.warn({ count: missing.length, first: missing[0]!.id }, 'outbox rows missing from Redis were re-enqueued');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db.ts';
+import type { QueueSet } from '../../../queues/producer.ts';
+import { outboxJobId } from '../../../queues/contract.ts';
+import type { JobContract } from '../../../queues/contract.ts';
+
+export interface OutboxRow {
+  id: number;
+  queue: string;
+  payload_version: number;
+  payload: string;
+  event_id: string | null;
+  available_at: Date;
+}
+
+/** Adds outbox rows to BullMQ. jobId = "ob-<row id>", so adding a row twice is harmless. */
+export async function addRowsToQueues(
+  queues: QueueSet,
+  contracts: ReadonlyMap<string, JobContract>,
+  rows: OutboxRow[],
+  now = Date.now(),
+): Promise<void> {
+  const byQueue = new Map<string, OutboxRow[]>();
+  for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+  await Promise.all(
+    [...byQueue].map(([name, queueRows]) => {
+      const contract = contracts.get(name);
+      return queues.get(name).addBulk(
+        queueRows.map((row) => ({
+          name,
+          data: {
+            v: row.payload_version,
+            payload: JSON.parse(row.payload) as unknown,
+            outbox_id: String(row.id),
+            ...(row.event_id ? { event_id: row.event_id } : {}),
+          },
+          opts: {
+            jobId: outboxJobId(row.id),
+            attempts: contract?.attempts ?? 10,
+            backoff: { type: 'contract' },
+            removeOnComplete: { count: contract?.keepCompleted ?? 1000 },
+            removeOnFail: { count: 10_000 },
+            ...(row.available_at.getTime() > now ? { delay: row.available_at.getTime() - now } : {}),
+          },
+        })),
+      );
+    }),
+  );
+}
+
+/**
+ * Moves pending outbox rows into BullMQ. Runs in every api and worker process: kicked right after a
+ * commit that wrote rows, and on a timer for rows whose kick was lost. SKIP LOCKED lets many relays
+ * share the table without waiting on each other.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queues: QueueSet,
+    private readonly contracts: ReadonlyMap<string, JobContract>,
+    private readonly log: Logger,
+    private readonly opts: { pollMs: number; batchSize: number },
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      this.kick();
+      if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
+    };
+    this.timer = setTimeout(tick, this.opts.pollMs);
+  }
+
+  /** Relay now; if a pass is under way, run one more right after it so nothing written meanwhile waits. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err: unknown) => this.log.warn({ err }, 'outbox relay pass failed; will retry'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Relays batches until none is full. Returns when the backlog seen at the start is gone. */
+  async drain(): Promise<void> {
+    while ((await this.relayBatch()) === this.opts.batchSize && !this.stopped);
+  }
+
+  async relayBatch(): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      const [rows] = (await trx.raw(
+        `SELECT id, queue, payload_version, payload, event_id, available_at FROM outbox
+         WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [this.opts.batchSize],
+      )) as [OutboxRow[]];
+      if (rows.length === 0) return 0;
+      // Adding before marking: a crash in between leaves the rows pending and they are added again,
+      // which the jobId makes a no-op.
+      await addRowsToQueues(this.queues, this.contracts, rows);
+      await trx('outbox')
+        .whereIn('id', rows.map((r) => r.id))
+        .update({ status: 'relayed', relayed_at: new Date(), relay_count: trx.raw('relay_count + 1') });
+      return rows.length;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}

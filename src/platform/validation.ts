@@ -1,0 +1,36 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Static, TSchema } from '@sinclair/typebox';
+
+// ajv-formats ships CommonJS; its default export arrives wrapped under ESM.
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
+
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+addFormats(ajv);
+
+const cache = new WeakMap<object, ValidateFunction>();
+
+export type Check<T> = ((value: unknown) => value is T) & { errors: () => string[] };
+
+/** A compiled validator for a TypeBox schema (compiled once per schema object). */
+export function compileSchema<S extends TSchema>(schema: S): Check<Static<S>> {
+  let validate = cache.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    cache.set(schema, validate);
+  }
+  const fn = validate;
+  const check = ((value: unknown) => fn(value)) as Check<Static<S>>;
+  check.errors = () => describeErrors(fn.errors);
+  return check;
+}
+
+export function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(body)';
+    if (e.keyword === 'additionalProperties') return `${where}: unknown field "${String(e.params.additionalProperty)}"`;
+    if (e.keyword === 'required') return `${where}: missing field "${String(e.params.missingProperty)}"`;
+    return `${where}: ${e.message ?? 'is invalid'}`;
+  });
+}

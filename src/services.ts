@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { createDb, type Db } from './platform/db.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { createRedis } from './platform/redis.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import { OutboxRelay } from './platform/outbox/relay.ts';
+import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
+import { SeenStore } from './domain/notify/seenStore.ts';
+import { QueueSet } from '../queues/producer.ts';
+import { contractsByQueue } from '../queues/contracts/index.ts';
+
+/** The shared parts every role uses, built once per process and closed in order. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  db: Db;
+  /** Producer connection: commands fail fast when Redis is down, so requests answer 503. */
+  redis: Redis;
+  metrics: Metrics;
+  clock: Clock;
+  queues: QueueSet;
+  relay: OutboxRelay;
+  notify: { integrations: Integrations; seen: SeenStore };
+}
+
+export interface ServiceOverrides {
+  log?: Logger;
+  clock?: Clock;
+  integrations?: Integrations;
+  metricsDefaults?: boolean;
+}
+
+export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const db = createDb(config.databaseUrl, config.dbPoolMax);
+  const redis = createRedis(config.redisUrl, 'producer');
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
+  const queues = new QueueSet(redis, config.queuePrefix);
+  const relay = new OutboxRelay(db, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize });
+  return {
+    config,
+    log,
+    db,
+    redis,
+    metrics,
+    clock: overrides.clock ?? systemClock,
+    queues,
+    relay,
+    notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile), seen: new SeenStore(redis, config.queuePrefix) },
+  };
+}
+
+export async function closeServices(services: Services): Promise<void> {
+  await services.relay.stop();
+  await services.queues.close();
+  services.redis.disconnect();
+  await services.db.destroy();
+}
