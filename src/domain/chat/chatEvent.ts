@@ -1,0 +1,38 @@
+/**
+ * A chat event as history and WebSocket clients see it (API.md, "ws"): the same object in both.
+ * `audience` is routing metadata, never sent: null for public events, else the uuids allowed to see it
+ * (the sender and the room owner).
+ */
+export type ChatEventType = 'message' | 'donate' | 'change_sponsor' | 'goal_reached' | 'goal_progress' | 'donation_rejected';
+
+export interface ChatEvent {
+  type: ChatEventType;
+  event_id: string;
+  /** The room id: the model's uuid. */
+  room: string;
+  /** ISO time the event happened. */
+  at: string;
+  data: Record<string, unknown>;
+  audience: string[] | null;
+}
+
+export type WireEvent = Omit<ChatEvent, 'audience'>;
+
+export function visibleTo(event: Pick<ChatEvent, 'audience'>, viewer: string): boolean {
+  return event.audience === null || event.audience.includes(viewer);
+}
+
+export function toWire(event: ChatEvent): WireEvent {
+  const { audience: _audience, ...wire } = event;
+  return wire;
+}
+
+/** Redis pub/sub channel a room's events are published on; ws nodes subscribe per room. */
+export function roomChannel(prefix: string, room: string): string {
+  return `${prefix}:chat:room:${room}`;
+}
+
+/** Redis list holding a room's recent events (newest first), the history cache. */
+export function historyKey(prefix: string, room: string): string {
+  return `${prefix}:chat:history:${room}`;
+}

@@ -1,0 +1,67 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+
+export interface Received {
+  at: number;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+/** What the next request gets: a status, or 'hang' (never answer), or 'drop' (destroy the socket). */
+export type Behaviour = number | 'hang' | 'drop';
+
+/**
+ * A throwaway consumer service: answers from a script (e.g. [503, 503, 200]), then `after` forever.
+ * Records every request it received with its arrival time.
+ */
+export class ConsumerServer {
+  readonly received: Received[] = [];
+  private server: Server | undefined;
+  private readonly hung = new Set<import('node:http').ServerResponse>();
+  url = '';
+
+  constructor(
+    private script: Behaviour[] = [],
+    private after: Behaviour = 200,
+  ) {}
+
+  setScript(script: Behaviour[], after: Behaviour = 200): void {
+    this.script = [...script];
+    this.after = after;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        } catch {
+          /* keep {} */
+        }
+        this.received.push({ at: Date.now(), headers: req.headers, body });
+        const next = this.script.length > 0 ? this.script.shift()! : this.after;
+        if (next === 'hang') {
+          this.hung.add(res);
+          return;
+        }
+        if (next === 'drop') {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(next, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hung) res.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
