@@ -36,3 +36,12 @@ export function roomChannel(prefix: string, room: string): string {
 export function historyKey(prefix: string, room: string): string {
   return `${prefix}:chat:history:${room}`;
 }
+
+/**
+ * How events are stored for history and replay (shared by the chat module and the ws server):
+ * - history: a Redis list at historyKey(), JSON ChatEvent per entry, newest first (LPUSH), trimmed
+ *   to HISTORY_KEEP entries; readers filter by time window and visibility. Rebuilt from MySQL's
+ *   chat_events table when the key is missing.
+ * - live: PUBLISH roomChannel() with the JSON ChatEvent, after the event is in the history list.
+ */
+export const HISTORY_KEEP = 200;
