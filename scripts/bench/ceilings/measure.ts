@@ -1,0 +1,263 @@
+/**
+ * Each raw ceiling as one function, so a bench script measures the ceiling it compares with in
+ * the same run (`ceilings.ts` runs them all). Servers run in child processes; load runs here.
+ */
+import { Queue } from 'bullmq';
+import { measureAddToCompleted, measureDrain } from '../lib/bullmq.ts';
+import { runHttpLoad, runHttpLoadAtRate } from '../lib/http-load.ts';
+import { startNodeScript, type ChildHandle } from '../lib/processes.ts';
+import { note } from '../lib/progress.ts';
+import { benchRedis, DEFAULT_REDIS_URL } from '../lib/redis.ts';
+import { connectWsClients, stampedMessage } from '../lib/ws-clients.ts';
+
+export interface CeilingOptions {
+  /** Measured time per phase. */
+  durationMs: number;
+  /** Unmeasured load before each HTTP phase. Default 1 s. */
+  warmupMs?: number;
+  connections?: number;
+  redisUrl?: string;
+  /** Queue prefix of this run (benchPrefix()); the caller deletes its keys at the end. */
+  prefix: string;
+}
+
+export interface HttpFigure {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+const CEILINGS = 'scripts/bench/ceilings';
+type PortInfo = { port: number };
+
+function httpFigure(r: { rps: number; requests: number; ok: number; errors: number; latency: { p50: number; p99: number } }): HttpFigure {
+  return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.requests - r.ok };
+}
+
+async function withChild<T>(child: ChildHandle<PortInfo>, fn: (c: ChildHandle<PortInfo>) => Promise<T>): Promise<T> {
+  try {
+    return await fn(child);
+  } finally {
+    await child.stop();
+  }
+}
+
+/** Koa hello world under closed-loop load. */
+export async function koaHelloCeiling(o: CeilingOptions): Promise<HttpFigure> {
+  const child = await startNodeScript<PortInfo>(`${CEILINGS}/koa-hello.ts`);
+  return withChild(child, async (c) => {
+    const r = await runHttpLoad({
+      url: `http://127.0.0.1:${c.info.port}/`,
+      connections: o.connections ?? 64,
+      durationMs: o.durationMs,
+      warmupMs: o.warmupMs ?? 1_000,
+      label: 'koa hello',
+    });
+    return httpFigure(r);
+  });
+}
+
+let seenCounter = 0;
+/** A body shaped like a mark-notify `seen` request. */
+export const seenBody = (): string => `{"tag":"news","id":"${++seenCounter}","user_id":"8f0c7a52-1111-4e2b-9d1f-3b6f0c2a9e10"}`;
+
+/**
+ * Koa POST /seen doing one `Queue.add`; with `drainConcurrency`, a raw worker consumes the queue
+ * during the load (the realistic case: API and workers share the machine).
+ */
+export async function koaQueueAddCeiling(o: CeilingOptions & { queue: string; drainConcurrency?: number }): Promise<HttpFigure> {
+  const redis = o.redisUrl ?? DEFAULT_REDIS_URL;
+  const api = await startNodeScript<PortInfo>(`${CEILINGS}/koa-queue-add.ts`, { args: ['--queue', o.queue, '--prefix', o.prefix, '--redis', redis] });
+  const worker = o.drainConcurrency
+    ? await startNodeScript(`${CEILINGS}/bullmq-worker.ts`, {
+        args: ['--queue', o.queue, '--prefix', o.prefix, '--concurrency', String(o.drainConcurrency), '--redis', redis],
+      }).catch(async (err: unknown) => {
+        await api.stop();
+        throw err;
+      })
+    : undefined;
+  try {
+    return await withChild(api, async (c) => {
+      const r = await runHttpLoad({
+        url: `http://127.0.0.1:${c.info.port}/seen`,
+        body: seenBody,
+        connections: o.connections ?? 64,
+        durationMs: o.durationMs,
+        warmupMs: o.warmupMs ?? 1_000,
+        label: worker ? `koa + Queue.add, worker c=${o.drainConcurrency} draining` : 'koa + Queue.add',
+      });
+      return httpFigure(r);
+    });
+  } finally {
+    await worker?.stop();
+  }
+}
+
+export interface DrainFigure {
+  concurrency: number;
+  jobsPerSec: number;
+  addBulkPerSec: number;
+  left: number;
+}
+
+/** A raw no-op worker (child process) draining `jobs` pre-filled jobs, once per concurrency. */
+export async function workerDrainCeiling(o: CeilingOptions & { jobs: number; concurrencies: number[] }): Promise<DrainFigure[]> {
+  const redisUrl = o.redisUrl ?? DEFAULT_REDIS_URL;
+  const redis = benchRedis(redisUrl);
+  const out: DrainFigure[] = [];
+  try {
+    for (const concurrency of o.concurrencies) {
+      const name = `drain-c${concurrency}`;
+      const queue = new Queue(name, { connection: redis, prefix: o.prefix });
+      const worker = await startNodeScript(`${CEILINGS}/bullmq-worker.ts`, {
+        args: ['--queue', name, '--prefix', o.prefix, '--concurrency', String(concurrency), '--redis', redisUrl],
+      });
+      try {
+        const r = await measureDrain(queue, { jobs: o.jobs, label: `worker drain ${o.jobs.toLocaleString('en-US')} jobs, c=${concurrency}` });
+        out.push({ concurrency, jobsPerSec: r.jobsPerSec, addBulkPerSec: r.addBulkPerSec, left: r.left });
+      } finally {
+        await worker.stop();
+        await queue.close();
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return out;
+}
+
+export interface LatencyFigure {
+  rate: number;
+  completed: number;
+  missing: number;
+  p50: number;
+  p99: number;
+}
+
+/** Add → completed latency through a raw worker, at each given rate (adds per second). */
+export async function addToCompletedCeiling(o: CeilingOptions & { rates: number[]; concurrency?: number }): Promise<LatencyFigure[]> {
+  const redisUrl = o.redisUrl ?? DEFAULT_REDIS_URL;
+  const redis = benchRedis(redisUrl);
+  const events = benchRedis(redisUrl, true);
+  const queue = new Queue('latency', { connection: redis, prefix: o.prefix });
+  const concurrency = o.concurrency ?? 50;
+  const worker = await startNodeScript(`${CEILINGS}/bullmq-worker.ts`, {
+    args: ['--queue', 'latency', '--prefix', o.prefix, '--concurrency', String(concurrency), '--redis', redisUrl],
+  });
+  const out: LatencyFigure[] = [];
+  try {
+    // Unmeasured: the worker's first jobs pay for JIT compilation and connection setup.
+    await measureAddToCompleted(queue, { eventsConnection: events, rate: Math.min(...o.rates), durationMs: o.warmupMs ?? 1_000, settleMs: 1_000 });
+    for (const rate of o.rates) {
+      const rounded = Math.max(1, Math.round(rate));
+      const r = await measureAddToCompleted(queue, {
+        eventsConnection: events,
+        rate: rounded,
+        durationMs: o.durationMs,
+        label: `add → completed at ${rounded.toLocaleString('en-US')}/s, c=${concurrency}`,
+      });
+      out.push({ rate: rounded, completed: r.completed, missing: r.missing, p50: r.latency.p50, p99: r.latency.p99 });
+    }
+  } finally {
+    await worker.stop();
+    await queue.close();
+    events.disconnect();
+    redis.disconnect();
+  }
+  return out;
+}
+
+export interface WsFigure {
+  label: string;
+  /** Broadcasts per second requested (open loop) or achieved (max). */
+  broadcastsPerSec: number;
+  deliveriesPerSec: number;
+  p50: number;
+  p99: number;
+  /** Deliveries expected but not seen by the end of the settle time. */
+  lost: number;
+}
+
+export interface WsOptions extends CeilingOptions {
+  clients?: number;
+  rooms?: number;
+  bytes?: number;
+  /** Extra fixed-rate runs to all rooms at once, e.g. [25] as in CEILINGS.md. */
+  allRoomsRates?: number[];
+}
+
+/**
+ * The bare ws broadcast server: `clients` sockets (here) in `rooms` rooms (there). First as fast
+ * as publishes go (one random room each), then open loop at half that rate, then to all rooms
+ * at the given rates. Latency is publish (HTTP POST issued) to receive.
+ */
+export async function wsBroadcastCeiling(o: WsOptions): Promise<WsFigure[]> {
+  const clientsN = o.clients ?? 1_000;
+  const rooms = o.rooms ?? 10;
+  const bytes = o.bytes ?? 200;
+  const server = await startNodeScript<PortInfo>(`${CEILINGS}/ws-broadcast.ts`, { args: ['--rooms', String(rooms)] });
+  return withChild(server, async (s) => {
+    const clients = await connectWsClients({ count: clientsN, urlFor: (i) => `ws://127.0.0.1:${s.info.port}/?room=r${i % rooms}` });
+    try {
+      const { clients: seen } = await s.request<{ clients: number }>('stats');
+      if (seen !== clientsN) throw new Error(`ws server sees ${seen} clients, expected ${clientsN}`);
+      const roomSize = clientsN / rooms;
+      const publishUrl = (room: string) => `http://127.0.0.1:${s.info.port}/publish?room=${room}`;
+      // Random rooms per request: the server's CPU, not one room's sockets, is what is measured.
+      const randomRoom = () => `/publish?room=r${Math.floor(Math.random() * rooms)}`;
+      const out: WsFigure[] = [];
+
+      // Warm-up, unmeasured: the first thousand broadcasts run before the JIT has compiled the send path.
+      const warm = await runHttpLoad({ url: publishUrl('r0'), body: () => stampedMessage(bytes), connections: 4, durationMs: o.warmupMs ?? 1_000 });
+      await clients.settle(warm.ok * roomSize);
+
+      const measure = async (label: string, run: () => Promise<{ ok: number }>, perBroadcast: number, targetRate?: number): Promise<WsFigure> => {
+        clients.reset();
+        const t0 = performance.now();
+        const r = await run();
+        const inWindow = clients.delivered;
+        const seconds = (performance.now() - t0) / 1000;
+        const expected = r.ok * perBroadcast;
+        await clients.settle(expected, 15_000, 1_000);
+        const lost = Math.max(0, expected - clients.delivered);
+        const h = clients.histogram;
+        const fig = { label, broadcastsPerSec: targetRate ?? r.ok / seconds, deliveriesPerSec: inWindow / seconds, p50: h.percentile(50), p99: h.percentile(99), lost };
+        if (lost > 0) note(`${label}: ${lost} deliveries not seen within the settle time`);
+        return fig;
+      };
+
+      const max = await measure(
+        `ws max, ${clientsN} clients in ${rooms} rooms`,
+        () => runHttpLoad({ url: publishUrl('r0'), path: randomRoom, body: () => stampedMessage(bytes), connections: 4, durationMs: o.durationMs, label: 'ws broadcast, max rate' }),
+        roomSize,
+      );
+      out.push(max);
+
+      const half = Math.max(1, Math.round(max.broadcastsPerSec / 2));
+      out.push(
+        await measure(
+          `ws at half max (${half}/s)`,
+          () => runHttpLoadAtRate({ url: publishUrl('r0'), path: randomRoom, body: () => stampedMessage(bytes), connections: 8, rate: half, durationMs: o.durationMs, label: `ws broadcast at ${half}/s` }),
+          roomSize,
+          half,
+        ),
+      );
+
+      for (const rate of o.allRoomsRates ?? []) {
+        out.push(
+          await measure(
+            `ws to all ${clientsN} at ${rate}/s`,
+            () => runHttpLoadAtRate({ url: publishUrl('*'), body: () => stampedMessage(bytes), connections: 4, rate, durationMs: o.durationMs, label: `ws broadcast to all at ${rate}/s` }),
+            clientsN,
+            rate,
+          ),
+        );
+      }
+      return out;
+    } finally {
+      await clients.close();
+    }
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * The child side of processes.ts: a server under test announces itself with `READY <json>`,
+ * answers the parent's commands (JSON lines on stdin) with `REPLY <json>`, and stops cleanly on
+ * SIGTERM, SIGINT, when the parent goes away (stdin closes), or after a maximum lifetime, so a
+ * forgotten server never outlives its benchmark.
+ */
+import { createInterface } from 'node:readline';
+
+export type Command = (data: unknown) => unknown;
+
+export interface ChildOptions {
+  /** Extra commands the parent may send; `memory` and `ping` are built in. */
+  commands?: Record<string, Command>;
+  /** Releases the server's resources; the process exits when it settles. */
+  stop: () => Promise<void>;
+  /** Hard limit on the process's life. Default 1 hour. */
+  maxSeconds?: number;
+}
+
+export interface Child {
+  ready(info: Record<string, unknown>): void;
+  report(kind: string, data: unknown): void;
+  commands: Record<string, Command>;
+}
+
+interface Request {
+  id: number;
+  cmd: string;
+  data?: unknown;
+}
+
+export function serveChild(opts: ChildOptions): Child {
+  const commands: Record<string, Command> = {
+    ping: () => 'pong',
+    memory: () => {
+      const m = process.memoryUsage();
+      return { rss: m.rss, heapUsed: m.heapUsed };
+    },
+    ...opts.commands,
+  };
+
+  let stopping = false;
+  const shutdown = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`stopping (${why})\n`);
+    // A stop() that hangs must not keep the process alive forever.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    opts.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`stop failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  setTimeout(() => shutdown('max lifetime reached'), (opts.maxSeconds ?? 3_600) * 1000).unref();
+
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => void answer(line));
+  // The parent's end of the pipe closes when it exits or crashes.
+  rl.on('close', () => shutdown('parent gone'));
+
+  async function answer(line: string): Promise<void> {
+    let req: Request;
+    try {
+      req = JSON.parse(line) as Request;
+    } catch {
+      return;
+    }
+    const fn = commands[req.cmd];
+    try {
+      if (!fn) throw new Error(`unknown command ${req.cmd}`);
+      const result = await fn(req.data);
+      process.stdout.write(`REPLY ${JSON.stringify({ id: req.id, ok: true, result: result ?? null })}\n`);
+    } catch (err) {
+      process.stdout.write(`REPLY ${JSON.stringify({ id: req.id, ok: false, error: String(err) })}\n`);
+    }
+  }
+
+  return {
+    commands,
+    ready: (info) => process.stdout.write(`READY ${JSON.stringify(info)}\n`),
+    report: (kind, data) => process.stdout.write(`REPORT ${kind} ${JSON.stringify(data)}\n`),
+  };
+}
