@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as platform from './0001_platform.ts';
 import * as ledger from './0002_ledger.ts';
+import * as chat from './0003_chat.ts';
 
 export interface Migration {
   name: string;
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { name: '0001_platform', ...platform },
   { name: '0002_ledger', ...ledger },
+  { name: '0003_chat', ...chat },
 ];

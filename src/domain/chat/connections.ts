@@ -1,0 +1,32 @@
+import type { Db, Trx } from '../../platform/db.ts';
+import type { ParticipantType } from './participants.ts';
+
+export interface ConnectionInput {
+  /** The ws connection id (a uuid the ws server generates). */
+  connectionId: string;
+  /** The participant's uuid (a viewer's sub, or the model's uuid = room id). */
+  entityUuid: string;
+  type: ParticipantType;
+}
+
+/**
+ * Binds a ws connection id to its participant (the seed's SaveConnection). Idempotent: the
+ * connection id is unique and a repeat is ignored, so a retried job or call is harmless.
+ */
+export async function saveConnection(conn: Db | Trx, input: ConnectionInput): Promise<void> {
+  await conn.raw(
+    'INSERT IGNORE INTO connections (type, entity_uuid, connection_uuid, created_at) VALUES (?, ?, ?, UTC_TIMESTAMP(3))',
+    [input.type, input.entityUuid, input.connectionId],
+  );
+}
+
+/**
+ * For Conveyor's own ws server: registers a connection directly (one idempotent insert), since the
+ * ws server is itself where the connection happened. External gateways use POST
+ * /chat/connection/add, which goes through AddNewConnection → SaveConnection.
+ */
+export async function registerConnection(db: Db, input: ConnectionInput): Promise<void> {
+  await saveConnection(db, input);
+}
+
+export { ensureParticipant, type Participant, type ParticipantClaims } from './participants.ts';
