@@ -44,11 +44,13 @@ export async function creditMany(trx: Trx, input: CreditManyInput): Promise<Cred
   const results: (CreditResult | undefined)[] = new Array(transfers.length);
 
   // The unique key guards each item, as in transferMoney; IGNORE turns a taken key into a skipped row.
+  // Rows go in key order, so two batches sharing keys wait on each other instead of deadlocking.
+  const byKey = [...transfers].sort((x, y) => (x.idempotencyKey < y.idempotencyKey ? -1 : 1));
   const inserted = await selectRows<{ id: unknown; idempotency_key: string }>(
     trx,
     `INSERT IGNORE INTO transfers (idempotency_key, from_account_id, to_account_id, amount, reason, reference, created_at)
-     VALUES ${transfers.map(() => '(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')} RETURNING id, idempotency_key`,
-    transfers.flatMap((t) => [t.idempotencyKey, t.fromAccountId, t.toAccountId, t.amount, t.reason, t.reference ?? null]),
+     VALUES ${byKey.map(() => '(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')} RETURNING id, idempotency_key`,
+    byKey.flatMap((t) => [t.idempotencyKey, t.fromAccountId, t.toAccountId, t.amount, t.reason, t.reference ?? null]),
   );
   const newIds = new Map(inserted.map((row) => [row.idempotency_key, toSafeInt(row.id, 'transfer id')]));
 

@@ -64,7 +64,8 @@ export async function transferMoney(trx: Trx, input: TransferInput): Promise<Tra
     throw new Error(`ledger: balance overflow on transfer ${transferId}`);
   }
 
-  // Relative update: correct even if the figures read above were somehow stale.
+  // Relative, so the stored balance stays right even if the figures above were ever wrong
+  // (checkLedger would then flag the entry's balance_after instead).
   await execute(
     trx,
     'UPDATE accounts SET balance = balance + CASE id WHEN ? THEN ? ELSE ? END, updated_at = UTC_TIMESTAMP(3) WHERE id IN (?, ?)',
