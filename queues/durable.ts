@@ -1,7 +1,7 @@
 import { PermanentError } from '../src/platform/errors.ts';
 import { runDurable } from '../src/platform/outbox/durable.ts';
 import type { Trx } from '../src/platform/db.ts';
-import type { JobContract } from './contract.ts';
+import type { JobContract, PayloadOf } from './contract.ts';
 import type { JobContext, Processor } from './processor.ts';
 
 /**
@@ -9,7 +9,7 @@ import type { JobContext, Processor } from './processor.ts';
  * "done" mark, so it happens exactly once however often the job is delivered. Outbox rows the
  * effect writes (further events) are relayed right after the commit.
  */
-export function durableJob<C extends JobContract>(effect: (trx: Trx, ctx: JobContext<import('./contract.ts').PayloadOf<C>>) => Promise<unknown>): Processor<C> {
+export function durableJob<C extends JobContract>(effect: (trx: Trx, ctx: JobContext<PayloadOf<C>>) => Promise<unknown>): Processor<C> {
   return async (ctx) => {
     if (!ctx.outboxId) throw new PermanentError('a durable job must come from the outbox', 'not_from_outbox');
     const outcome = await runDurable(ctx.services.db, ctx.outboxId, (trx) => effect(trx, ctx));

@@ -23,7 +23,13 @@ export interface Config {
   outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number };
   workerConcurrencyScale: number;
   schedulerCheckMs: number;
-  ws: { origins: string[]; maxFrameBytes: number; maxBufferedBytes: number; heartbeatMs: number };
+  ws: {
+    origins: string[]; maxFrameBytes: number; maxBufferedBytes: number; heartbeatMs: number;
+    /** How long a socket closed by the server may take to read its close frame before it is cut. */
+    closeGraceMs: number;
+    /** The longest a handshake may wait for the room subscription and the connection's registration. */
+    handshakeTimeoutMs: number;
+  };
   chat: {
     historySize: number; historyWindowMs: number; messageMaxLength: number;
     messagesPerMinute: number; donationsPerMinute: number;
@@ -78,6 +84,11 @@ class Reader {
     }
     return value;
   }
+}
+
+/** The environment with some variables replaced (e.g. ROLE from a --role flag). */
+export function envWith(overrides: Env): Env {
+  return { ...process.env, ...overrides };
 }
 
 export class ConfigError extends Error {
@@ -152,6 +163,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxFrameBytes: r.int('WS_MAX_FRAME_BYTES', 16 * 1024, 128, 1024 * 1024),
       maxBufferedBytes: r.int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
       heartbeatMs: r.duration('WS_HEARTBEAT', '30s'),
+      closeGraceMs: r.duration('WS_CLOSE_GRACE', '5s'),
+      handshakeTimeoutMs: r.duration('WS_HANDSHAKE_TIMEOUT', '5s'),
     },
     chat: {
       historySize: r.int('CHAT_HISTORY_SIZE', 20, 1, 1000),

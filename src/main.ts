@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, envWith, loadConfig, type Config } from './config.ts';
 import { createDb, ensureDatabase, migrate } from './platform/db.ts';
 import { createLogger } from './platform/logger.ts';
 import { signToken } from './http/auth/jwt.ts';
@@ -25,7 +25,7 @@ async function prepareDatabase(config: Config): Promise<string[]> {
 
 async function runStart(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { role: { type: 'string' } } });
-  const config = loadConfig(values.role ? { ...process.env, ROLE: values.role } : process.env);
+  const config = loadConfig(envWith(values.role ? { ROLE: values.role } : {}));
   const log = createLogger(config.logLevel);
   const applied = await prepareDatabase(config);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 
 export interface Received {
   at: number;
@@ -16,7 +16,7 @@ export type Behaviour = number | 'hang' | 'drop';
 export class ConsumerServer {
   readonly received: Received[] = [];
   private server: Server | undefined;
-  private readonly hung = new Set<import('node:http').ServerResponse>();
+  private readonly hung = new Set<ServerResponse>();
   url = '';
 
   constructor(

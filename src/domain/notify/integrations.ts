@@ -18,7 +18,7 @@ const IntegrationSchema = Type.Union([
   Type.Object({ delivery: Type.Literal('http'), url: Type.String({ format: 'uri' }), timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000 })), ...Common }, { additionalProperties: false }),
   Type.Object({ delivery: Type.Literal('topic'), topic: Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' }), ...Common }, { additionalProperties: false }),
 ]);
-const FileSchema = Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }), IntegrationSchema);
+const FileSchema = Type.Record(Type.String(), IntegrationSchema, { propertyNames: { pattern: '^[A-Za-z0-9._-]{1,64}$' } });
 export type IntegrationsFile = Static<typeof FileSchema>;
 
 export interface Integration {

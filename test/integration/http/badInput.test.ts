@@ -61,7 +61,7 @@ describe('bad input over HTTP: a clear 4xx JSON error, and nothing queued or sto
       const res = await send();
       expect(res.status).to.equal(status);
       expect(res.body).to.include({ success: false, code });
-      expect(res.body.message).to.be.a('string').and.not.empty;
+      expect(res.body.message).to.be.a('string').with.length.greaterThan(0);
       await nothingQueued();
     });
   }

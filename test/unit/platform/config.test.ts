@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../../src/config.ts';
+
+describe('config', () => {
+  it('runs with no environment at all, on the documented defaults, with warnings', () => {
+    const c = loadConfig({});
+    expect(c).to.include({ port: 3000, host: '0.0.0.0', queuePrefix: 'conveyor', tz: 'UTC', env: 'development' });
+    expect(c.databaseUrl).to.equal('mysql://root@127.0.0.1:3306/conveyor');
+    expect(c.redisUrl).to.equal('redis://127.0.0.1:6379');
+    expect(c.roles).to.deep.equal(['api', 'worker', 'ws', 'scheduler']);
+    expect(c.warnings.join(' ')).to.match(/JWT_SECRET/).and.match(/ADMIN_PASSWORD/);
+  });
+
+  it('lists every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', REDIS_URL: 'http://x', ROLE: 'api,cook', OUTBOX_POLL: 'soon', DATABASE_URL: 'nope' });
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      for (const name of ['PORT', 'REDIS_URL', 'ROLE', 'OUTBOX_POLL', 'DATABASE_URL']) expect(problems).to.include(name);
+    }
+  });
+
+  it('refuses development secrets in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_SECRET is required[\s\S]*ADMIN_USER and ADMIN_PASSWORD/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short', ADMIN_USER: 'a', ADMIN_PASSWORD: 'b' })).to.throw(/at least 32/);
+    const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password' });
+    expect(ok.devTokens).to.equal(false);
+    expect(ok.warnings).to.deep.equal([]);
+  });
+
+  it('takes a comma list of roles', () => {
+    expect(loadConfig({ ROLE: 'api, worker' }).roles).to.deep.equal(['api', 'worker']);
+    expect(loadConfig({ ROLE: 'all' }).roles).to.have.length(4);
+  });
+});
