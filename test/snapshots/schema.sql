@@ -1,0 +1,203 @@
+CREATE TABLE `accounts` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `owner_type` varchar(16) NOT NULL,
+  `owner_id` varchar(64) NOT NULL,
+  `kind` varchar(16) NOT NULL,
+  `balance` bigint(20) NOT NULL DEFAULT 0,
+  `allow_negative` tinyint(1) NOT NULL DEFAULT 0,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `accounts_owner_kind` (`owner_type`,`owner_id`,`kind`),
+  CONSTRAINT `accounts_no_overdraft` CHECK (`allow_negative` <> 0 or `balance` >= 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `chat_events` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `event_id` varchar(64) NOT NULL,
+  `room` varchar(64) NOT NULL,
+  `type` varchar(32) NOT NULL,
+  `at` datetime(3) NOT NULL,
+  `data` mediumtext NOT NULL,
+  `audience` text DEFAULT NULL,
+  `outbox_id` bigint(20) unsigned DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `chat_events_event_id` (`event_id`),
+  KEY `chat_events_room` (`room`,`id`),
+  KEY `chat_events_outbox` (`outbox_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `clients` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `uuid` varchar(64) NOT NULL,
+  `name` varchar(128) DEFAULT NULL,
+  `account_id` bigint(20) unsigned NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `clients_uuid` (`uuid`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `connections` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `type` varchar(16) NOT NULL,
+  `entity_uuid` varchar(64) NOT NULL,
+  `connection_uuid` varchar(64) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `connections_connection_uuid` (`connection_uuid`),
+  KEY `connections_entity` (`entity_uuid`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `donations` (
+  `id` varchar(36) NOT NULL,
+  `room` varchar(64) NOT NULL,
+  `sender_uuid` varchar(64) NOT NULL,
+  `sender_account_id` bigint(20) unsigned NOT NULL,
+  `room_account_id` bigint(20) unsigned NOT NULL,
+  `sum` bigint(20) NOT NULL,
+  `has_message` tinyint(1) NOT NULL DEFAULT 0,
+  `message_text` text DEFAULT NULL,
+  `message_public` tinyint(1) DEFAULT NULL,
+  `message_id` bigint(20) unsigned DEFAULT NULL,
+  `status` enum('pending','completed','rejected') NOT NULL DEFAULT 'pending',
+  `reason` varchar(64) DEFAULT NULL,
+  `transfer_id` bigint(20) unsigned DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `donations_room` (`room`,`created_at`),
+  KEY `donations_sender` (`sender_uuid`,`created_at`),
+  CONSTRAINT `donations_positive` CHECK (`sum` > 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `donor_totals` (
+  `room` varchar(64) NOT NULL,
+  `client_uuid` varchar(64) NOT NULL,
+  `total` bigint(20) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`room`,`client_uuid`),
+  KEY `donor_totals_top` (`room`,`total` DESC,`client_uuid`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `goals` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `room` varchar(64) NOT NULL,
+  `name` varchar(128) NOT NULL,
+  `sum` bigint(20) NOT NULL DEFAULT 0,
+  `require_sum` bigint(20) NOT NULL,
+  `reached_at` datetime(3) DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `goals_room` (`room`,`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `idempotency_keys` (
+  `caller` varchar(64) NOT NULL,
+  `scope` varchar(64) NOT NULL,
+  `idem_key` varchar(128) NOT NULL,
+  `request_hash` varchar(64) NOT NULL,
+  `status_code` int(11) DEFAULT NULL,
+  `response` mediumtext DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`caller`,`scope`,`idem_key`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `ledger_entries` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `transfer_id` bigint(20) unsigned NOT NULL,
+  `account_id` bigint(20) unsigned NOT NULL,
+  `amount` bigint(20) NOT NULL,
+  `balance_after` bigint(20) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `ledger_entries_account_id` (`account_id`,`id`),
+  KEY `ledger_entries_transfer_id` (`transfer_id`),
+  CONSTRAINT `ledger_entries_account_fk` FOREIGN KEY (`account_id`) REFERENCES `accounts` (`id`),
+  CONSTRAINT `ledger_entries_transfer_fk` FOREIGN KEY (`transfer_id`) REFERENCES `transfers` (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `messages` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `event_id` varchar(64) NOT NULL,
+  `room` varchar(64) NOT NULL,
+  `sender_uuid` varchar(64) NOT NULL,
+  `sender_type` varchar(16) NOT NULL,
+  `is_public` tinyint(1) NOT NULL,
+  `value` text NOT NULL,
+  `donation_id` varchar(36) DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `messages_event_id` (`event_id`),
+  KEY `messages_room` (`room`,`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `outbox` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `queue` varchar(128) NOT NULL,
+  `job_name` varchar(128) NOT NULL,
+  `payload_version` int(11) NOT NULL DEFAULT 1,
+  `payload` longtext NOT NULL,
+  `event_id` varchar(64) DEFAULT NULL,
+  `status` enum('pending','relayed','done') NOT NULL DEFAULT 'pending',
+  `available_at` datetime(3) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `relayed_at` datetime(3) DEFAULT NULL,
+  `done_at` datetime(3) DEFAULT NULL,
+  `relay_count` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  KEY `outbox_status_id` (`status`,`id`),
+  KEY `outbox_status_relayed` (`status`,`relayed_at`),
+  KEY `outbox_event` (`event_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `room_sponsor` (
+  `room` varchar(64) NOT NULL,
+  `client_uuid` varchar(64) DEFAULT NULL,
+  `total` bigint(20) NOT NULL DEFAULT 0,
+  `seq` int(10) unsigned NOT NULL DEFAULT 0,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`room`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `sponsors` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `room` varchar(64) NOT NULL,
+  `user_id` bigint(20) unsigned NOT NULL,
+  `client_id` bigint(20) unsigned NOT NULL,
+  `client_uuid` varchar(64) NOT NULL,
+  `total` bigint(20) NOT NULL,
+  `seq` int(10) unsigned NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `sponsors_room_seq` (`room`,`seq`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `transfers` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `idempotency_key` varchar(191) NOT NULL,
+  `from_account_id` bigint(20) unsigned NOT NULL,
+  `to_account_id` bigint(20) unsigned NOT NULL,
+  `amount` bigint(20) NOT NULL,
+  `reason` varchar(64) NOT NULL,
+  `reference` varchar(128) DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `transfers_idempotency_key` (`idempotency_key`),
+  CONSTRAINT `transfers_positive` CHECK (`amount` > 0),
+  CONSTRAINT `transfers_two_accounts` CHECK (`from_account_id` <> `to_account_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `users` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `uuid` varchar(64) NOT NULL,
+  `name` varchar(128) DEFAULT NULL,
+  `account_id` bigint(20) unsigned NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `users_uuid` (`uuid`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
