@@ -51,15 +51,24 @@ try {
 
   const ms = (n: number) => n.toFixed(2);
   const vs = (value: number, ref: number | undefined): Cell[] => (ref ? [ref, pct(ratio(value, ref))] : ['', '']);
+  const cores = (n: number) => n.toFixed(2);
   const rows: Cell[][] = [
-    ['Koa hello world', `${fmt(hello.rps)} req/s`, ms(hello.p50), ms(hello.p99), ...vs(hello.rps, REF.koaHello)],
-    ['Koa POST + one Queue.add', `${fmt(add.rps)} req/s`, ms(add.p50), ms(add.p99), ...vs(add.rps, REF.koaAdd)],
-    ['same, a worker (c=50) draining', `${fmt(addDraining.rps)} req/s`, ms(addDraining.p50), ms(addDraining.p99), ...vs(addDraining.rps, REF.koaAddDraining)],
-    ...drains.map((d): Cell[] => [`no-op worker drain, c=${d.concurrency}`, `${fmt(d.jobsPerSec)} jobs/s`, '', '', ...vs(d.jobsPerSec, REF.drain[d.concurrency])]),
-    ...latencies.map((l): Cell[] => [`add → completed at ${fmt(l.rate)}/s (c=50)`, `${fmt(l.completed)} jobs`, ms(l.p50), ms(l.p99), '', '']),
-    ...ws.map((w, i): Cell[] => [w.label, `${fmt(w.deliveriesPerSec)} deliveries/s`, ms(w.p50), ms(w.p99), ...vs(w.deliveriesPerSec, i === 0 ? REF.wsMax : undefined)]),
+    ['Koa hello world', `${fmt(hello.rps)} req/s`, ms(hello.p50), ms(hello.p99), cores(hello.serverCpuCores), ...vs(hello.rps, REF.koaHello)],
+    ['Koa POST + one Queue.add', `${fmt(add.rps)} req/s`, ms(add.p50), ms(add.p99), cores(add.serverCpuCores), ...vs(add.rps, REF.koaAdd)],
+    ['same, a worker (c=50) draining', `${fmt(addDraining.rps)} req/s`, ms(addDraining.p50), ms(addDraining.p99), cores(addDraining.serverCpuCores), ...vs(addDraining.rps, REF.koaAddDraining)],
+    ...drains.map((d): Cell[] => [`no-op worker drain, c=${d.concurrency}`, `${fmt(d.jobsPerSec)} jobs/s`, '', '', '', ...vs(d.jobsPerSec, REF.drain[d.concurrency])]),
+    ...latencies.map((l): Cell[] => [
+      `add → completed at ${fmt(l.rate)}/s (c=50)`,
+      `${fmt(l.completed)} jobs${l.skipped ? `, ${fmt(l.skipped)} adds skipped` : ''}`,
+      ms(l.p50),
+      ms(l.p99),
+      cores(l.workerCpuCores),
+      '',
+      '',
+    ]),
+    ...ws.map((w, i): Cell[] => [w.label, `${fmt(w.deliveriesPerSec)} deliveries/s`, ms(w.p50), ms(w.p99), cores(w.serverCpuCores), ...vs(w.deliveriesPerSec, i === 0 ? REF.wsMax : undefined)]),
   ];
-  const table = { columns: ['ceiling', 'figure', 'p50 ms', 'p99 ms', 'CEILINGS.md', 'ratio'], rows };
+  const table = { columns: ['ceiling', 'figure', 'p50 ms', 'p99 ms', 'server cores', 'CEILINGS.md', 'ratio'], rows };
 
   finish({
     bench: 'ceilings',

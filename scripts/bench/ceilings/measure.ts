@@ -3,11 +3,12 @@
  * the same run (`ceilings.ts` runs them all). Servers run in child processes; load runs here.
  */
 import { Queue } from 'bullmq';
-import { measureAddToCompleted, measureDrain } from '../lib/bullmq.ts';
+import { addAtRate, measureDrain } from '../lib/bullmq.ts';
 import { runHttpLoad, runHttpLoadAtRate } from '../lib/http-load.ts';
-import { startNodeScript, type ChildHandle } from '../lib/processes.ts';
+import { startCpuMeter, startNodeScript, type ChildHandle } from '../lib/processes.ts';
 import { note } from '../lib/progress.ts';
 import { benchRedis, DEFAULT_REDIS_URL } from '../lib/redis.ts';
+import { LatencyHistogram, type HistogramJson } from '../lib/stats.ts';
 import { connectWsClients, stampedMessage } from '../lib/ws-clients.ts';
 
 export interface CeilingOptions {
@@ -27,13 +28,19 @@ export interface HttpFigure {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Cores the server process(es) used; with rps, the CPU cost of one request. */
+  serverCpuCores: number;
+  /** Cores the load generator used; near 1 it may have been the limit. */
+  clientCpuCores: number;
 }
 
 const CEILINGS = 'scripts/bench/ceilings';
 type PortInfo = { port: number };
 
-function httpFigure(r: { rps: number; requests: number; ok: number; errors: number; latency: { p50: number; p99: number } }): HttpFigure {
-  return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.requests - r.ok };
+function httpFigure(r: { rps: number; requests: number; ok: number; errors: number; latency: { p50: number; p99: number } }, cpu: Record<string, number>): HttpFigure {
+  const { parent, ...servers } = cpu;
+  const serverCpuCores = Math.round(Object.values(servers).reduce((a, b) => a + b, 0) * 100) / 100;
+  return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.requests - r.ok, serverCpuCores, clientCpuCores: parent ?? 0 };
 }
 
 async function withChild<T>(child: ChildHandle<PortInfo>, fn: (c: ChildHandle<PortInfo>) => Promise<T>): Promise<T> {
@@ -48,6 +55,7 @@ async function withChild<T>(child: ChildHandle<PortInfo>, fn: (c: ChildHandle<Po
 export async function koaHelloCeiling(o: CeilingOptions): Promise<HttpFigure> {
   const child = await startNodeScript<PortInfo>(`${CEILINGS}/koa-hello.ts`);
   return withChild(child, async (c) => {
+    const cpu = await startCpuMeter([c]);
     const r = await runHttpLoad({
       url: `http://127.0.0.1:${c.info.port}/`,
       connections: o.connections ?? 64,
@@ -55,7 +63,7 @@ export async function koaHelloCeiling(o: CeilingOptions): Promise<HttpFigure> {
       warmupMs: o.warmupMs ?? 1_000,
       label: 'koa hello',
     });
-    return httpFigure(r);
+    return httpFigure(r, await cpu.stop());
   });
 }
 
@@ -80,6 +88,7 @@ export async function koaQueueAddCeiling(o: CeilingOptions & { queue: string; dr
     : undefined;
   try {
     return await withChild(api, async (c) => {
+      const cpu = await startCpuMeter(worker ? [c, worker] : [c]);
       const r = await runHttpLoad({
         url: `http://127.0.0.1:${c.info.port}/seen`,
         body: seenBody,
@@ -88,7 +97,7 @@ export async function koaQueueAddCeiling(o: CeilingOptions & { queue: string; dr
         warmupMs: o.warmupMs ?? 1_000,
         label: worker ? `koa + Queue.add, worker c=${o.drainConcurrency} draining` : 'koa + Queue.add',
       });
-      return httpFigure(r);
+      return httpFigure(r, await cpu.stop());
     });
   } finally {
     await worker?.stop();
@@ -115,7 +124,11 @@ export async function workerDrainCeiling(o: CeilingOptions & { jobs: number; con
         args: ['--queue', name, '--prefix', o.prefix, '--concurrency', String(concurrency), '--redis', redisUrl],
       });
       try {
-        const r = await measureDrain(queue, { jobs: o.jobs, label: `worker drain ${o.jobs.toLocaleString('en-US')} jobs, c=${concurrency}` });
+        const r = await measureDrain(queue, {
+          jobs: o.jobs,
+          warmupJobs: Math.min(5_000, Math.ceil(o.jobs / 4)),
+          label: `worker drain ${o.jobs.toLocaleString('en-US')} jobs, c=${concurrency}`,
+        });
         out.push({ concurrency, jobsPerSec: r.jobsPerSec, addBulkPerSec: r.addBulkPerSec, left: r.left });
       } finally {
         await worker.stop();
@@ -129,41 +142,60 @@ export async function workerDrainCeiling(o: CeilingOptions & { jobs: number; con
 }
 
 export interface LatencyFigure {
+  /** Adds per second requested. */
   rate: number;
+  added: number;
+  /** Adds skipped because too many were in flight: the rate was more than Redis took. */
+  skipped: number;
   completed: number;
-  missing: number;
   p50: number;
   p99: number;
+  workerCpuCores: number;
 }
 
-/** Add → completed latency through a raw worker, at each given rate (adds per second). */
+/**
+ * Add → completed latency through a raw worker, at each given rate: open-loop adds stamped with
+ * their scheduled time, recorded by the worker when the job is completed (no QueueEvents, whose
+ * parsing would cost this process more than the adds themselves).
+ */
 export async function addToCompletedCeiling(o: CeilingOptions & { rates: number[]; concurrency?: number }): Promise<LatencyFigure[]> {
   const redisUrl = o.redisUrl ?? DEFAULT_REDIS_URL;
   const redis = benchRedis(redisUrl);
-  const events = benchRedis(redisUrl, true);
   const queue = new Queue('latency', { connection: redis, prefix: o.prefix });
   const concurrency = o.concurrency ?? 50;
   const worker = await startNodeScript(`${CEILINGS}/bullmq-worker.ts`, {
     args: ['--queue', 'latency', '--prefix', o.prefix, '--concurrency', String(concurrency), '--redis', redisUrl],
   });
   const out: LatencyFigure[] = [];
+  const settle = async (expected: number): Promise<number> => {
+    const until = performance.now() + 10_000;
+    let done = 0;
+    while (performance.now() < until) {
+      done = (await worker.request<{ completed: number }>('stats')).completed;
+      if (done >= expected) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return done;
+  };
   try {
     // Unmeasured: the worker's first jobs pay for JIT compilation and connection setup.
-    await measureAddToCompleted(queue, { eventsConnection: events, rate: Math.min(...o.rates), durationMs: o.warmupMs ?? 1_000, settleMs: 1_000 });
+    const warm = await addAtRate(queue, { rate: Math.min(...o.rates), durationMs: o.warmupMs ?? 1_000 });
+    let expected = await settle(warm.added);
+    await worker.request('latency');
     for (const rate of o.rates) {
       const rounded = Math.max(1, Math.round(rate));
-      const r = await measureAddToCompleted(queue, {
-        eventsConnection: events,
-        rate: rounded,
-        durationMs: o.durationMs,
-        label: `add → completed at ${rounded.toLocaleString('en-US')}/s, c=${concurrency}`,
-      });
-      out.push({ rate: rounded, completed: r.completed, missing: r.missing, p50: r.latency.p50, p99: r.latency.p99 });
+      const cpu = await startCpuMeter([worker]);
+      const before = expected;
+      const r = await addAtRate(queue, { rate: rounded, durationMs: o.durationMs, label: `add → completed at ${rounded.toLocaleString('en-US')}/s, c=${concurrency}` });
+      expected += r.added;
+      const completed = (await settle(expected)) - before;
+      const cores = await cpu.stop();
+      const h = LatencyHistogram.fromJSON(await worker.request<HistogramJson>('latency'));
+      out.push({ rate: rounded, added: r.added, skipped: r.skipped, completed, p50: h.percentile(50), p99: h.percentile(99), workerCpuCores: cores[worker.name] ?? 0 });
     }
   } finally {
     await worker.stop();
     await queue.close();
-    events.disconnect();
     redis.disconnect();
   }
   return out;
@@ -178,6 +210,9 @@ export interface WsFigure {
   p99: number;
   /** Deliveries expected but not seen by the end of the settle time. */
   lost: number;
+  serverCpuCores: number;
+  /** This process: the publisher and all the clients. */
+  clientCpuCores: number;
 }
 
 export interface WsOptions extends CeilingOptions {
@@ -215,15 +250,26 @@ export async function wsBroadcastCeiling(o: WsOptions): Promise<WsFigure[]> {
 
       const measure = async (label: string, run: () => Promise<{ ok: number }>, perBroadcast: number, targetRate?: number): Promise<WsFigure> => {
         clients.reset();
+        const cpu = await startCpuMeter([s]);
         const t0 = performance.now();
         const r = await run();
         const inWindow = clients.delivered;
         const seconds = (performance.now() - t0) / 1000;
+        const cores = await cpu.stop();
         const expected = r.ok * perBroadcast;
         await clients.settle(expected, 15_000, 1_000);
         const lost = Math.max(0, expected - clients.delivered);
         const h = clients.histogram;
-        const fig = { label, broadcastsPerSec: targetRate ?? r.ok / seconds, deliveriesPerSec: inWindow / seconds, p50: h.percentile(50), p99: h.percentile(99), lost };
+        const fig: WsFigure = {
+          label,
+          broadcastsPerSec: targetRate ?? r.ok / seconds,
+          deliveriesPerSec: inWindow / seconds,
+          p50: h.percentile(50),
+          p99: h.percentile(99),
+          lost,
+          serverCpuCores: cores[s.name] ?? 0,
+          clientCpuCores: cores.parent ?? 0,
+        };
         if (lost > 0) note(`${label}: ${lost} deliveries not seen within the settle time`);
         return fig;
       };

@@ -43,6 +43,11 @@ export async function unfinished(queue: Queue): Promise<number> {
 export interface DrainOptions extends PrefillOptions {
   /** Give up after this long; the result then says how many were left. Default 120 s. */
   timeoutMs?: number;
+  /**
+   * Jobs drained first, unmeasured: a freshly started worker runs at about half speed until
+   * the JIT has compiled its hot path. Default 0.
+   */
+  warmupJobs?: number;
   label?: string;
 }
 
@@ -59,6 +64,11 @@ export interface DrainResult {
  * already be running on `queue` (in another process); pausing keeps them from starting early.
  */
 export async function measureDrain(queue: Queue, o: DrainOptions): Promise<DrainResult> {
+  if (o.warmupJobs) {
+    await prefillQueue(queue, { ...o, jobs: o.warmupJobs });
+    const until = performance.now() + (o.timeoutMs ?? 120_000);
+    while ((await unfinished(queue)) > 0 && performance.now() < until) await sleep(20);
+  }
   await queue.pause();
   let addBulkPerSec: number;
   try {
@@ -84,32 +94,91 @@ export async function measureDrain(queue: Queue, o: DrainOptions): Promise<Drain
   return result;
 }
 
-export interface AddLatencyOptions {
-  /** A client for QueueEvents' blocking reads: its own connection, maxRetriesPerRequest null. */
-  eventsConnection: Redis;
-  /** Adds per second, one `Queue.add` each, not awaited one by one. */
+export interface AddAtRateOptions {
+  /** Adds per second, one `Queue.add` each, issued on schedule (not awaited one by one). */
   rate: number;
   durationMs: number;
   name?: string;
+  /** The job's data; `t` (the scheduled add time, nowMs()) is added to it for latency. */
   data?: (i: number) => object;
   opts?: JobsOptions;
-  /** How long to wait for the last completions. Default 5 s. */
-  settleMs?: number;
+  /** Job id of the i-th job; BullMQ's own ids when omitted. */
+  jobId?: (i: number) => string;
+  /** Called just before the i-th add is sent, with its scheduled time. */
+  onAdd?: (i: number, scheduledMs: number, jobId: string | undefined) => void;
+  /** Adds in flight before further ones are skipped (and counted). Default 5,000. */
+  maxInFlight?: number;
   label?: string;
 }
 
-export interface AddLatencyResult {
+export interface AddAtRateResult {
   added: number;
-  completed: number;
   errors: number;
+  /** Adds skipped because maxInFlight was reached: Redis could not take the rate. */
+  skipped: number;
+}
+
+/**
+ * Open-loop producer. Each job carries `t`, its scheduled add time, so a worker can record
+ * add → completed latency itself (the raw ceiling worker does, see `latency` command).
+ */
+export async function addAtRate(queue: Queue, o: AddAtRateOptions): Promise<AddAtRateResult> {
+  const maxInFlight = o.maxInFlight ?? 5_000;
+  const intervalMs = 1000 / o.rate;
+  let added = 0;
+  let errors = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  const bar = o.label ? startPhase(o.label, { totalMs: o.durationMs, counter: () => added, unit: 'added' }) : undefined;
+  const start = nowMs();
+  const endAt = start + o.durationMs;
+  let i = 0;
+  while (nowMs() < endAt) {
+    const now = nowMs();
+    for (let scheduled = start + i * intervalMs; scheduled <= now && scheduled < endAt; scheduled = start + i * intervalMs) {
+      const n = i++;
+      if (inFlight >= maxInFlight) {
+        skipped++;
+        continue;
+      }
+      const jobId = o.jobId?.(n);
+      o.onAdd?.(n, scheduled, jobId);
+      inFlight++;
+      queue
+        .add(o.name ?? 'bench', { ...(o.data?.(n) ?? { i: n }), t: scheduled }, jobId ? { ...(o.opts ?? BENCH_JOB_OPTS), jobId } : (o.opts ?? BENCH_JOB_OPTS))
+        .then(
+          () => added++,
+          () => errors++,
+        )
+        .finally(() => inFlight--);
+    }
+    // setTimeout(1) wakes every ~1 ms; adds that fell due meanwhile go out together.
+    await sleep(1);
+  }
+  const settleUntil = performance.now() + 10_000;
+  while (inFlight > 0 && performance.now() < settleUntil) await sleep(5);
+  bar?.done(`${Math.round((added * 1000) / o.durationMs).toLocaleString('en-US')} adds/s of ${o.rate}${skipped ? `, ${skipped} skipped` : ''}`);
+  return { added, errors, skipped };
+}
+
+export interface AddLatencyOptions extends Omit<AddAtRateOptions, 'jobId' | 'onAdd'> {
+  /** A client for QueueEvents' blocking reads: its own connection, maxRetriesPerRequest null. */
+  eventsConnection: Redis;
+  /** How long to wait for the last completions. Default 5 s. */
+  settleMs?: number;
+}
+
+export interface AddLatencyResult extends AddAtRateResult {
+  completed: number;
   /** Added jobs whose completion was not seen within settleMs. */
   missing: number;
   latency: LatencySummary;
 }
 
 /**
- * Open-loop adds at a fixed rate, each under a known job id; QueueEvents' `completed` closes the
- * measurement. Latency runs from the scheduled add time, so a slow add counts against the result.
+ * add → completed latency for ANY worker (Conveyor's included), seen through QueueEvents.
+ * QueueEvents parses every event of the queue in this process, which costs CPU here at high
+ * rates (several events per job); above a few thousand jobs/s prefer a worker-side record.
  */
 export async function measureAddToCompleted(queue: Queue, o: AddLatencyOptions): Promise<AddLatencyResult> {
   // Start the event stream at "now": QueueEvents' default '$' misses what lands before its first XREAD.
@@ -118,8 +187,6 @@ export async function measureAddToCompleted(queue: Queue, o: AddLatencyOptions):
   const hist = new LatencyHistogram();
   const sentAt = new Map<string, number>();
   const run = Math.random().toString(36).slice(2, 8);
-  let added = 0;
-  let errors = 0;
   let completed = 0;
   events.on('completed', ({ jobId }) => {
     const t = sentAt.get(jobId);
@@ -128,35 +195,17 @@ export async function measureAddToCompleted(queue: Queue, o: AddLatencyOptions):
     completed++;
     hist.record(nowMs() - t);
   });
-
-  const bar = o.label ? startPhase(o.label, { totalMs: o.durationMs, counter: () => completed, unit: 'jobs' }) : undefined;
-  const intervalMs = 1000 / o.rate;
-  const start = nowMs();
-  const endAt = start + o.durationMs;
-  let i = 0;
+  let added: AddAtRateResult;
   try {
-    while (nowMs() < endAt) {
-      const now = nowMs();
-      for (let scheduled = start + i * intervalMs; scheduled <= now && scheduled < endAt; scheduled = start + i * intervalMs) {
-        const jobId = `${run}-${i}`;
-        const data = o.data?.(i) ?? { i };
-        i++;
-        sentAt.set(jobId, scheduled);
-        queue.add(o.name ?? 'bench', data, { ...(o.opts ?? BENCH_JOB_OPTS), jobId }).then(
-          () => added++,
-          () => {
-            errors++;
-            sentAt.delete(jobId);
-          },
-        );
-      }
-      await sleep(1);
-    }
+    added = await addAtRate(queue, {
+      ...o,
+      jobId: (i) => `${run}-${i}`,
+      onAdd: (_i, scheduled, jobId) => sentAt.set(jobId!, scheduled),
+    });
     const settleUntil = nowMs() + (o.settleMs ?? 5_000);
-    while (sentAt.size > 0 && nowMs() < settleUntil) await sleep(10);
+    while (sentAt.size > added.errors && nowMs() < settleUntil) await sleep(10);
   } finally {
     await events.close();
   }
-  bar?.done(`p50 ${hist.percentile(50).toFixed(2)} ms, p99 ${hist.percentile(99).toFixed(2)} ms`);
-  return { added, completed, errors, missing: sentAt.size, latency: hist.summary() };
+  return { ...added, completed, missing: Math.max(0, sentAt.size - added.errors), latency: hist.summary() };
 }

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 export type Command = (data: unknown) => unknown;
 
 export interface ChildOptions {
-  /** Extra commands the parent may send; `memory` and `ping` are built in. */
+  /** Extra commands the parent may send; `memory`, `cpu` and `ping` are built in. */
   commands?: Record<string, Command>;
   /** Releases the server's resources; the process exits when it settles. */
   stop: () => Promise<void>;
@@ -32,6 +32,7 @@ interface Request {
 export function serveChild(opts: ChildOptions): Child {
   const commands: Record<string, Command> = {
     ping: () => 'pong',
+    cpu: () => process.cpuUsage(),
     memory: () => {
       const m = process.memoryUsage();
       return { rss: m.rss, heapUsed: m.heapUsed };

@@ -30,6 +30,8 @@ export interface ChildHandle<Info = Record<string, unknown>> {
   request<R = unknown>(cmd: string, data?: unknown, timeoutMs?: number): Promise<R>;
   /** RSS and heapUsed of the child, for a MemorySampler. */
   memory(): Promise<MemoryReading>;
+  /** The child's process.cpuUsage(), in µs. */
+  cpuUsage(): Promise<NodeJS.CpuUsage>;
   /** Called for each `REPORT <kind> <json>` line the child prints. */
   onReport(kind: string, fn: (data: unknown) => void): void;
   /** SIGTERM, wait for exit (SIGKILL after timeoutMs); resolves with the exit code. */
@@ -140,6 +142,7 @@ export async function startNodeScript<Info = Record<string, unknown>>(file: stri
     info,
     request,
     memory: () => request<MemoryReading>('memory', undefined, 5_000),
+    cpuUsage: () => request<NodeJS.CpuUsage>('cpu', undefined, 5_000),
     onReport(kind, fn) {
       reporters.set(kind, [...(reporters.get(kind) ?? []), fn]);
     },
@@ -150,6 +153,34 @@ export async function startNodeScript<Info = Record<string, unknown>>(file: stri
       const code = await exited;
       clearTimeout(timer);
       return code;
+    },
+  };
+}
+
+export interface CpuMeter {
+  /** Cores used since start, by this process (`parent`) and by each child (by name). */
+  stop(): Promise<Record<string, number>>;
+}
+
+/**
+ * CPU used over a phase, in cores (1.0 = one core busy throughout). Shows who was the limit:
+ * a server near 1.0 is saturated; a parent near 1.0 means the load generator may be.
+ */
+export async function startCpuMeter(children: ReadonlyArray<ChildHandle<unknown>>): Promise<CpuMeter> {
+  const t0 = performance.now();
+  const parent0 = process.cpuUsage();
+  const child0 = await Promise.all(children.map((c) => c.cpuUsage()));
+  return {
+    async stop() {
+      const child1 = await Promise.all(children.map((c) => c.cpuUsage().catch(() => undefined)));
+      const ms = performance.now() - t0;
+      const cores = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => Math.round(((b.user - a.user + b.system - a.system) / 1000 / ms) * 100) / 100;
+      const out: Record<string, number> = { parent: cores({ user: 0, system: 0 }, process.cpuUsage(parent0)) };
+      children.forEach((c, i) => {
+        const end = child1[i];
+        if (end) out[c.name] = cores(child0[i]!, end);
+      });
+      return out;
     },
   };
 }
