@@ -79,6 +79,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
       everyMs: config.outbox.reconcileMs,
       graceMs: config.outbox.reconcileGraceMs,
       batchSize: 500,
+      clock: services.clock,
     });
     reconciler.start();
   }

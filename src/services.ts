@@ -39,14 +39,15 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
   const queues = new QueueSet(redis, config.queuePrefix);
-  const relay = new OutboxRelay(db, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize });
+  const clock = overrides.clock ?? systemClock;
+  const relay = new OutboxRelay(db, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize }, clock);
   return {
     config,
     log,
     db,
     redis,
     metrics,
-    clock: overrides.clock ?? systemClock,
+    clock,
     queues,
     relay,
     notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile), seen: new SeenStore(redis, config.queuePrefix) },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db.ts';
+import type { Clock } from '../clock.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
 import { outboxJobId, type JobContract } from '../../../queues/contract.ts';
 import { addRowsToQueues, type OutboxRow } from './relay.ts';
@@ -17,7 +18,8 @@ export class OutboxReconciler {
     private readonly queues: QueueSet,
     private readonly contracts: ReadonlyMap<string, JobContract>,
     private readonly log: Logger,
-    private readonly opts: { everyMs: number; graceMs: number; batchSize: number },
+    /** clock: the time base of available_at (services.clock); the remaining delay is computed in it. */
+    private readonly opts: { everyMs: number; graceMs: number; batchSize: number; clock?: Clock },
   ) {}
 
   start(): void {
@@ -57,7 +59,7 @@ export class OutboxReconciler {
       const results = (await pipeline.exec()) ?? [];
       const missing = rows.filter((_, i) => results[i]?.[1] === 0);
       if (missing.length > 0) {
-        await addRowsToQueues(this.queues, this.contracts, missing, now);
+        await addRowsToQueues(this.queues, this.contracts, missing, this.opts.clock?.now() ?? now);
         await this.db('outbox')
           .whereIn('id', missing.map((r) => r.id))
           .where('status', 'relayed')

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
 import { outboxJobId } from '../../../queues/contract.ts';
 import type { JobContract } from '../../../queues/contract.ts';
@@ -65,6 +66,8 @@ export class OutboxRelay {
     private readonly contracts: ReadonlyMap<string, JobContract>,
     private readonly log: Logger,
     private readonly opts: { pollMs: number; batchSize: number },
+    // available_at is written in this clock's time (services.clock), so delays are computed in it too.
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
@@ -109,7 +112,7 @@ export class OutboxRelay {
       if (rows.length === 0) return 0;
       // Adding before marking: a crash in between leaves the rows pending and they are added again,
       // which the jobId makes a no-op.
-      await addRowsToQueues(this.queues, this.contracts, rows);
+      await addRowsToQueues(this.queues, this.contracts, rows, this.clock.now());
       await trx('outbox')
         .whereIn('id', rows.map((r) => r.id))
         .update({ status: 'relayed', relayed_at: new Date(), relay_count: trx.raw('relay_count + 1') });
