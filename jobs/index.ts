@@ -2,9 +2,29 @@ import type { Contracts } from '../queues/contracts/index.ts';
 import type { ProcessorMap } from '../queues/processor.ts';
 import { deliverSeenJob } from './notify/deliver-seen.ts';
 import { pruneJob } from './platform/prune.ts';
+import { saveConnectionJob } from './chat/save-connection.ts';
+import { saveMessageJob } from './chat/save-message.ts';
+import { saveDonateJob } from './chat/save-donate.ts';
+import { transferMoneyJob } from './chat/transfer-money.ts';
+import { updateGoalJob } from './chat/update-goal.ts';
+import { calculateSponsorJob } from './chat/calculate-sponsor.ts';
+import { broadcastDonateJob } from './chat/broadcast-donate.ts';
+import { broadcastGoalJob } from './chat/broadcast-goal.ts';
+import { saveSponsorJob } from './chat/save-sponsor.ts';
+import { broadcastSponsorJob } from './chat/broadcast-sponsor.ts';
 
 /** Every contract's processor. A contract without one here is a type error. */
 export const processors: ProcessorMap<Contracts> = {
   'platform.prune': pruneJob,
   'notify.deliver-seen': deliverSeenJob,
+  'chat.save-connection': saveConnectionJob,
+  'chat.save-message': saveMessageJob,
+  'chat.save-donate': saveDonateJob,
+  'chat.transfer-money': transferMoneyJob,
+  'chat.update-goal': updateGoalJob,
+  'chat.calculate-sponsor': calculateSponsorJob,
+  'chat.broadcast-donate': broadcastDonateJob,
+  'chat.broadcast-goal': broadcastGoalJob,
+  'chat.save-sponsor': saveSponsorJob,
+  'chat.broadcast-sponsor': broadcastSponsorJob,
 };

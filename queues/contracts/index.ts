@@ -1,11 +1,13 @@
 import type { JobContract } from '../contract.ts';
 import { notifyContracts } from './notify.ts';
 import { platformContracts } from './platform.ts';
+import { chatContracts } from './chat.ts';
 
 /** Every job type Conveyor runs, by queue name. jobs/index.ts must give each a processor. */
 export const contracts = {
   ...platformContracts,
   ...notifyContracts,
+  ...chatContracts,
 };
 
 export type Contracts = typeof contracts;

@@ -9,12 +9,13 @@ import { buildOpenApi } from './openapi.ts';
 import { mount, type AnyRoute } from './route.ts';
 import { systemRoutes } from './routes/system.ts';
 import { notifyRoutes } from './routes/notify.ts';
+import { chatRoutes } from './routes/chat.ts';
 import { collectScrapeGauges } from '../platform/scrape.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
 export function moduleRoutes(): AnyRoute[] {
-  return [...notifyRoutes()];
+  return [...notifyRoutes(), ...chatRoutes()];
 }
 
 export interface AppOptions {

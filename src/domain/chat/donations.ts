@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Trx } from '../../platform/db.ts';
+import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
+import type { Envelope } from '../../platform/outbox/envelope.ts';
+import { publishEvent } from '../../platform/outbox/writer.ts';
+import { formatMoney } from '../ledger/index.ts';
+import { selectRows, toSafeInt } from '../ledger/sql.ts';
+import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
+import type { Participant } from './participants.ts';
+
+export interface DonateInput {
+  sender: Participant;
+  room: Participant;
+  /** Minor units, already parsed by parseMoney. */
+  sum: number;
+  message?: { message: string; isPublic: boolean } | undefined;
+}
+
+/**
+ * POST /chat/donat/add: writes the pending donation and its AddNewDonate event in the caller's
+ * transaction. The money moves later, in TransferMoney; nothing is checked against the balance here.
+ */
+export async function createDonation(trx: Trx, input: DonateInput): Promise<{ donation_id: string }> {
+  if (input.sender.type !== 'client') throw new Forbidden('only viewers donate', 'forbidden_role');
+  if (input.sender.uuid === input.room.uuid) throw new RuleViolation('self_donation', 'a viewer cannot donate to their own room');
+  const id = randomUUID();
+  const now = new Date();
+  const message = input.message;
+  await trx.raw(
+    `INSERT INTO donations (id, room, sender_uuid, sender_account_id, room_account_id, sum, has_message, message_text, message_public, status, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+    [id, input.room.uuid, input.sender.uuid, input.sender.accountId, input.room.accountId, input.sum, message !== undefined, message?.message ?? null, message?.isPublic ?? null, now, now],
+  );
+  await publishEvent(
+    trx,
+    AddNewDonate,
+    {
+      donation_id: id,
+      room: input.room.uuid,
+      sender_uuid: input.sender.uuid,
+      sender_name: input.sender.name,
+      sum: input.sum,
+      from_account_id: input.sender.accountId,
+      to_account_id: input.room.accountId,
+      ...(message ? { message: { message: message.message, is_public: message.isPublic } } : {}),
+    },
+    now,
+  );
+  return { donation_id: id };
+}
+
+/** SaveDonate: stores a donation's attached message as a message row linked to it (once). */
+export async function saveDonate(trx: Trx, envelope: Envelope<AddNewDonatePayload>): Promise<void> {
+  const p = envelope.payload;
+  if (!p.message) return;
+  const at = new Date(envelope.produced_at);
+  const [result] = (await trx.raw(
+    `INSERT INTO messages (event_id, room, sender_uuid, sender_type, is_public, value, donation_id, created_at, updated_at)
+     VALUES (?, ?, ?, 'client', ?, ?, ?, ?, ?)`,
+    [`donation:${p.donation_id}`, p.room, p.sender_uuid, p.message.is_public, p.message.message, p.donation_id, at, at],
+  )) as [{ insertId: number }];
+  await trx.raw('UPDATE donations SET message_id = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ?', [result.insertId, p.donation_id]);
+}
+
+export interface DonationView {
+  donation_id: string;
+  room: string;
+  status: 'pending' | 'completed' | 'rejected';
+  reason?: string;
+  sum: string;
+  created_at: string;
+}
+
+/** GET /chat/donations/:id — for its sender and the room owner only. */
+export async function getDonation(db: Db, id: string, viewer: string): Promise<DonationView> {
+  const rows = await selectRows<{ id: string; room: string; sender_uuid: string; status: DonationView['status']; reason: string | null; sum: unknown; created_at: Date }>(
+    db,
+    'SELECT id, room, sender_uuid, status, reason, sum, created_at FROM donations WHERE id = ?',
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFound('no such donation', 'donation_not_found');
+  if (viewer !== row.sender_uuid && viewer !== row.room) throw new Forbidden('only the sender and the room owner see a donation', 'forbidden');
+  return {
+    donation_id: row.id,
+    room: row.room,
+    status: row.status,
+    ...(row.reason ? { reason: row.reason } : {}),
+    sum: formatMoney(toSafeInt(row.sum, 'sum')),
+    created_at: row.created_at.toISOString(),
+  };
+}
