@@ -34,6 +34,10 @@ export interface Config {
     historySize: number; historyWindowMs: number; messageMaxLength: number;
     messagesPerMinute: number; donationsPerMinute: number;
   };
+  /** Single-value overrides of BONUS_CONFIG_FILE (BONUS_*); unset fields keep the file's value. */
+  bonus: { points?: string; cooldownMs?: number; holdMs?: number; recheckCron?: string; accountsUrl?: string | null; pointsUrl?: string | null };
+  /** Webhook channels of the notifications module; null: that channel is off (the inbox remains). */
+  notifications: { pushUrl: string | null; mailUrl: string | null; timeoutMs: number };
   devTokens: boolean;
   warnings: string[];
 }
@@ -74,6 +78,31 @@ class Reader {
     }
   }
 
+  /** Unset → undefined; "none" → null (turns off a URL the config file sets). */
+  optionalUrl(name: string): string | null | undefined {
+    const value = this.env[name];
+    if (value === undefined || value === '') return undefined;
+    if (value === 'none') return null;
+    try {
+      if (!['http:', 'https:'].includes(new URL(value).protocol)) this.errors.push(`${name} must use http: or https:, got "${value}"`);
+    } catch {
+      this.errors.push(`${name} is not a URL: "${value}"`);
+    }
+    return value;
+  }
+
+  optionalDuration(name: string): number | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : this.duration(name, '0');
+  }
+
+  optionalMatching(name: string, pattern: RegExp, what: string): string | undefined {
+    const value = this.env[name];
+    if (value === undefined || value === '') return undefined;
+    if (!pattern.test(value)) this.errors.push(`${name} must be ${what}, got "${value}"`);
+    return value;
+  }
+
   url(name: string, fallback: string, protocols: string[]): string {
     const value = this.str(name, fallback);
     try {
@@ -107,6 +136,10 @@ function parseRoles(raw: string, errors: string[]): Role[] {
   }
   if (roles.length === 0 && errors.length === 0) errors.push('ROLE: no role given');
   return roles;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** Reads the environment (process.env by default) and throws ConfigError listing every bad variable. */
@@ -172,6 +205,19 @@ export function loadConfig(env: Env = process.env): Config {
       messageMaxLength: r.int('CHAT_MESSAGE_MAX_LENGTH', 2000, 1, 60000),
       messagesPerMinute: r.int('CHAT_MESSAGES_PER_MINUTE', 60, 1, 1_000_000),
       donationsPerMinute: r.int('CHAT_DONATIONS_PER_MINUTE', 30, 1, 1_000_000),
+    },
+    bonus: dropUndefined({
+      points: r.optionalMatching('BONUS_POINTS', /^(0|[1-9]\d{0,6})(\.\d{1,2})?$/, 'an amount such as 100.00'),
+      cooldownMs: r.optionalDuration('BONUS_COOLDOWN'),
+      holdMs: r.optionalDuration('BONUS_HOLD'),
+      recheckCron: r.optionalMatching('BONUS_RECHECK_CRON', /^\S+( \S+){4,5}$/, 'a cron pattern with 5 or 6 fields'),
+      accountsUrl: r.optionalUrl('BONUS_ACCOUNTS_URL'),
+      pointsUrl: r.optionalUrl('BONUS_POINTS_URL'),
+    }),
+    notifications: {
+      pushUrl: r.optionalUrl('NOTIFY_PUSH_URL') ?? null,
+      mailUrl: r.optionalUrl('NOTIFY_MAIL_URL') ?? null,
+      timeoutMs: r.duration('NOTIFY_TIMEOUT', '5s'),
     },
     devTokens: mode !== 'production' && r.str('DEV_TOKENS', 'true') !== 'false',
     warnings,

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { WebSocket } from 'ws';
+import type { WriteBatch } from './writeBatch.ts';
+import { CLOSE, type OutgoingEvent } from './protocol.ts';
+
+export type DropReason = 'slow_consumer' | 'dead_peer' | 'frame_too_large' | 'protocol_error' | 'shutdown';
+
+export interface MemberHooks {
+  /** A frame of this type was written (events written by the fan-out are counted there, in bulk). */
+  sent(type: string): void;
+  dropped(reason: DropReason): void;
+}
+
+export interface MemberLimits {
+  maxBufferedBytes: number;
+  closeGraceMs: number;
+}
+
+/**
+ * One socket in one room. It starts `syncing` (registered in the room before the upgrade
+ * completes, so no live event can slip past it), buffering live events while the welcome and any
+ * replay are written; `goLive` drains that buffer and from then on events are written at once.
+ */
+export class Member {
+  readonly connectionId = randomUUID();
+  /** Set when the process hears a pong or any frame; cleared at each heartbeat. */
+  alive = true;
+  private ws: WebSocket | undefined;
+  private socket: Duplex | undefined;
+  private state: 'syncing' | 'live' | 'closed' = 'syncing';
+  private pending: OutgoingEvent[] = [];
+  private pendingBytes = 0;
+  private known: ReadonlySet<string> | null = null;
+
+  constructor(
+    readonly sub: string,
+    readonly role: string,
+    readonly room: string,
+    private readonly limits: MemberLimits,
+    private readonly batch: WriteBatch,
+    private readonly hooks: MemberHooks,
+  ) {}
+
+  get isLive(): boolean {
+    return this.state === 'live';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Bytes waiting in this socket's userland buffers (or in its sync buffer while syncing). */
+  get bufferedBytes(): number {
+    return (this.ws?.bufferedAmount ?? 0) + this.pendingBytes;
+  }
+
+  attach(ws: WebSocket, socket: Duplex): void {
+    this.ws = ws;
+    this.socket = socket;
+  }
+
+  /** Writes an event now (live), keeps it for goLive (syncing), or drops it (closed). True when written. */
+  deliver(out: OutgoingEvent): boolean {
+    if (this.state === 'live') return this.isKnown(out) ? false : this.write(out.frame);
+    if (this.state === 'syncing') {
+      this.pending.push(out);
+      this.pendingBytes += out.frame.length;
+      if (this.pendingBytes > this.limits.maxBufferedBytes) this.drop('slow_consumer', CLOSE.tryAgainLater, 'slow consumer');
+    }
+    return false;
+  }
+
+  /** Writes a frame outside the fan-out (welcome, replay, pong, refetch) and counts it. */
+  send(frame: string | Buffer, type: string): boolean {
+    const written = this.write(frame);
+    if (written) this.hooks.sent(type);
+    return written;
+  }
+
+  /**
+   * Drains what arrived while syncing and goes live. `known` holds the ids the replay covered:
+   * the subscriber connection may deliver some of them after the history read answered, so they
+   * are skipped until the first live event the history did not hold (publish order is list order).
+   */
+  goLive(known: ReadonlySet<string> | null): void {
+    if (this.state !== 'syncing') return;
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.state = 'live';
+    this.known = known;
+    for (const out of pending) {
+      if (!this.isKnown(out) && this.write(out.frame)) this.hooks.sent(out.event.type);
+    }
+  }
+
+  private isKnown(out: OutgoingEvent): boolean {
+    if (!this.known) return false;
+    if (this.known.has(out.event.event_id)) return true;
+    this.known = null;
+    return false;
+  }
+
+  ping(): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  /** Closes with a code, giving the peer closeGraceMs to read what is buffered and the close frame. */
+  drop(reason: DropReason, code: number, text: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.hooks.dropped(reason);
+    this.close(code, text);
+  }
+
+  close(code: number, text: string): void {
+    this.state = 'closed';
+    const ws = this.ws;
+    if (!ws) return;
+    if (ws.readyState === WebSocket.OPEN) ws.close(code, text);
+    // Nothing more is written after close, so a peer that never reads holds at most its buffer until then.
+    setTimeout(() => ws.terminate(), this.limits.closeGraceMs).unref();
+  }
+
+  terminate(reason: DropReason): void {
+    if (this.state !== 'closed') this.hooks.dropped(reason);
+    this.state = 'closed';
+    this.ws?.terminate();
+  }
+
+  private write(frame: string | Buffer): boolean {
+    const ws = this.ws;
+    if (!ws || !this.socket || ws.readyState !== WebSocket.OPEN) return false;
+    if (ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.drop('slow_consumer', CLOSE.tryAgainLater, 'slow consumer');
+      return false;
+    }
+    this.batch.hold(this.socket);
+    ws.send(frame, { binary: false });
+    return true;
+  }
+}

@@ -1,0 +1,227 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Services } from '../services.ts';
+import { createRedis } from '../platform/redis.ts';
+import { AppError } from '../platform/errors.ts';
+import { verifyToken } from '../http/auth/jwt.ts';
+import type { Claims } from '../http/auth/claims.ts';
+import { ensureParticipant, registerConnection } from '../domain/chat/connections.ts';
+import { roomHistory, type FeedDeps } from '../domain/chat/roomFeed.ts';
+import { RoomBridge } from './bridge.ts';
+import { createFanout } from './fanout.ts';
+import { HandshakeError, bearerProtocol, readHandshake, refuseUpgrade, type HandshakeRequest } from './handshake.ts';
+import { Member, type DropReason } from './member.ts';
+import { CLOSE, PONG_FRAME, REFETCH_FRAME, isPing, outgoing, welcomeFrame } from './protocol.ts';
+import { replayAfter } from './replay.ts';
+import { Rooms } from './rooms.ts';
+import { WriteBatch } from './writeBatch.ts';
+
+const CHAT_ROLES: ReadonlySet<string> = new Set(['client', 'model']);
+
+export interface WsStats {
+  connections: number;
+  rooms: number;
+  subscriptions: number;
+  /** Bytes waiting in userland buffers over all sockets: what a frozen client can cost. */
+  bufferedBytes: number;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The WebSocket fan-out (API.md, "ws"): authenticates upgrades on GET /ws before completing them,
+ * keeps sockets by room, subscribes this process's Redis connection to exactly those rooms, and
+ * writes each event to the sockets allowed to see it.
+ */
+export class WsServer {
+  private readonly rooms = new Rooms();
+  private readonly batch = new WriteBatch();
+  private readonly bridge: RoomBridge;
+  private readonly wss: WebSocketServer;
+  private readonly closed = new Map<Member, Promise<void>>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
+  private readonly feed: FeedDeps;
+
+  constructor(private readonly services: Services) {
+    const { config, log, metrics } = services;
+    this.feed = { redis: services.redis, db: services.db, prefix: config.queuePrefix, historySize: config.chat.historySize, historyWindowMs: config.chat.historyWindowMs };
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: config.ws.maxFrameBytes,
+      // Echo the bearer subprotocol the token came in; a browser fails the handshake otherwise.
+      handleProtocols: (protocols) => bearerProtocol([...protocols].join(',')) ?? false,
+    });
+    this.bridge = new RoomBridge(createRedis(config.redisUrl, 'worker', { connectionName: 'conveyor-ws-subscriber' }), {
+      prefix: config.queuePrefix,
+      wanted: (room) => this.rooms.has(room),
+      onEvent: createFanout(this.rooms, metrics, log),
+      onResubscribed: () => {
+        for (const member of this.rooms.all()) member.send(REFETCH_FRAME, 'refetch');
+      },
+      log,
+    });
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.upgrade(req, socket, head).catch((err: unknown) => {
+        this.services.log.error({ err }, 'ws upgrade failed');
+        refuseUpgrade(socket, 500, 'internal', 'internal error');
+      });
+    });
+    const everyMs = this.services.config.ws.heartbeatMs;
+    if (everyMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), everyMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  stats(): WsStats {
+    let bufferedBytes = 0;
+    for (const member of this.rooms.all()) bufferedBytes += member.bufferedBytes;
+    return { connections: this.rooms.size, rooms: this.rooms.roomCount, subscriptions: this.bridge.subscriptions, bufferedBytes };
+  }
+
+  /** Closes every socket with 1001 (going away), waits for them within the close grace, then unsubscribes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    for (const member of [...this.rooms.all()]) member.close(CLOSE.goingAway, 'server shutting down');
+    await Promise.all(this.closed.values());
+    this.wss.close();
+    await this.bridge.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    let request: HandshakeRequest;
+    let claims: Claims;
+    try {
+      if (this.closing) throw new HandshakeError(503, 'unavailable', 'server is shutting down');
+      request = readHandshake(req, this.services.config.ws.origins);
+      claims = await this.authenticate(request.token);
+    } catch (err) {
+      return this.refuse(socket, err);
+    }
+
+    const { config, db } = this.services;
+    const member = new Member(claims.sub, claims.role, request.room, config.ws, this.batch, {
+      sent: (type) => this.services.metrics.wsFrames.inc({ type }),
+      dropped: (reason: DropReason) => this.services.metrics.wsDrops.inc({ reason }),
+    });
+    // In the room before subscribing: events published from the moment the subscription holds are buffered for it.
+    this.rooms.add(member);
+    socket.once('close', () => this.leave(member));
+    try {
+      await withTimeout(
+        Promise.all([
+          this.bridge.sync(request.room),
+          ensureParticipant(db, { sub: claims.sub, role: claims.role, name: claims.name }).then(() =>
+            registerConnection(db, { connectionId: member.connectionId, entityUuid: claims.sub, type: claims.role as 'client' | 'model' }),
+          ),
+        ]),
+        config.ws.handshakeTimeoutMs,
+        'ws handshake',
+      );
+    } catch (err) {
+      this.services.log.warn({ err: (err as Error).message, room: request.room }, 'ws handshake could not subscribe or register');
+      this.leave(member);
+      return this.refuse(socket, new HandshakeError(503, 'unavailable', 'chat is unavailable, retry later'));
+    }
+    if (socket.destroyed) return this.leave(member);
+    if (this.closing) {
+      this.leave(member);
+      return this.refuse(socket, new HandshakeError(503, 'unavailable', 'server is shutting down'));
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(member, ws, socket, request.since));
+  }
+
+  private async authenticate(token: string): Promise<Claims> {
+    let claims: Claims;
+    try {
+      claims = await verifyToken(this.services.config.jwtSecret, token);
+    } catch (err) {
+      if (err instanceof AppError) throw new HandshakeError(401, err.code, err.message);
+      throw err;
+    }
+    if (!CHAT_ROLES.has(claims.role)) throw new HandshakeError(403, 'forbidden_role', `role "${claims.role}" takes no part in chat`);
+    return claims;
+  }
+
+  private refuse(socket: Duplex, err: unknown): void {
+    if (!(err instanceof HandshakeError)) throw err;
+    this.services.metrics.wsDrops.inc({ reason: `refused_${err.status}` });
+    refuseUpgrade(socket, err.status, err.code, err.message);
+  }
+
+  private open(member: Member, ws: WebSocket, socket: Duplex, since: string | undefined): void {
+    const { metrics, log } = this.services;
+    member.attach(ws, socket);
+    metrics.wsConnections.inc();
+    this.closed.set(member, new Promise((resolve) => ws.once('close', () => resolve())));
+    ws.on('message', (data, isBinary) => {
+      member.alive = true;
+      if (isPing(data, isBinary)) member.send(PONG_FRAME, 'pong');
+    });
+    ws.on('pong', () => {
+      member.alive = true;
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws is already closing the socket: 1009 for a frame over maxPayload, 1002 for a protocol error.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') member.drop('frame_too_large', CLOSE.tooLarge, 'frame too large');
+      else member.drop('protocol_error', CLOSE.protocolError, 'protocol error');
+    });
+    ws.once('close', () => {
+      metrics.wsConnections.dec();
+      this.closed.delete(member);
+      this.leave(member);
+    });
+    member.send(welcomeFrame(member.connectionId), 'welcome');
+    if (since === undefined) return member.goLive(null);
+    roomHistory(this.feed, member.room).then(
+      (history) => {
+        const replay = replayAfter(history, since, member.sub);
+        if (!replay) {
+          member.send(REFETCH_FRAME, 'refetch');
+          return member.goLive(null);
+        }
+        for (const event of replay.missed) member.send(outgoing(event).frame, event.type);
+        member.goLive(replay.known);
+      },
+      (err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'ws replay failed; client told to refetch');
+        member.send(REFETCH_FRAME, 'refetch');
+        member.goLive(null);
+      },
+    );
+  }
+
+  private leave(member: Member): void {
+    if (!this.rooms.remove(member)) return;
+    if (!this.rooms.has(member.room)) {
+      this.bridge.sync(member.room).catch((err: unknown) => this.services.log.warn({ err: (err as Error).message, room: member.room }, 'ws unsubscribe failed'));
+    }
+  }
+
+  /** Pings every socket; one that has not answered since the last beat is dead and cut. */
+  private beat(): void {
+    for (const member of this.rooms.all()) {
+      if (!member.alive) {
+        member.terminate('dead_peer');
+        continue;
+      }
+      member.alive = false;
+      member.ping();
+    }
+  }
+}
