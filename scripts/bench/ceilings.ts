@@ -32,7 +32,7 @@ const prefix = benchPrefix('bench-ceil');
 note('waiting (up to 60 s) for the cores to be idle…');
 const busyBefore = await waitForIdle(args.num('idle-wait', 60) * 1000);
 const machine = await machineFacts({ redis, busyBefore });
-const base = { durationMs: args.durationMs, connections: args.connections, redisUrl, prefix };
+const base = { durationMs: args.durationMs, connections: args.connections, redisUrl, prefix, monitor: redis };
 const jobs = args.num('jobs', 20_000);
 
 try {
@@ -53,22 +53,42 @@ try {
   const vs = (value: number, ref: number | undefined): Cell[] => (ref ? [ref, pct(ratio(value, ref))] : ['', '']);
   const cores = (n: number) => n.toFixed(2);
   const rows: Cell[][] = [
-    ['Koa hello world', `${fmt(hello.rps)} req/s`, ms(hello.p50), ms(hello.p99), cores(hello.serverCpuCores), ...vs(hello.rps, REF.koaHello)],
-    ['Koa POST + one Queue.add', `${fmt(add.rps)} req/s`, ms(add.p50), ms(add.p99), cores(add.serverCpuCores), ...vs(add.rps, REF.koaAdd)],
-    ['same, a worker (c=50) draining', `${fmt(addDraining.rps)} req/s`, ms(addDraining.p50), ms(addDraining.p99), cores(addDraining.serverCpuCores), ...vs(addDraining.rps, REF.koaAddDraining)],
-    ...drains.map((d): Cell[] => [`no-op worker drain, c=${d.concurrency}`, `${fmt(d.jobsPerSec)} jobs/s`, '', '', '', ...vs(d.jobsPerSec, REF.drain[d.concurrency])]),
+    ['Koa hello world', `${fmt(hello.rps)} req/s`, ms(hello.p50), ms(hello.p99), cores(hello.serverCpuCores), cores(hello.otherCpuCores), ...vs(hello.rps, REF.koaHello)],
+    ['Koa POST + one Queue.add', `${fmt(add.rps)} req/s`, ms(add.p50), ms(add.p99), cores(add.serverCpuCores), cores(add.otherCpuCores), ...vs(add.rps, REF.koaAdd)],
+    [
+      'same, a worker (c=50) draining',
+      `${fmt(addDraining.rps)} req/s`,
+      ms(addDraining.p50),
+      ms(addDraining.p99),
+      cores(addDraining.serverCpuCores),
+      cores(addDraining.otherCpuCores),
+      ...vs(addDraining.rps, REF.koaAddDraining),
+    ],
+    ...drains.map((d): Cell[] => [`no-op worker drain, c=${d.concurrency}`, `${fmt(d.jobsPerSec)} jobs/s`, '', '', '', cores(d.otherCpuCores), ...vs(d.jobsPerSec, REF.drain[d.concurrency])]),
     ...latencies.map((l): Cell[] => [
       `add → completed at ${fmt(l.rate)}/s (c=50)`,
       `${fmt(l.completed)} jobs${l.skipped ? `, ${fmt(l.skipped)} adds skipped` : ''}`,
       ms(l.p50),
       ms(l.p99),
       cores(l.workerCpuCores),
+      cores(l.otherCpuCores),
       '',
       '',
     ]),
-    ...ws.map((w, i): Cell[] => [w.label, `${fmt(w.deliveriesPerSec)} deliveries/s`, ms(w.p50), ms(w.p99), cores(w.serverCpuCores), ...vs(w.deliveriesPerSec, i === 0 ? REF.wsMax : undefined)]),
+    ...ws.map((w, i): Cell[] => [
+      w.label,
+      `${fmt(w.deliveriesPerSec)} deliveries/s`,
+      ms(w.p50),
+      ms(w.p99),
+      cores(w.serverCpuCores),
+      cores(w.otherCpuCores),
+      ...vs(w.deliveriesPerSec, i === 0 ? REF.wsMax : undefined),
+    ]),
   ];
-  const table = { columns: ['ceiling', 'figure', 'p50 ms', 'p99 ms', 'server cores', 'CEILINGS.md', 'ratio'], rows };
+  const table = { columns: ['ceiling', 'figure', 'p50 ms', 'p99 ms', 'server cores', 'other cores', 'CEILINGS.md', 'ratio'], rows };
+  // Cores used by processes outside the benchmark (not Redis): above this, a figure is not the machine's.
+  const DISTURBED = 0.25;
+  const disturbed = rows.filter((r) => Number(r[5]) > DISTURBED).map((r) => `${String(r[0])} (${String(r[5])})`);
 
   finish({
     bench: 'ceilings',
@@ -95,6 +115,8 @@ try {
     notes: [
       'Reference figures: ../shared/CEILINGS.md (2 vCPU, median of 3 runs). Ratios well under 1 on this kind of machine mean something else is using the cores.',
       ...(busyBefore > 0.15 ? [`${Math.round(busyBefore * 100)} % of the cores were busy with other work when the run started: figures are low.`] : []),
+      ...(disturbed.length ? [`Other processes used more than ${DISTURBED} cores during: ${disturbed.join(', ')}. Re-run on a quiet machine before trusting those rows.`] : []),
+      '"server cores": CPU of the server (and worker) processes; "other cores": CPU of everything outside the benchmark and Redis.',
     ],
   });
 } finally {

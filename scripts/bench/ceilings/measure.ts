@@ -3,6 +3,7 @@
  * the same run (`ceilings.ts` runs them all). Servers run in child processes; load runs here.
  */
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { addAtRate, measureDrain } from '../lib/bullmq.ts';
 import { runHttpLoad, runHttpLoadAtRate } from '../lib/http-load.ts';
 import { startCpuMeter, startNodeScript, type ChildHandle } from '../lib/processes.ts';
@@ -20,6 +21,8 @@ export interface CeilingOptions {
   redisUrl?: string;
   /** Queue prefix of this run (benchPrefix()); the caller deletes its keys at the end. */
   prefix: string;
+  /** A client used to read Redis's own CPU (INFO cpu), so `others` excludes it. */
+  monitor?: Redis;
 }
 
 export interface HttpFigure {
@@ -32,15 +35,28 @@ export interface HttpFigure {
   serverCpuCores: number;
   /** Cores the load generator used; near 1 it may have been the limit. */
   clientCpuCores: number;
+  redisCpuCores: number;
+  /** Cores used by processes outside the benchmark: above ~0.2 the figure is disturbed. */
+  otherCpuCores: number;
 }
 
 const CEILINGS = 'scripts/bench/ceilings';
 type PortInfo = { port: number };
 
 function httpFigure(r: { rps: number; requests: number; ok: number; errors: number; latency: { p50: number; p99: number } }, cpu: Record<string, number>): HttpFigure {
-  const { parent, ...servers } = cpu;
+  const { parent, redis, machine: _machine, others, ...servers } = cpu;
   const serverCpuCores = Math.round(Object.values(servers).reduce((a, b) => a + b, 0) * 100) / 100;
-  return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.requests - r.ok, serverCpuCores, clientCpuCores: parent ?? 0 };
+  return {
+    rps: r.rps,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.requests - r.ok,
+    serverCpuCores,
+    clientCpuCores: parent ?? 0,
+    redisCpuCores: redis ?? 0,
+    otherCpuCores: others ?? 0,
+  };
 }
 
 async function withChild<T>(child: ChildHandle<PortInfo>, fn: (c: ChildHandle<PortInfo>) => Promise<T>): Promise<T> {
@@ -55,7 +71,7 @@ async function withChild<T>(child: ChildHandle<PortInfo>, fn: (c: ChildHandle<Po
 export async function koaHelloCeiling(o: CeilingOptions): Promise<HttpFigure> {
   const child = await startNodeScript<PortInfo>(`${CEILINGS}/koa-hello.ts`);
   return withChild(child, async (c) => {
-    const cpu = await startCpuMeter([c]);
+    const cpu = await startCpuMeter([c], o.monitor);
     const r = await runHttpLoad({
       url: `http://127.0.0.1:${c.info.port}/`,
       connections: o.connections ?? 64,
@@ -88,7 +104,7 @@ export async function koaQueueAddCeiling(o: CeilingOptions & { queue: string; dr
     : undefined;
   try {
     return await withChild(api, async (c) => {
-      const cpu = await startCpuMeter(worker ? [c, worker] : [c]);
+      const cpu = await startCpuMeter(worker ? [c, worker] : [c], o.monitor);
       const r = await runHttpLoad({
         url: `http://127.0.0.1:${c.info.port}/seen`,
         body: seenBody,
@@ -109,6 +125,8 @@ export interface DrainFigure {
   jobsPerSec: number;
   addBulkPerSec: number;
   left: number;
+  /** Cores used outside the benchmark (and Redis) over warm-up, prefill and drain. */
+  otherCpuCores: number;
 }
 
 /** A raw no-op worker (child process) draining `jobs` pre-filled jobs, once per concurrency. */
@@ -124,12 +142,14 @@ export async function workerDrainCeiling(o: CeilingOptions & { jobs: number; con
         args: ['--queue', name, '--prefix', o.prefix, '--concurrency', String(concurrency), '--redis', redisUrl],
       });
       try {
+        const cpu = await startCpuMeter([worker], o.monitor);
         const r = await measureDrain(queue, {
           jobs: o.jobs,
           warmupJobs: Math.min(5_000, Math.ceil(o.jobs / 4)),
           label: `worker drain ${o.jobs.toLocaleString('en-US')} jobs, c=${concurrency}`,
         });
-        out.push({ concurrency, jobsPerSec: r.jobsPerSec, addBulkPerSec: r.addBulkPerSec, left: r.left });
+        const { others } = await cpu.stop();
+        out.push({ concurrency, jobsPerSec: r.jobsPerSec, addBulkPerSec: r.addBulkPerSec, left: r.left, otherCpuCores: others ?? 0 });
       } finally {
         await worker.stop();
         await queue.close();
@@ -151,6 +171,8 @@ export interface LatencyFigure {
   p50: number;
   p99: number;
   workerCpuCores: number;
+  redisCpuCores: number;
+  otherCpuCores: number;
 }
 
 /**
@@ -184,14 +206,14 @@ export async function addToCompletedCeiling(o: CeilingOptions & { rates: number[
     await worker.request('latency');
     for (const rate of o.rates) {
       const rounded = Math.max(1, Math.round(rate));
-      const cpu = await startCpuMeter([worker]);
+      const cpu = await startCpuMeter([worker], o.monitor);
       const before = expected;
       const r = await addAtRate(queue, { rate: rounded, durationMs: o.durationMs, label: `add → completed at ${rounded.toLocaleString('en-US')}/s, c=${concurrency}` });
       expected += r.added;
       const completed = (await settle(expected)) - before;
       const cores = await cpu.stop();
       const h = LatencyHistogram.fromJSON(await worker.request<HistogramJson>('latency'));
-      out.push({ rate: rounded, added: r.added, skipped: r.skipped, completed, p50: h.percentile(50), p99: h.percentile(99), workerCpuCores: cores[worker.name] ?? 0 });
+      out.push({ rate: rounded, added: r.added, skipped: r.skipped, completed, p50: h.percentile(50), p99: h.percentile(99), workerCpuCores: cores[worker.name] ?? 0, redisCpuCores: cores.redis ?? 0, otherCpuCores: cores.others ?? 0 });
     }
   } finally {
     await worker.stop();
@@ -213,6 +235,7 @@ export interface WsFigure {
   serverCpuCores: number;
   /** This process: the publisher and all the clients. */
   clientCpuCores: number;
+  otherCpuCores: number;
 }
 
 export interface WsOptions extends CeilingOptions {
@@ -250,7 +273,7 @@ export async function wsBroadcastCeiling(o: WsOptions): Promise<WsFigure[]> {
 
       const measure = async (label: string, run: () => Promise<{ ok: number }>, perBroadcast: number, targetRate?: number): Promise<WsFigure> => {
         clients.reset();
-        const cpu = await startCpuMeter([s]);
+        const cpu = await startCpuMeter([s], o.monitor);
         const t0 = performance.now();
         const r = await run();
         const inWindow = clients.delivered;
@@ -269,6 +292,7 @@ export async function wsBroadcastCeiling(o: WsOptions): Promise<WsFigure[]> {
           lost,
           serverCpuCores: cores[s.name] ?? 0,
           clientCpuCores: cores.parent ?? 0,
+          otherCpuCores: cores.others ?? 0,
         };
         if (lost > 0) note(`${label}: ${lost} deliveries not seen within the settle time`);
         return fig;

@@ -67,17 +67,31 @@ async function mysqlVersion(url: string): Promise<string> {
   }
 }
 
+/** Machine-wide CPU times in ms, summed over cores. */
+export function machineCpuTimes(): { idle: number; all: number } {
+  return os.cpus().reduce(
+    (a, c) => {
+      const t = c.times;
+      return { idle: a.idle + t.idle, all: a.all + t.idle + t.user + t.nice + t.sys + t.irq };
+    },
+    { idle: 0, all: 0 },
+  );
+}
+
 /** Fraction (0–1) of all cores busy over `sampleMs`, whoever is using them. */
 export async function cpuBusy(sampleMs = 1_000): Promise<number> {
-  const total = () => os.cpus().reduce((a, c) => {
-    const t = c.times;
-    return { idle: a.idle + t.idle, all: a.all + t.idle + t.user + t.nice + t.sys + t.irq };
-  }, { idle: 0, all: 0 });
-  const a = total();
+  const a = machineCpuTimes();
   await new Promise((r) => setTimeout(r, sampleMs));
-  const b = total();
+  const b = machineCpuTimes();
   const all = b.all - a.all;
   return all > 0 ? Math.round((1 - (b.idle - a.idle) / all) * 100) / 100 : 0;
+}
+
+/** Seconds of CPU the Redis server has used since it started (INFO cpu). */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const num = (key: string) => Number(new RegExp(`^${key}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return num('used_cpu_user') + num('used_cpu_sys');
 }
 
 /**

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { machineCpuTimes, redisCpuSeconds } from './machine.ts';
 import type { MemoryReading } from './stats.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -158,28 +160,41 @@ export async function startNodeScript<Info = Record<string, unknown>>(file: stri
 }
 
 export interface CpuMeter {
-  /** Cores used since start, by this process (`parent`) and by each child (by name). */
+  /**
+   * Cores used since start (1.0 = one core busy throughout): `parent` (this process), each
+   * child by name, `redis` when given, `machine` (everything), and `others` = machine minus all
+   * of those. `others` well above 0 means something outside the benchmark shared the cores.
+   */
   stop(): Promise<Record<string, number>>;
 }
 
-/**
- * CPU used over a phase, in cores (1.0 = one core busy throughout). Shows who was the limit:
- * a server near 1.0 is saturated; a parent near 1.0 means the load generator may be.
- */
-export async function startCpuMeter(children: ReadonlyArray<ChildHandle<unknown>>): Promise<CpuMeter> {
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** CPU used over a phase, per process: who was saturated, and whether anything else interfered. */
+export async function startCpuMeter(children: ReadonlyArray<ChildHandle<unknown>>, redis?: Redis): Promise<CpuMeter> {
   const t0 = performance.now();
+  const machine0 = machineCpuTimes();
   const parent0 = process.cpuUsage();
   const child0 = await Promise.all(children.map((c) => c.cpuUsage()));
+  const redis0 = redis ? await redisCpuSeconds(redis) : 0;
   return {
     async stop() {
       const child1 = await Promise.all(children.map((c) => c.cpuUsage().catch(() => undefined)));
+      const redis1 = redis ? await redisCpuSeconds(redis).catch(() => redis0) : 0;
+      const machine1 = machineCpuTimes();
       const ms = performance.now() - t0;
-      const cores = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => Math.round(((b.user - a.user + b.system - a.system) / 1000 / ms) * 100) / 100;
-      const out: Record<string, number> = { parent: cores({ user: 0, system: 0 }, process.cpuUsage(parent0)) };
+      const usec = (u: NodeJS.CpuUsage) => u.user + u.system;
+      const parentUsage = process.cpuUsage(parent0);
+      const out: Record<string, number> = { parent: usec(parentUsage) / 1000 / ms };
       children.forEach((c, i) => {
         const end = child1[i];
-        if (end) out[c.name] = cores(child0[i]!, end);
+        if (end) out[c.name] = (out[c.name] ?? 0) + (usec(end) - usec(child0[i]!)) / 1000 / ms;
       });
+      if (redis) out.redis = ((redis1 - redis0) * 1000) / ms;
+      const measured = Object.values(out).reduce((a, b) => a + b, 0);
+      out.machine = (machine1.all - machine1.idle - (machine0.all - machine0.idle)) / ms;
+      out.others = Math.max(0, out.machine - measured);
+      for (const k of Object.keys(out)) out[k] = round2(out[k]!);
       return out;
     },
   };
