@@ -75,11 +75,13 @@ export interface SponsorView {
   since: string;
 }
 
-/** GET /chat/sponsor: the latest entry of the sponsor history (display fields only). */
+/** GET /chat/sponsor: the latest entry of the sponsor history, with what they have given so far. */
 export async function currentSponsor(db: Db, room: string): Promise<SponsorView | null> {
   const rows = await selectRows<{ client_uuid: string; name: string | null; total: unknown; created_at: Date }>(
     db,
-    `SELECT s.client_uuid, c.name, s.total, s.created_at FROM sponsors s JOIN clients c ON c.id = s.client_id
+    `SELECT s.client_uuid, c.name, COALESCE(t.total, s.total) AS total, s.created_at FROM sponsors s
+     JOIN clients c ON c.id = s.client_id
+     LEFT JOIN donor_totals t ON t.room = s.room AND t.client_uuid = s.client_uuid
      WHERE s.room = ? ORDER BY s.seq DESC LIMIT 1`,
     [room],
   );
