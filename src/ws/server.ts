@@ -23,8 +23,9 @@ export interface WsStats {
   connections: number;
   rooms: number;
   subscriptions: number;
-  /** Bytes waiting in userland buffers over all sockets: what a frozen client can cost. */
+  /** Bytes waiting in userland buffers over all sockets, and on the fullest one: what a frozen client can cost. */
   bufferedBytes: number;
+  maxSocketBufferedBytes: number;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -88,8 +89,12 @@ export class WsServer {
 
   stats(): WsStats {
     let bufferedBytes = 0;
-    for (const member of this.rooms.all()) bufferedBytes += member.bufferedBytes;
-    return { connections: this.rooms.size, rooms: this.rooms.roomCount, subscriptions: this.bridge.subscriptions, bufferedBytes };
+    let maxSocketBufferedBytes = 0;
+    for (const member of this.rooms.all()) {
+      bufferedBytes += member.bufferedBytes;
+      maxSocketBufferedBytes = Math.max(maxSocketBufferedBytes, member.bufferedBytes);
+    }
+    return { connections: this.rooms.size, rooms: this.rooms.roomCount, subscriptions: this.bridge.subscriptions, bufferedBytes, maxSocketBufferedBytes };
   }
 
   /** Closes every socket with 1001 (going away), waits for them within the close grace, then unsubscribes. */
