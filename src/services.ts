@@ -8,6 +8,8 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { OutboxRelay } from './platform/outbox/relay.ts';
 import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
 import { SeenStore } from './domain/notify/seenStore.ts';
+import { loadBonusSettings, type BonusSettings } from './domain/bonus/settings.ts';
+import { channelsFromConfig, type NotificationChannels } from './domain/notifications/channels.ts';
 import { QueueSet } from '../queues/producer.ts';
 import { contractsByQueue } from '../queues/contracts/index.ts';
 
@@ -23,6 +25,8 @@ export interface Services {
   queues: QueueSet;
   relay: OutboxRelay;
   notify: { integrations: Integrations; seen: SeenStore };
+  bonus: BonusSettings;
+  notifications: { channels: NotificationChannels };
 }
 
 export interface ServiceOverrides {
@@ -30,6 +34,10 @@ export interface ServiceOverrides {
   clock?: Clock;
   integrations?: Integrations;
   metricsDefaults?: boolean;
+  /** Bonus rules (tests pass small durations); default: BONUS_CONFIG_FILE plus BONUS_* overrides. */
+  bonus?: BonusSettings;
+  /** Notification channels; default: the push and mail webhooks configured (NOTIFY_*_URL). */
+  notificationChannels?: NotificationChannels;
 }
 
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
@@ -51,6 +59,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     queues,
     relay,
     notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile), seen: new SeenStore(redis, config.queuePrefix) },
+    bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
+    notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
   };
 }
 

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import * as platform from './0001_platform.ts';
 import * as ledger from './0002_ledger.ts';
 import * as chat from './0003_chat.ts';
+import * as bonus from './0004_bonus.ts';
+import * as notifications from './0005_notifications.ts';
 
 export interface Migration {
   name: string;
@@ -14,4 +16,6 @@ export const migrations: Migration[] = [
   { name: '0001_platform', ...platform },
   { name: '0002_ledger', ...ledger },
   { name: '0003_chat', ...chat },
+  { name: '0004_bonus', ...bonus },
+  { name: '0005_notifications', ...notifications },
 ];

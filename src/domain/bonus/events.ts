@@ -1,0 +1,83 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineEvent, envelopeSchema, type EventDef } from '../../platform/outbox/envelope.ts';
+
+/** The listener job of every upstream bonus event: it feeds the event to the user's actor. */
+export const APPLY_QUEUE = 'bonus.apply-event';
+
+// Ids end up in ledger idempotency keys and URLs: visible ASCII only.
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' });
+
+export const ListingPayload = Type.Object(
+  {
+    listing_id: Id,
+    user_id: Id,
+    title: Type.String({ maxLength: 1000 }),
+    description: Type.String({ maxLength: 60_000 }),
+    photos_count: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    /** null: no price given. */
+    price: Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type ListingPayload = Static<typeof ListingPayload>;
+
+export const ListingBannedPayload = Type.Object(
+  { listing_id: Id, user_id: Id, reason: Type.String({ maxLength: 1000 }) },
+  { additionalProperties: false },
+);
+
+export const AccountLinkedPayload = Type.Object(
+  { user_id: Id, yandex_uid: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+
+const listeners = [APPLY_QUEUE] as const;
+
+export const ListingPublished = defineEvent({
+  name: 'ListingPublished',
+  version: 1,
+  schema: ListingPayload,
+  listeners,
+  description: 'A listing went live; it may earn its author bonus points (seed 000)',
+});
+
+export const ListingUpdated = defineEvent({
+  name: 'ListingUpdated',
+  version: 1,
+  schema: ListingPayload,
+  listeners,
+  description: "A listing's content changed (the author may have improved it); same payload as ListingPublished",
+});
+
+export const ListingBanned = defineEvent({
+  name: 'ListingBanned',
+  version: 1,
+  schema: ListingBannedPayload,
+  listeners,
+  description: 'Moderation banned a listing; a bonus on hold for it is cancelled',
+});
+
+export const AccountLinked = defineEvent({
+  name: 'AccountLinked',
+  version: 1,
+  schema: AccountLinkedPayload,
+  listeners,
+  description: 'The user linked a Yandex account, where bonus points can be paid',
+});
+
+export const bonusEvents: readonly EventDef[] = [ListingPublished, ListingUpdated, ListingBanned, AccountLinked];
+
+/**
+ * Events other services may post to `POST /events` or the `bonus.ingest` queue. Internal events
+ * (money moved, sponsors) are deliberately absent: no outside service may forge them.
+ */
+export const upstreamEvents: readonly EventDef[] = bonusEvents;
+
+/** The payload of the apply job: any of the bonus envelopes. */
+export const BonusEnvelope = Type.Union([
+  envelopeSchema(ListingPublished),
+  envelopeSchema(ListingUpdated),
+  envelopeSchema(ListingBanned),
+  envelopeSchema(AccountLinked),
+]);
+export type BonusEnvelope = Static<typeof BonusEnvelope>;

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { BadRequest, Conflict } from '../../platform/errors.ts';
+import type { Trx } from '../../platform/db.ts';
+import { compileSchema } from '../../platform/validation.ts';
+import { writeOutbox } from '../../platform/outbox/writer.ts';
+import type { Envelope, EventDef } from '../../platform/outbox/envelope.ts';
+
+/** Any envelope, before its name and version say which payload schema applies. */
+export const AnyEnvelope = Type.Object(
+  {
+    event_id: Type.String({ minLength: 1, maxLength: 64 }),
+    event_name: Type.String({ minLength: 1, maxLength: 128 }),
+    event_version: Type.Integer({ minimum: 0 }),
+    produced_at: Type.String({ format: 'date-time' }),
+    payload: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
+const MAX_TIME = Date.UTC(10_000, 0, 1);
+
+/**
+ * Validates an upstream envelope against the events it may carry. Throws BadRequest with code
+ * bad_envelope, unknown_event, unknown_event_version or invalid_payload, and the problems.
+ */
+export function checkEnvelope(events: readonly EventDef[], raw: unknown): { def: EventDef; envelope: Envelope } {
+  const shape = compileSchema(AnyEnvelope);
+  if (!shape(raw)) throw new BadRequest(`bad envelope: ${shape.errors().join('; ')}`, 'bad_envelope', { problems: shape.errors() });
+  const producedAt = Date.parse(raw.produced_at);
+  if (!(producedAt >= 0 && producedAt < MAX_TIME)) throw new BadRequest('bad envelope: produced_at must be between 1970 and 9999', 'bad_envelope');
+  const named = events.filter((e) => e.name === raw.event_name);
+  if (named.length === 0) {
+    throw new BadRequest(`unknown event "${raw.event_name}"`, 'unknown_event', { known: [...new Set(events.map((e) => e.name))] });
+  }
+  const def = named.find((e) => e.version === raw.event_version);
+  if (!def) {
+    throw new BadRequest(`unknown version ${raw.event_version} of ${raw.event_name}`, 'unknown_event_version', { versions: named.map((e) => e.version) });
+  }
+  const payload = compileSchema(def.schema);
+  if (!payload(raw.payload)) {
+    throw new BadRequest(`invalid ${def.name} v${def.version} payload: ${payload.errors().join('; ')}`, 'invalid_payload', { problems: payload.errors() });
+  }
+  return { def, envelope: raw as Envelope };
+}
+
+/** Stable across key order, so a resent event with reordered fields is still the same event. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function eventHash(envelope: Pick<Envelope, 'event_name' | 'event_version' | 'payload'>): string {
+  return createHash('sha256').update(canonical([envelope.event_name, envelope.event_version, envelope.payload])).digest('hex');
+}
+
+/**
+ * Records an upstream event once and writes one outbox row per listener, in the caller's
+ * transaction. A repeat of the event id is a no-op ({duplicate: true}); the same id with another
+ * name or payload is a Conflict (event_id_reused).
+ */
+export async function acceptEvent(trx: Trx, def: EventDef, envelope: Envelope, now: Date): Promise<{ duplicate: boolean }> {
+  const hash = eventHash(envelope);
+  const [result] = (await trx.raw(
+    `INSERT IGNORE INTO processed_events (event_id, event_name, event_version, payload_hash, received_at)
+     VALUES (?, ?, ?, ?, ?)`,
+    [envelope.event_id, envelope.event_name, envelope.event_version, hash, now],
+  )) as [{ affectedRows: number }];
+  if (result.affectedRows === 0) {
+    const [rows] = (await trx.raw('SELECT payload_hash FROM processed_events WHERE event_id = ?', [envelope.event_id])) as [{ payload_hash: string }[]];
+    if (rows[0] && rows[0].payload_hash !== hash) {
+      throw new Conflict(`event_id ${envelope.event_id} was already used for another event`, 'event_id_reused');
+    }
+    return { duplicate: true };
+  }
+  await writeOutbox(
+    trx,
+    def.listeners.map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id })),
+    now,
+  );
+  return { duplicate: false };
+}
