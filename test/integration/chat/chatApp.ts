@@ -3,11 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import type { Db } from '../../../src/platform/db.ts';
+import type { Role } from '../../../src/config.ts';
 import { checkLedger, isLedgerSound } from '../../../src/domain/ledger/index.ts';
 
 /** Shared by the chat integration tests: a Conveyor with generous rate limits, and actors. */
-export async function startChat(env: Record<string, string> = {}): Promise<TestConveyor> {
-  return startConveyor({ env: { CHAT_MESSAGES_PER_MINUTE: '100000', CHAT_DONATIONS_PER_MINUTE: '100000', ...env } });
+export const GENEROUS_LIMITS = { CHAT_MESSAGES_PER_MINUTE: '100000', CHAT_DONATIONS_PER_MINUTE: '100000' };
+
+export async function startChat(env: Record<string, string> = {}, roles?: Role[]): Promise<TestConveyor> {
+  return startConveyor({ env: { ...GENEROUS_LIMITS, ...env }, ...(roles ? { roles } : {}) });
 }
 
 export interface Actor {
