@@ -2,6 +2,12 @@ import type { Contracts } from '../queues/contracts/index.ts';
 import type { ProcessorMap } from '../queues/processor.ts';
 import { deliverSeenJob } from './notify/deliver-seen.ts';
 import { pruneJob } from './platform/prune.ts';
+import { ingestJob } from './bonus/ingest.ts';
+import { applyEventJob } from './bonus/apply-event.ts';
+import { holdExpiredJob } from './bonus/hold-expired.ts';
+import { deliverPointsJob } from './bonus/deliver-points.ts';
+import { recheckLinksJob } from './bonus/recheck-links.ts';
+import { sendNotificationJob } from './notifications/send.ts';
 import { saveConnectionJob } from './chat/save-connection.ts';
 import { saveMessageJob } from './chat/save-message.ts';
 import { saveDonateJob } from './chat/save-donate.ts';
@@ -27,4 +33,10 @@ export const processors: ProcessorMap<Contracts> = {
   'chat.broadcast-goal': broadcastGoalJob,
   'chat.save-sponsor': saveSponsorJob,
   'chat.broadcast-sponsor': broadcastSponsorJob,
+  'bonus.ingest': ingestJob,
+  'bonus.apply-event': applyEventJob,
+  'bonus.hold-expired': holdExpiredJob,
+  'bonus.deliver-points': deliverPointsJob,
+  'bonus.recheck-links': recheckLinksJob,
+  'notifications.send': sendNotificationJob,
 };

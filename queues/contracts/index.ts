@@ -2,12 +2,16 @@ import type { JobContract } from '../contract.ts';
 import { notifyContracts } from './notify.ts';
 import { platformContracts } from './platform.ts';
 import { chatContracts } from './chat.ts';
+import { bonusContracts } from './bonus.ts';
+import { notificationsContracts } from './notifications.ts';
 
 /** Every job type Conveyor runs, by queue name. jobs/index.ts must give each a processor. */
 export const contracts = {
   ...platformContracts,
   ...notifyContracts,
   ...chatContracts,
+  ...bonusContracts,
+  ...notificationsContracts,
 };
 
 export type Contracts = typeof contracts;

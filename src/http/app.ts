@@ -10,12 +10,15 @@ import { mount, type AnyRoute } from './route.ts';
 import { systemRoutes } from './routes/system.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { chatRoutes } from './routes/chat.ts';
+import { bonusRoutes } from './routes/bonus.ts';
+import { eventRoutes } from './routes/events.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { collectScrapeGauges } from '../platform/scrape.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
 export function moduleRoutes(): AnyRoute[] {
-  return [...notifyRoutes(), ...chatRoutes()];
+  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes()];
 }
 
 export interface AppOptions {

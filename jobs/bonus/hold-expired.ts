@@ -1,0 +1,10 @@
+import { applyToActor } from '../../src/domain/bonus/actor.ts';
+import type { Contracts } from '../../queues/contracts/index.ts';
+import { durableJob } from '../../queues/durable.ts';
+import { actorDeps } from './actorDeps.ts';
+
+/** The hold is over: the actor pays (once), waits for a link, or ignores a stale timer. */
+export const holdExpiredJob = durableJob<Contracts['bonus.hold-expired']>(async (trx, { payload, services }) => {
+  const result = await applyToActor(trx, actorDeps(services), payload.user_id, { type: 'hold_expired', listingId: payload.listing_id, seq: payload.seq });
+  return { state: result.state.state, effects: result.effects.map((e) => e.type) };
+});
