@@ -20,7 +20,8 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
-  outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number };
+  outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number; retentionMs: number };
+  prune: { cron: string; idempotencyRetentionMs: number };
   workerConcurrencyScale: number;
   schedulerCheckMs: number;
   ws: {
@@ -188,7 +189,9 @@ export function loadConfig(env: Env = process.env): Config {
       batchSize: r.int('OUTBOX_BATCH', 200, 1, 5000),
       reconcileMs: r.duration('OUTBOX_RECONCILE_EVERY', '15s'),
       reconcileGraceMs: r.duration('OUTBOX_RECONCILE_GRACE', '30s'),
+      retentionMs: r.duration('OUTBOX_RETENTION', '7d'),
     },
+    prune: { cron: r.str('PRUNE_CRON', '17 * * * *'), idempotencyRetentionMs: r.duration('IDEMPOTENCY_RETENTION', '24h') },
     workerConcurrencyScale: r.int('WORKER_CONCURRENCY_SCALE', 1, 1, 100),
     schedulerCheckMs: r.duration('SCHEDULER_CHECK_EVERY', '10s'),
     ws: {
