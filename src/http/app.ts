@@ -13,6 +13,8 @@ import { chatRoutes } from './routes/chat.ts';
 import { bonusRoutes } from './routes/bonus.ts';
 import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { devRoutes } from './routes/dev.ts';
+import { staticChat } from './staticChat.ts';
 import { collectScrapeGauges } from '../platform/scrape.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
@@ -32,7 +34,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   // Koa's own error event would log twice; errorHandler already logged.
   app.silent = true;
 
-  const routes = opts.api ? moduleRoutes() : [];
+  const routes = opts.api ? [...moduleRoutes(), ...(services.config.devTokens ? devRoutes() : [])] : [];
   let openApi: Record<string, unknown> | undefined;
   const all: AnyRoute[] = [...systemRoutes((): Record<string, unknown> => (openApi ??= buildOpenApi(all))), ...routes];
 
@@ -47,6 +49,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   app.use(requestContext(services));
   app.use(errorHandler());
   if (opts.api) {
+    app.use(staticChat());
     app.use(adminAuth(services.config.adminUser, services.config.adminPassword));
     app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
   }

@@ -47,6 +47,7 @@ describe('two ws processes share rooms through Redis', function () {
     const metrics = await (await fetch(`${url2()}/metrics`)).text();
     expect(metrics).to.include('conveyor_ws_connections');
     expect((await fetch(`${url2()}/chat/message/add`, { method: 'POST', body: '{}' })).status).to.equal(404);
+    expect((await fetch(`${url2()}/chat/`)).status).to.equal(404);
   });
 
   it('delivers one HTTP message to the sockets of both processes, private ones to sender and owner only', async () => {
