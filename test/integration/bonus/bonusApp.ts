@@ -105,10 +105,10 @@ export async function waitForState(db: Db, userId: string, state: string, timeou
   }, { timeoutMs, what: `user ${userId} in state ${state}` });
 }
 
-/** Every outbox row that is due is done (future holds may still wait). */
-export async function settled(db: Db, timeoutMs = 15_000): Promise<void> {
+/** Every outbox row that is due is done (future holds may still wait); `now` in the app's clock. */
+export async function settled(db: Db, timeoutMs = 15_000, now: () => number = Date.now): Promise<void> {
   await waitFor(async () => {
-    const [row] = (await db('outbox').whereNot('status', 'done').andWhere('available_at', '<=', new Date()).count({ n: '*' })) as { n: number }[];
+    const [row] = (await db('outbox').whereNot('status', 'done').andWhere('available_at', '<=', new Date(now())).count({ n: '*' })) as { n: number }[];
     return Number(row!.n) === 0;
   }, { timeoutMs, intervalMs: 50, what: 'every due outbox row done' });
 }
