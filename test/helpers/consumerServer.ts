@@ -2,6 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 
 export interface Received {
   at: number;
+  method: string;
+  path: string;
   headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
 }
@@ -18,6 +20,8 @@ export class ConsumerServer {
   private server: Server | undefined;
   private readonly hung = new Set<ServerResponse>();
   url = '';
+  /** The JSON body of 2xx answers (default {}); lets the server play a service that answers questions. */
+  reply: (request: Received) => unknown = () => ({});
 
   constructor(
     private script: Behaviour[] = [],
@@ -40,7 +44,8 @@ export class ConsumerServer {
         } catch {
           /* keep {} */
         }
-        this.received.push({ at: Date.now(), headers: req.headers, body });
+        const received: Received = { at: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
+        this.received.push(received);
         const next = this.script.length > 0 ? this.script.shift()! : this.after;
         if (next === 'hang') {
           this.hung.add(res);
@@ -50,7 +55,7 @@ export class ConsumerServer {
           req.socket.destroy();
           return;
         }
-        res.writeHead(next, { 'content-type': 'application/json' }).end('{}');
+        res.writeHead(next, { 'content-type': 'application/json' }).end(next >= 200 && next < 300 ? JSON.stringify(this.reply(received)) : '{}');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -80,7 +80,7 @@ describe('bonus state machine (pure transitions and guards)', () => {
     const rejected = state({ state: 'rejected', listingId: 'L1', problems: ['min_photos'] });
 
     it('ListingUpdated that fixes the listing starts a hold from now', () => {
-      const r = transition(rejected, { ...published('L1'), producedAt: T }, ctx({ listing: listing('L1', 'poor') }));
+      const r = transition(rejected, published('L1', good, T), ctx({ listing: listing('L1', 'poor') }));
       expect(r.state).to.deep.include({ state: 'holding', listingId: 'L1', grantAt: T + DAY, problems: [] });
     });
 
