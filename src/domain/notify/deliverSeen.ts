@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { PermanentError } from '../../platform/errors.ts';
+import { postJson } from '../../platform/httpClient.ts';
 import type { Integration } from './integrations.ts';
 import type { SeenFact } from './seenFact.ts';
 
@@ -19,24 +20,15 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 async function deliverHttp(integration: Integration, fact: SeenFact): Promise<number> {
-  let response: Response;
+  let status: number;
   try {
-    response = await fetch(integration.url!, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': fact.event_id },
-      body: JSON.stringify(fact),
-      signal: AbortSignal.timeout(integration.timeoutMs),
-      redirect: 'manual',
-    });
+    ({ status } = await postJson(integration.url!, JSON.stringify(fact), { 'idempotency-key': fact.event_id }, integration.timeoutMs));
   } catch (err) {
-    const reason = (err as Error).name === 'TimeoutError' ? `timed out after ${integration.timeoutMs} ms` : (err as Error).message;
-    throw new RetryableDeliveryError(`${integration.tag}: ${reason}`, null);
+    throw new RetryableDeliveryError(`${integration.tag}: ${(err as Error).message}`, null);
   }
-  // Drain the body so the connection goes back to the pool.
-  await response.arrayBuffer().catch(() => undefined);
-  if (response.status >= 200 && response.status < 300) return response.status;
-  if (isRetryableStatus(response.status)) throw new RetryableDeliveryError(`${integration.tag}: consumer answered ${response.status}`, response.status);
-  throw new PermanentError(`${integration.tag}: consumer refused with ${response.status}`, 'consumer_refused');
+  if (status >= 200 && status < 300) return status;
+  if (isRetryableStatus(status)) throw new RetryableDeliveryError(`${integration.tag}: consumer answered ${status}`, status);
+  throw new PermanentError(`${integration.tag}: consumer refused with ${status}`, 'consumer_refused');
 }
 
 async function deliverTopic(redis: Redis, prefix: string, integration: Integration, fact: SeenFact): Promise<void> {

@@ -1,30 +1,48 @@
-import { SignJWT, jwtVerify, errors } from 'jose';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { Unauthorized } from '../../platform/errors.ts';
 import { compileSchema } from '../../platform/validation.ts';
 import { ClaimsSchema, type Claims } from './claims.ts';
 
 const checkClaims = compileSchema(ClaimsSchema);
-const keys = new Map<string, Uint8Array>();
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-function keyFor(secret: string): Uint8Array {
-  let key = keys.get(secret);
-  if (!key) {
-    key = new TextEncoder().encode(secret);
-    keys.set(secret, key);
-  }
-  return key;
+function invalid(message = 'invalid token'): Unauthorized {
+  return new Unauthorized(message, 'invalid_token');
 }
 
-/** Verifies an HS256 token (no other algorithm, `exp` required) and returns its claims. */
-export async function verifyToken(secret: string, token: string): Promise<Claims> {
-  let payload: unknown;
+function decodeJson(segment: string): Record<string, unknown> {
+  if (!BASE64URL.test(segment)) throw invalid();
+  let value: unknown;
   try {
-    ({ payload } = await jwtVerify(token, keyFor(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
-  } catch (err) {
-    if (err instanceof errors.JWTExpired) throw new Unauthorized('token expired', 'token_expired');
-    throw new Unauthorized('invalid token', 'invalid_token');
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
   }
-  if (!checkClaims(payload)) throw new Unauthorized(`invalid token claims: ${checkClaims.errors().join('; ')}`, 'invalid_token');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid();
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Verifies an HS256 token and returns its claims. Only HS256 is accepted (never `none`, HS512 or
+ * an asymmetric alg), `exp` is required, `nbf` is honoured. Written on node:crypto's HMAC rather
+ * than WebCrypto: verification is on every request's path and WebCrypto's per-call key import
+ * cost a quarter of the API's CPU (docs/BENCHMARKS.md).
+ */
+export async function verifyToken(secret: string, token: string, nowSeconds = Date.now() / 1000): Promise<Claims> {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[2] || !BASE64URL.test(parts[2])) throw invalid();
+  const [head, body, signature] = parts as [string, string, string];
+  const header = decodeJson(head);
+  if (header.alg !== 'HS256' || header.crit !== undefined) throw invalid();
+  const expected = createHmac('sha256', secret).update(`${head}.${body}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+  const payload = decodeJson(body);
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw invalid('token has no exp');
+  if (payload.exp <= nowSeconds) throw new Unauthorized('token expired', 'token_expired');
+  if (typeof payload.nbf === 'number' && payload.nbf > nowSeconds) throw invalid('token not valid yet');
+  if (!checkClaims(payload)) throw invalid(`invalid token claims: ${checkClaims.errors().join('; ')}`);
   return payload;
 }
 
@@ -33,7 +51,7 @@ export async function signToken(secret: string, claims: Omit<Claims, 'exp'> & Re
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-    .sign(keyFor(secret));
+    .sign(new TextEncoder().encode(secret));
 }
 
 /** The token from "Authorization: Bearer <JWT>", or null when there is no such header. */
