@@ -103,6 +103,9 @@ export class OutboxRelay {
   }
 
   async relayBatch(): Promise<number> {
+    // READ COMMITTED: under REPEATABLE READ the locking SELECT took next-key locks up to the
+    // supremum (blocking every job that publishes an event, i.e. inserts an outbox row) and the
+    // UPDATE by id list could scan and lock rows that jobs hold: a deadlock under load.
     return this.db.transaction(async (trx) => {
       const [rows] = (await trx.raw(
         `SELECT id, queue, payload_version, payload, event_id, available_at FROM outbox
@@ -117,7 +120,7 @@ export class OutboxRelay {
         .whereIn('id', rows.map((r) => r.id))
         .update({ status: 'relayed', relayed_at: new Date(), relay_count: trx.raw('relay_count + 1') });
       return rows.length;
-    });
+    }, { isolationLevel: 'read committed' });
   }
 
   async stop(): Promise<void> {
