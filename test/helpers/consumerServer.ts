@@ -22,6 +22,8 @@ export class ConsumerServer {
   url = '';
   /** The JSON body of 2xx answers (default {}); lets the server play a service that answers questions. */
   reply: (request: Received) => unknown = () => ({});
+  /** Picks the behaviour per request (e.g. by path); undefined falls back to the script. */
+  choose: (request: Received) => Behaviour | undefined = () => undefined;
 
   constructor(
     private script: Behaviour[] = [],
@@ -46,7 +48,7 @@ export class ConsumerServer {
         }
         const received: Received = { at: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
         this.received.push(received);
-        const next = this.script.length > 0 ? this.script.shift()! : this.after;
+        const next = this.choose(received) ?? (this.script.length > 0 ? this.script.shift()! : this.after);
         if (next === 'hang') {
           this.hung.add(res);
           return;

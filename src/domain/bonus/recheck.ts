@@ -127,6 +127,7 @@ async function askAll(
         if (aborted) return;
         const askedAt = Date.now();
         const answer = await ask(userId);
+        if (aborted) return;
         if (answer.kind !== 'down') {
           breaker.failures = 0;
           if (answer.kind === 'linked') found.push({ userId, yandexUid: answer.yandexUid });
