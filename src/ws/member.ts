@@ -32,6 +32,8 @@ export class Member {
   private pending: OutgoingEvent[] = [];
   private pendingBytes = 0;
   private known: ReadonlySet<string> | null = null;
+  /** A close decided before the upgrade completed (the sync buffer overflowed), applied on attach. */
+  private closeOnAttach: { code: number; text: string } | undefined;
 
   constructor(
     readonly sub: string,
@@ -55,9 +57,14 @@ export class Member {
     return (this.ws?.bufferedAmount ?? 0) + this.pendingBytes;
   }
 
+  get isAttached(): boolean {
+    return this.ws !== undefined;
+  }
+
   attach(ws: WebSocket, socket: Duplex): void {
     this.ws = ws;
     this.socket = socket;
+    if (this.closeOnAttach) this.close(this.closeOnAttach.code, this.closeOnAttach.text);
   }
 
   /** Writes an event now (live), keeps it for goLive (syncing), or drops it (closed). True when written. */
@@ -119,7 +126,10 @@ export class Member {
   close(code: number, text: string): void {
     this.state = 'closed';
     const ws = this.ws;
-    if (!ws) return;
+    if (!ws) {
+      this.closeOnAttach = { code, text };
+      return;
+    }
     if (ws.readyState === WebSocket.OPEN) ws.close(code, text);
     // Nothing more is written after close, so a peer that never reads holds at most its buffer until then.
     setTimeout(() => ws.terminate(), this.limits.closeGraceMs).unref();

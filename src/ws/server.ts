@@ -186,7 +186,9 @@ export class WsServer {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') member.drop('frame_too_large', CLOSE.tooLarge, 'frame too large');
       else member.drop('protocol_error', CLOSE.protocolError, 'protocol error');
     });
-    ws.once('close', () => {
+    log.debug({ connection: member.connectionId, room: member.room, sub: member.sub }, 'ws connected');
+    ws.once('close', (code) => {
+      log.debug({ connection: member.connectionId, room: member.room, code }, 'ws closed');
       metrics.wsConnections.dec();
       this.closed.delete(member);
       this.leave(member);
@@ -221,6 +223,8 @@ export class WsServer {
   /** Pings every socket; one that has not answered since the last beat is dead and cut. */
   private beat(): void {
     for (const member of this.rooms.all()) {
+      // Still in its handshake: the handshake timeout, not the heartbeat, bounds it.
+      if (!member.isAttached) continue;
       if (!member.alive) {
         member.terminate('dead_peer');
         continue;
