@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Trx } from '../../platform/db.ts';
 import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
-import type { Envelope } from '../../platform/outbox/envelope.ts';
-import { publishEvent } from '../../platform/outbox/writer.ts';
+import { makeEnvelope, type Envelope, type EventDef } from '../../platform/outbox/envelope.ts';
+import { writeOutbox } from '../../platform/outbox/writer.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { formatMoney } from '../ledger/index.ts';
 import { selectRows, toSafeInt } from '../ledger/sql.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
@@ -31,9 +32,11 @@ export async function createDonation(trx: Trx, input: DonateInput): Promise<{ do
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
     [id, input.room.uuid, input.sender.uuid, input.sender.accountId, input.room.accountId, input.sum, message !== undefined, message?.message ?? null, message?.isPublic ?? null, now, now],
   );
-  await publishEvent(
+  // The event id is the donation id, so TransferMoney can find a donation's outbox row by index.
+  await publishEventWithId(
     trx,
     AddNewDonate,
+    id,
     {
       donation_id: id,
       room: input.room.uuid,
@@ -47,6 +50,12 @@ export async function createDonation(trx: Trx, input: DonateInput): Promise<{ do
     now,
   );
   return { donation_id: id };
+}
+
+/** publishEvent with a chosen event id (one outbox row per listener, one envelope). */
+async function publishEventWithId<S extends TSchema>(trx: Trx, def: EventDef<S>, eventId: string, payload: Static<S>, now: Date): Promise<void> {
+  const envelope = { ...makeEnvelope(def, payload, now), event_id: eventId };
+  await writeOutbox(trx, def.listeners.map((queue) => ({ queue, payload: envelope, version: def.version, eventId })), now);
 }
 
 /** SaveDonate: stores a donation's attached message as a message row linked to it (once). */
