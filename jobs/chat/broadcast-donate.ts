@@ -1,6 +1,6 @@
-import { broadcastDonation } from '../../src/domain/chat/transferDonation.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { roomJob } from './roomJob.ts';
+import { broadcastDonations } from '../../src/domain/chat/transferDonation.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** SendDonateToQueue: the room sees the completed donation (with its message, if any). */
-export const broadcastDonateJob = roomJob<Contracts['chat.broadcast-donate']>((trx, { payload, outboxId }) => broadcastDonation(trx, payload, outboxId ?? null));
+/** SendDonateToQueue: rooms see completed donations (with their messages, if any). */
+export const broadcastDonateJob = batchJob(chatContracts['chat.broadcast-donate'], (trx, batch, outboxId) => broadcastDonations(trx, batch.payloads, outboxId));

@@ -1,6 +1,6 @@
-import { broadcastGoalReached } from '../../src/domain/chat/goals.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { roomJob } from './roomJob.ts';
+import { broadcastGoalsReached } from '../../src/domain/chat/goals.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** SendEndGoalToQueue: the room sees that a goal was reached. */
-export const broadcastGoalJob = roomJob<Contracts['chat.broadcast-goal']>((trx, { payload, outboxId }) => broadcastGoalReached(trx, payload, outboxId ?? null));
+/** SendEndGoalToQueue: rooms see that a goal was reached. */
+export const broadcastGoalJob = batchJob(chatContracts['chat.broadcast-goal'], (trx, batch, outboxId) => broadcastGoalsReached(trx, batch.payloads, outboxId));

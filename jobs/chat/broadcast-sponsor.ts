@@ -1,6 +1,6 @@
-import { broadcastSponsor } from '../../src/domain/chat/sponsors.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { roomJob } from './roomJob.ts';
+import { broadcastSponsors } from '../../src/domain/chat/sponsors.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** SendNewSponsorToQueue: the room sees its new sponsor. */
-export const broadcastSponsorJob = roomJob<Contracts['chat.broadcast-sponsor']>((trx, { payload, outboxId }) => broadcastSponsor(trx, payload, outboxId ?? null));
+/** SendNewSponsorToQueue: rooms see their new sponsor. */
+export const broadcastSponsorJob = batchJob(chatContracts['chat.broadcast-sponsor'], (trx, batch, outboxId) => broadcastSponsors(trx, batch.payloads, outboxId));

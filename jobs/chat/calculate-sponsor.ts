@@ -1,6 +1,8 @@
-import { calculateSponsor } from '../../src/domain/chat/sponsors.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { calculateSponsors } from '../../src/domain/chat/sponsors.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** CalculateNewSponsor: updates the donor's total; NewSponsor when the top donor changes. */
-export const calculateSponsorJob = durableJob<Contracts['chat.calculate-sponsor']>(async (trx, { payload }) => ({ sponsor: await calculateSponsor(trx, payload) }));
+/** CalculateNewSponsor: updates donors' totals; NewSponsor whenever a room's top donor changes. */
+export const calculateSponsorJob = batchJob(chatContracts['chat.calculate-sponsor'], async (trx, batch) => {
+  await calculateSponsors(trx, batch.payloads);
+});

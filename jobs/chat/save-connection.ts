@@ -1,9 +1,8 @@
-import { saveConnection } from '../../src/domain/chat/connections.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { saveConnections } from '../../src/domain/chat/connections.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** SaveConnection: binds the announced ws connection id to its participant. */
-export const saveConnectionJob = durableJob<Contracts['chat.save-connection']>(async (trx, { payload }) => {
-  const p = payload.payload;
-  await saveConnection(trx, { connectionId: p.connection_id, entityUuid: p.entity_uuid, type: p.type });
-});
+/** SaveConnection: binds announced ws connection ids to their participants. */
+export const saveConnectionJob = batchJob(chatContracts['chat.save-connection'], (trx, batch) =>
+  saveConnections(trx, batch.payloads.map(({ payload: p }) => ({ connectionId: p.connection_id, entityUuid: p.entity_uuid, type: p.type }))),
+);

@@ -1,6 +1,6 @@
-import { saveDonate } from '../../src/domain/chat/donations.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { saveDonates } from '../../src/domain/chat/donations.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** SaveDonate: stores a donation's attached message and links it to the donation. */
-export const saveDonateJob = durableJob<Contracts['chat.save-donate']>((trx, { payload }) => saveDonate(trx, payload));
+/** SaveDonate: stores donations' attached messages and links them to the donations. */
+export const saveDonateJob = batchJob(chatContracts['chat.save-donate'], (trx, batch) => saveDonates(trx, batch.payloads));

@@ -1,6 +1,6 @@
-import { saveMessage } from '../../src/domain/chat/messages.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { roomJob } from './roomJob.ts';
+import { saveMessages } from '../../src/domain/chat/messages.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** SaveMessage (and the seed's SendToQueue): stores the message, then tells the room. */
-export const saveMessageJob = roomJob<Contracts['chat.save-message']>((trx, { payload, outboxId }) => saveMessage(trx, payload, outboxId ?? null));
+/** SaveMessage (and the seed's SendToQueue): stores messages, then tells their rooms. */
+export const saveMessageJob = batchJob(chatContracts['chat.save-message'], (trx, batch, outboxId) => saveMessages(trx, batch.payloads, outboxId));

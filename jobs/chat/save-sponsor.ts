@@ -1,6 +1,6 @@
-import { saveSponsor } from '../../src/domain/chat/sponsors.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { saveSponsors } from '../../src/domain/chat/sponsors.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** SaveNewSponsor: appends to the room's sponsor history. */
-export const saveSponsorJob = durableJob<Contracts['chat.save-sponsor']>((trx, { payload }) => saveSponsor(trx, payload));
+/** SaveNewSponsor: appends to the rooms' sponsor history. */
+export const saveSponsorJob = batchJob(chatContracts['chat.save-sponsor'], (trx, batch) => saveSponsors(trx, batch.payloads));

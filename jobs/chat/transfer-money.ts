@@ -1,6 +1,6 @@
-import { transferDonation } from '../../src/domain/chat/transferDonation.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { roomJob } from './roomJob.ts';
+import { transferDonations } from '../../src/domain/chat/transferDonation.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** TransferMoney: moves the donation once (ReceiveMoney follows), or rejects it and tells the sender. */
-export const transferMoneyJob = roomJob<Contracts['chat.transfer-money']>((trx, { payload, outboxId }) => transferDonation(trx, payload, outboxId ?? null));
+/** TransferMoney: moves each donation once (ReceiveMoney follows), or rejects it and tells the sender. */
+export const transferMoneyJob = batchJob(chatContracts['chat.transfer-money'], (trx, batch, outboxId) => transferDonations(trx, batch.payloads, outboxId));

@@ -1,6 +1,8 @@
 import { applyToGoals } from '../../src/domain/chat/goals.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { chatContracts } from '../../queues/contracts/chat.ts';
+import { batchJob } from './batchJob.ts';
 
-/** UpdateGoal: adds the transfer to the room's goals; a goal that crosses its sum emits EndGoal. */
-export const updateGoalJob = durableJob<Contracts['chat.update-goal']>(async (trx, { payload }) => ({ reached: await applyToGoals(trx, payload) }));
+/** UpdateGoal: adds transfers to their rooms' goals; a goal that crosses its sum emits EndGoal. */
+export const updateGoalJob = batchJob(chatContracts['chat.update-goal'], async (trx, batch) => {
+  await applyToGoals(trx, batch.payloads);
+});

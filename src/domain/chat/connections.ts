@@ -25,6 +25,15 @@ export async function saveConnection(conn: Db | Trx, input: ConnectionInput): Pr
  * ws server is itself where the connection happened. External gateways use POST
  * /chat/connection/add, which goes through AddNewConnection → SaveConnection.
  */
+/** SaveConnection for a batch of AddNewConnection events. */
+export async function saveConnections(trx: Trx, inputs: readonly ConnectionInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  await trx.raw(
+    `INSERT IGNORE INTO connections (type, entity_uuid, connection_uuid, created_at) VALUES ${inputs.map(() => '(?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}`,
+    inputs.flatMap((i) => [i.type, i.entityUuid, i.connectionId]),
+  );
+}
+
 export async function registerConnection(db: Db, input: ConnectionInput): Promise<void> {
   await saveConnection(db, input);
 }

@@ -5,7 +5,7 @@ import { makeEnvelope, type Envelope, type EventDef } from '../../platform/outbo
 import { writeOutbox } from '../../platform/outbox/writer.ts';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { formatMoney } from '../ledger/index.ts';
-import { selectRows, toSafeInt } from '../ledger/sql.ts';
+import { placeholders, selectRows, toSafeInt } from '../ledger/sql.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
 import type { Participant } from './participants.ts';
 
@@ -58,17 +58,20 @@ async function publishEventWithId<S extends TSchema>(trx: Trx, def: EventDef<S>,
   await writeOutbox(trx, def.listeners.map((queue) => ({ queue, payload: envelope, version: def.version, eventId })), now);
 }
 
-/** SaveDonate: stores a donation's attached message as a message row linked to it (once). */
-export async function saveDonate(trx: Trx, envelope: Envelope<AddNewDonatePayload>): Promise<void> {
-  const p = envelope.payload;
-  if (!p.message) return;
-  const at = new Date(envelope.produced_at);
-  const [result] = (await trx.raw(
+/** SaveDonate: stores the donations' attached messages as message rows linked to them (once). */
+export async function saveDonates(trx: Trx, envelopes: readonly Envelope<AddNewDonatePayload>[]): Promise<void> {
+  const withMessage = envelopes.filter((e) => e.payload.message);
+  if (withMessage.length === 0) return;
+  await trx.raw(
     `INSERT INTO messages (event_id, room, sender_uuid, sender_type, is_public, value, donation_id, created_at, updated_at)
-     VALUES (?, ?, ?, 'client', ?, ?, ?, ?, ?)`,
-    [`donation:${p.donation_id}`, p.room, p.sender_uuid, p.message.is_public, p.message.message, p.donation_id, at, at],
-  )) as [{ insertId: number }];
-  await trx.raw('UPDATE donations SET message_id = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ?', [result.insertId, p.donation_id]);
+     VALUES ${withMessage.map(() => "(?, ?, ?, 'client', ?, ?, ?, ?, ?)").join(', ')}`,
+    withMessage.flatMap(({ produced_at, payload: p }) => [`donation:${p.donation_id}`, p.room, p.sender_uuid, p.message!.is_public, p.message!.message, p.donation_id, new Date(produced_at), new Date(produced_at)]),
+  );
+  await trx.raw(
+    `UPDATE donations d JOIN messages m ON m.event_id = CONCAT('donation:', d.id) SET d.message_id = m.id, d.updated_at = UTC_TIMESTAMP(3)
+     WHERE d.id IN (${placeholders(withMessage.length)})`,
+    withMessage.map((e) => e.payload.donation_id),
+  );
 }
 
 export interface DonationView {

@@ -2,7 +2,7 @@ import type { Db, Trx } from '../../platform/db.ts';
 import type { Envelope } from '../../platform/outbox/envelope.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
-import { selectRows, toSafeInt } from '../ledger/sql.ts';
+import { placeholders, selectRows, toSafeInt } from '../ledger/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { EndGoal, type EndGoalPayload, type ReceiveMoneyPayload } from './events.ts';
@@ -48,25 +48,32 @@ export async function listGoals(db: Db, room: string): Promise<GoalView[]> {
 }
 
 /**
- * UpdateGoal, on ReceiveMoney: adds the transfer to every goal of the room that existed when the
- * money moved. Runs once per transfer (a durable job); a goal that crosses its require_sum is
- * marked reached and emits EndGoal, once, since only an unreached goal can cross.
+ * UpdateGoal, on ReceiveMoney, for a batch of transfers: adds each transfer to every goal of its
+ * room that existed when the money moved, in one statement. Runs once per transfer (durable); a goal
+ * that crosses its require_sum is marked reached and emits EndGoal, once, since only an unreached
+ * goal can cross.
  */
-export async function applyToGoals(trx: Trx, envelope: Envelope<ReceiveMoneyPayload>): Promise<number> {
-  const p = envelope.payload;
-  const movedAt = new Date(envelope.produced_at);
-  await trx.raw('UPDATE goals SET sum = sum + ?, updated_at = UTC_TIMESTAMP(3) WHERE room = ? AND created_at <= ?', [p.sum, p.room, movedAt]);
-  const crossed = await selectRows<GoalRow>(
+export async function applyToGoals(trx: Trx, envelopes: readonly Envelope<ReceiveMoneyPayload>[]): Promise<number> {
+  if (envelopes.length === 0) return 0;
+  const rooms = [...new Set(envelopes.map((e) => e.payload.room))];
+  const moved = envelopes.map(() => 'SELECT ? AS room, ? AS at, ? AS amount').join(' UNION ALL ');
+  await trx.raw(
+    `UPDATE goals g SET g.sum = g.sum + (SELECT COALESCE(SUM(m.amount), 0) FROM (${moved}) m WHERE m.room = g.room AND g.created_at <= m.at),
+     g.updated_at = UTC_TIMESTAMP(3) WHERE g.room IN (${placeholders(rooms.length)})`,
+    [...envelopes.flatMap((e) => [e.payload.room, new Date(e.produced_at), e.payload.sum]), ...rooms],
+  );
+  const crossed = await selectRows<GoalRow & { room: string }>(
     trx,
-    'SELECT id, name, sum, require_sum, reached_at, created_at FROM goals WHERE room = ? AND reached_at IS NULL AND sum >= require_sum FOR UPDATE',
-    [p.room],
+    `SELECT id, room, name, sum, require_sum, reached_at, created_at FROM goals
+     WHERE room IN (${placeholders(rooms.length)}) AND reached_at IS NULL AND sum >= require_sum ORDER BY id FOR UPDATE`,
+    rooms,
   );
   if (crossed.length === 0) return 0;
-  await trx.raw(`UPDATE goals SET reached_at = UTC_TIMESTAMP(3) WHERE id IN (${crossed.map(() => '?').join(', ')})`, crossed.map((g) => g.id as number));
+  await trx.raw(`UPDATE goals SET reached_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(crossed.length)})`, crossed.map((g) => toSafeInt(g.id, 'goal id')));
   for (const goal of crossed) {
     await publishEvent(trx, EndGoal, {
       goal_id: toSafeInt(goal.id, 'goal id'),
-      room: p.room,
+      room: goal.room,
       name: goal.name,
       sum: toSafeInt(goal.sum, 'sum'),
       require_sum: toSafeInt(goal.require_sum, 'require_sum'),
@@ -76,16 +83,10 @@ export async function applyToGoals(trx: Trx, envelope: Envelope<ReceiveMoneyPayl
 }
 
 /** SendEndGoalToQueue: the room hears that a goal was reached. */
-export async function broadcastGoalReached(trx: Trx, envelope: Envelope<EndGoalPayload>, outboxId: string | null): Promise<ChatEvent[]> {
-  const p = envelope.payload;
-  const event = chatEvent(
-    'goal_reached',
-    envelope.event_id,
-    p.room,
-    envelope.produced_at,
-    { goal_id: p.goal_id, name: p.name, sum: formatMoney(p.sum), require_sum: formatMoney(p.require_sum) },
-    null,
+export async function broadcastGoalsReached(trx: Trx, envelopes: readonly Envelope<EndGoalPayload>[], outboxId: string | null): Promise<ChatEvent[]> {
+  const events = envelopes.map(({ event_id, produced_at, payload: p }) =>
+    chatEvent('goal_reached', event_id, p.room, produced_at, { goal_id: p.goal_id, name: p.name, sum: formatMoney(p.sum), require_sum: formatMoney(p.require_sum) }, null),
   );
-  await recordChatEvents(trx, [event], outboxId);
-  return [event];
+  await recordChatEvents(trx, events, outboxId);
+  return events;
 }

@@ -2,6 +2,7 @@ import type { Trx } from '../../platform/db.ts';
 import { BadRequest } from '../../platform/errors.ts';
 import type { Envelope } from '../../platform/outbox/envelope.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
+import { placeholders, selectRows } from '../ledger/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { AddNewMessage, type AddNewMessagePayload } from './events.ts';
@@ -40,22 +41,29 @@ export function privateAudience(isPublic: boolean, sender: string, room: string)
   return isPublic ? null : [sender, room];
 }
 
-/** SaveMessage: the message row and its room event, once per AddNewMessage (event_id is unique). */
-export async function saveMessage(trx: Trx, envelope: Envelope<AddNewMessagePayload>, outboxId: string | null): Promise<ChatEvent[]> {
-  const p = envelope.payload;
-  const at = new Date(envelope.produced_at);
-  const [result] = (await trx.raw(
-    `INSERT INTO messages (event_id, room, sender_uuid, sender_type, is_public, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    [envelope.event_id, p.room, p.sender_uuid, p.sender_type, p.is_public, p.message, at, at],
-  )) as [{ insertId: number }];
-  const event = chatEvent(
-    'message',
-    envelope.event_id,
-    p.room,
-    at,
-    { message_id: result.insertId, sender: { uuid: p.sender_uuid, name: p.sender_name, type: p.sender_type }, message: p.message, is_public: p.is_public },
-    privateAudience(p.is_public, p.sender_uuid, p.room),
+/** SaveMessage: the message rows and their room events, once per AddNewMessage (event_id is unique). */
+export async function saveMessages(trx: Trx, envelopes: readonly Envelope<AddNewMessagePayload>[], outboxId: string | null): Promise<ChatEvent[]> {
+  if (envelopes.length === 0) return [];
+  await trx.raw(
+    `INSERT INTO messages (event_id, room, sender_uuid, sender_type, is_public, value, created_at, updated_at) VALUES ${envelopes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    envelopes.flatMap(({ event_id, produced_at, payload: p }) => [event_id, p.room, p.sender_uuid, p.sender_type, p.is_public, p.message, new Date(produced_at), new Date(produced_at)]),
   );
-  await recordChatEvents(trx, [event], outboxId);
-  return [event];
+  const ids = new Map(
+    (await selectRows<{ id: number; event_id: string }>(trx, `SELECT id, event_id FROM messages WHERE event_id IN (${placeholders(envelopes.length)})`, envelopes.map((e) => e.event_id))).map((r) => [
+      r.event_id,
+      Number(r.id),
+    ]),
+  );
+  const events = envelopes.map(({ event_id, produced_at, payload: p }) =>
+    chatEvent(
+      'message',
+      event_id,
+      p.room,
+      produced_at,
+      { message_id: ids.get(event_id), sender: { uuid: p.sender_uuid, name: p.sender_name, type: p.sender_type }, message: p.message, is_public: p.is_public },
+      privateAudience(p.is_public, p.sender_uuid, p.room),
+    ),
+  );
+  await recordChatEvents(trx, events, outboxId);
+  return events;
 }

@@ -4,7 +4,7 @@ import type { TestConveyor } from '../../helpers/conveyor.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
 import { makeEnvelope } from '../../../src/platform/outbox/envelope.ts';
 import { AddNewDonate } from '../../../src/domain/chat/events.ts';
-import { transferDonation } from '../../../src/domain/chat/transferDonation.ts';
+import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
 import { ensureParticipant } from '../../../src/domain/chat/participants.ts';
 import { actor, balance, checkChatInvariants, quiescent, startChat, topUp, type Actor } from './chatApp.ts';
 
@@ -72,7 +72,7 @@ describe('chat: concurrent donations (real MySQL and Redis)', function () {
       const envelope = makeEnvelope(AddNewDonate, {
         donation_id: randomUUID(), room: to.uuid, sender_uuid: from.uuid, sender_name: null, sum: 100, from_account_id: from.accountId, to_account_id: to.accountId,
       });
-      return withTransaction(db, (trx) => transferDonation(trx, envelope, null));
+      return withTransaction(db, (trx) => transferDonations(trx, [envelope], null));
     });
     const outcomes = await Promise.allSettled(runs);
     expect(outcomes.filter((o) => o.status === 'rejected')).to.deep.equal([]);

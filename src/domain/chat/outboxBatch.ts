@@ -1,0 +1,91 @@
+import type { TSchema } from '@sinclair/typebox';
+import { isRetryableTxError, type Db, type Trx } from '../../platform/db.ts';
+import { PermanentError } from '../../platform/errors.ts';
+import { compileSchema } from '../../platform/validation.ts';
+import { placeholders, selectRows } from '../ledger/sql.ts';
+
+/**
+ * Durable listener jobs that take their queue's backlog along. A job locks its own outbox row (as
+ * runDurable does) and also claims up to `max - 1` other rows of its queue that nobody holds
+ * (FOR UPDATE SKIP LOCKED), rows still waiting for the relay first: those never become BullMQ jobs
+ * at all. The effect handles them all in one transaction, which marks them all done. Each row is
+ * still handled exactly once: whoever holds its lock handles it and marks it done in that
+ * transaction; a later delivery of a claimed row's own job finds it done.
+ *
+ * The transaction runs in READ COMMITTED: the claim scans a secondary index, which under
+ * REPEATABLE READ would leave gap locks that block every insert into the outbox, and the effects
+ * read state they have just locked, which must be the latest committed state, not a snapshot
+ * taken when the claim ran.
+ */
+export interface OutboxBatch<P> {
+  /** Outbox ids, ascending; the job's own row among them. */
+  ids: number[];
+  /** Payloads in outbox id order (the order their events were published in). */
+  payloads: P[];
+}
+
+export type BatchOutcome<R> = { done: true; result: R; size: number } | { done: false };
+
+export interface BatchOptions {
+  queue: string;
+  /** The payload schema: a claimed row that fails it is left for its own job to fail visibly. */
+  schema: TSchema;
+  max: number;
+  attempts?: number;
+}
+
+const checks = new WeakMap<TSchema, ReturnType<typeof compileSchema>>();
+
+export async function runOutboxBatch<P, R>(
+  db: Db,
+  opts: BatchOptions,
+  own: { outboxId: string; payload: P },
+  effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>,
+): Promise<BatchOutcome<R>> {
+  let check = checks.get(opts.schema);
+  if (!check) checks.set(opts.schema, (check = compileSchema(opts.schema)));
+  const validate = check;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(
+        async (trx): Promise<BatchOutcome<R>> => {
+          const [rows] = (await trx.raw('SELECT status FROM outbox WHERE id = ? FOR UPDATE', [own.outboxId])) as [{ status: string }[]];
+          if (!rows[0]) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
+          if (rows[0].status === 'done') return { done: false };
+          const claimed = opts.max > 1 ? await claim(trx, opts.queue, Number(own.outboxId), opts.max - 1) : [];
+          const members = [{ id: Number(own.outboxId), payload: own.payload }];
+          for (const row of claimed) {
+            const payload = JSON.parse(row.payload) as unknown;
+            // An invalid row is released at commit, for its own job to fail visibly.
+            if (validate(payload)) members.push({ id: row.id, payload: payload as P });
+          }
+          members.sort((a, b) => a.id - b.id);
+          const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload) };
+          const result = await effect(trx, batch);
+          await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
+          return { done: true, result, size: batch.ids.length };
+        },
+        { isolationLevel: 'read committed' },
+      );
+    } catch (err) {
+      if (!isRetryableTxError(err) || attempt >= (opts.attempts ?? 8)) throw err;
+      // Jittered pause so the two deadlocked transactions do not collide again in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+/** Not-done rows of the queue that nobody holds, oldest first: the relay's backlog, then BullMQ's. */
+async function claim(trx: Trx, queue: string, ownId: number, limit: number): Promise<{ id: number; payload: string }[]> {
+  const out: { id: number; payload: string }[] = [];
+  for (const status of ['pending', 'relayed']) {
+    if (out.length >= limit) break;
+    const rows = await selectRows<{ id: unknown; payload: string }>(
+      trx,
+      'SELECT id, payload FROM outbox WHERE status = ? AND queue = ? AND id <> ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED',
+      [status, queue, ownId, limit - out.length],
+    );
+    for (const row of rows) out.push({ id: Number(row.id), payload: row.payload });
+  }
+  return out;
+}
