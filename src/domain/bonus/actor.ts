@@ -4,7 +4,7 @@ import { writeOutbox } from '../../platform/outbox/writer.ts';
 import { createNotification } from '../notifications/inbox.ts';
 import type { BonusEnvelope, ListingPayload } from './events.ts';
 import { payGrant } from './grant.ts';
-import { transition, type ActorEvent, type Effect, type Transition } from './machine.ts';
+import { transition, type ActorEvent, type ActorState, type Effect, type Transition } from './machine.ts';
 import { renderNotice } from './notices.ts';
 import type { BonusSettings } from './settings.ts';
 import { closeOpenListings, findListing, lockState, nextGoodListing, saveListing, saveState, setListingStatus } from './store.ts';
@@ -69,10 +69,18 @@ export async function applyToActor(trx: Trx, deps: ActorDeps, userId: string, ev
   const next = aboutCandidate ? await nextGoodListing(trx, userId, listingId) : null;
 
   const result = transition(state, event, { now, rules: settings, listing, next });
-  await saveState(trx, userId, result.state, now);
+  // A fallback listing or a repeat changes nothing: skip the write (the hot-user path).
+  if (!sameState(state, result.state)) await saveState(trx, userId, result.state, now);
   if (result.listing) await saveListing(trx, userId, result.listing, now);
   for (const effect of result.effects) await runEffect(trx, deps, userId, effect);
   return result;
+}
+
+function sameState(a: ActorState, b: ActorState): boolean {
+  return (
+    a.state === b.state && a.listingId === b.listingId && a.grantAt === b.grantAt && a.holdSeq === b.holdSeq && a.yandexUid === b.yandexUid &&
+    a.lastGrantAt === b.lastGrantAt && a.pointsGranted === b.pointsGranted && a.problems.join(',') === b.problems.join(',')
+  );
 }
 
 async function runEffect(trx: Trx, deps: ActorDeps, userId: string, effect: Effect): Promise<void> {

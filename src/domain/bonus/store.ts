@@ -50,38 +50,36 @@ function toListing(row: ListingRow): Listing {
 }
 
 /**
- * Locks the user's state row, creating it first if it is missing. INSERT ... ON DUPLICATE KEY
- * UPDATE takes the row's exclusive lock in one step whether it inserts or not, so two first
- * events for one user queue on the lock instead of deadlocking over shared locks.
+ * Locks the user's state row, creating it first if it is missing, and reads it: one statement.
+ * INSERT ... ON DUPLICATE KEY UPDATE takes the row's exclusive lock whether it inserts or not, so
+ * two first events for one user queue on the lock instead of deadlocking over shared locks; on a
+ * duplicate, MariaDB's RETURNING gives the row as it stands under that lock (the latest version).
  */
 export async function lockState(trx: Trx, userId: string, now: number): Promise<ActorState> {
-  await trx.raw(
+  const [rows] = (await trx.raw(
     `INSERT INTO bonus_state (user_id, state, hold_seq, points_granted, problems, created_at, updated_at)
-     VALUES (?, 'idle', 0, 0, '', ?, ?) ON DUPLICATE KEY UPDATE user_id = user_id`,
+     VALUES (?, 'idle', 0, 0, '', ?, ?) ON DUPLICATE KEY UPDATE user_id = user_id
+     RETURNING user_id, state, listing_id, grant_at, hold_seq, yandex_uid, last_grant_at, points_granted, problems`,
     [userId, new Date(now), new Date(now)],
-  );
-  const [rows] = (await trx.raw('SELECT * FROM bonus_state WHERE user_id = ? FOR UPDATE', [userId])) as [StateRow[]];
+  )) as [StateRow[]];
   return toState(rows[0]!);
 }
 
 export async function saveState(trx: Trx, userId: string, s: ActorState, now: number): Promise<void> {
-  await trx('bonus_state').where('user_id', userId).update({
-    state: s.state,
-    listing_id: s.listingId,
-    grant_at: date(s.grantAt),
-    hold_seq: s.holdSeq,
-    yandex_uid: s.yandexUid,
-    last_grant_at: date(s.lastGrantAt),
-    points_granted: s.pointsGranted,
-    problems: s.problems.join(','),
-    updated_at: new Date(now),
-  });
+  await trx.raw(
+    `UPDATE bonus_state SET state = ?, listing_id = ?, grant_at = ?, hold_seq = ?, yandex_uid = ?, last_grant_at = ?,
+       points_granted = ?, problems = ?, updated_at = ? WHERE user_id = ?`,
+    [s.state, s.listingId, date(s.grantAt), s.holdSeq, s.yandexUid, date(s.lastGrantAt), s.pointsGranted, s.problems.join(','), new Date(now), userId],
+  );
 }
 
 /** A plain read: callers hold the user's state lock, which every writer of these rows takes first. */
 export async function findListing(trx: Trx, userId: string, listingId: string): Promise<Listing | null> {
-  const row = (await trx('bonus_listings').where({ user_id: userId, listing_id: listingId }).first()) as ListingRow | undefined;
-  return row ? toListing(row) : null;
+  const [rows] = (await trx.raw(
+    'SELECT listing_id, status, failed, content_at, first_seen_at FROM bonus_listings WHERE user_id = ? AND listing_id = ?',
+    [userId, listingId],
+  )) as [ListingRow[]];
+  return rows[0] ? toListing(rows[0]) : null;
 }
 
 /** The user's earliest good listing other than `except`: the fallback candidate. */
