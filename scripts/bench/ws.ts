@@ -18,7 +18,7 @@ import { startCpuMeter, startNodeScript, type ChildHandle } from './lib/processe
 import { note, startPhase } from './lib/progress.ts';
 import { RawHttpPool, requestBytes } from './lib/raw-http.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
-import { MemorySampler, nowMs, type MemoryReport } from './lib/stats.ts';
+import { MemorySampler, nowMs, type MemoryReading, type MemoryReport } from './lib/stats.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
 import { connectWsClients, type WsClients } from './lib/ws-clients.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -39,7 +39,7 @@ const args = cliArgs({
     'bytes <n>': 'frame size in bytes (default 300)',
     'frozen-bytes <n>': 'frame size sent to the frozen client (default 8192)',
     'frozen-rate <n>': 'frames/s sent to the frozen client (default 200)',
-    'frozen-seconds <s>': 'length of the frozen-client phase (default 15)',
+    'frozen-seconds <s>': 'length of the frozen-client phase (default 30)',
     'mysql <url>': 'MySQL server, without a database (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
     'skip-bare': 'measure Conveyor only',
@@ -58,6 +58,12 @@ if (args.flag('serve')) {
   const running = await start(config, ['ws'], { metricsDefaults: false, extensions: [ext] });
   const child = serveChild({
     commands: {
+      // Live memory: after a full GC (the child runs with --expose-gc), so garbage does not pass for a leak.
+      liveMemory: () => {
+        (globalThis as { gc?: () => void }).gc?.();
+        const m = process.memoryUsage();
+        return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
+      },
       stats: async () => {
         const drops = await running.services.metrics.wsDrops.get();
         return { ...ext.server!.stats(), drops: Object.fromEntries(drops.values.map((v) => [String(v.labels.reason), v.value])) };
@@ -217,7 +223,7 @@ async function main(): Promise<void> {
   const bytes = args.num('bytes', 300);
   const frozenBytes = args.num('frozen-bytes', 8192);
   const frozenRate = args.num('frozen-rate', 200);
-  const frozenMs = args.num('frozen-seconds', 15) * 1000;
+  const frozenMs = args.num('frozen-seconds', 30) * 1000;
   const durationMs = args.durationMs;
   const fanout = layout.sizes.reduce((a, s) => a + s * s, 0) / layout.clients;
 
@@ -246,7 +252,7 @@ async function main(): Promise<void> {
   /** Conveyor ws processes (1 or 2): client i goes to process i % n. */
   async function conveyor(name: string, processes: number, env: Record<string, string> = {}): Promise<Target> {
     const servers: Server[] = [];
-    for (let i = 0; i < processes; i++) servers.push(await startNodeScript<{ port: number }>('scripts/bench/ws.ts', { name: `${name}-${i + 1}`, args: ['--serve'], env: serverEnv(env) }));
+    for (let i = 0; i < processes; i++) servers.push(await startNodeScript<{ port: number }>('scripts/bench/ws.ts', { name: `${name}-${i + 1}`, args: ['--serve'], env: serverEnv(env), nodeArgs: ['--expose-gc'] }));
     const clients = await connectWsClients({
       count: layout.clients,
       urlFor: (i) => `ws://127.0.0.1:${servers[i % processes]!.info.port}/ws?room=${roomIds[layout.roomOf[i]!]}&token=${tokens[i]}`,
@@ -301,10 +307,12 @@ async function main(): Promise<void> {
   async function frozen(target: Target, rate: number): Promise<{ memory: MemoryReport; maxSocketBufferedMB?: number; stats?: Record<string, unknown> }> {
     const room = layout.sizes.lastIndexOf(Math.min(...layout.sizes));
     freeze(target.clients.sockets[layout.roomOf.indexOf(room)]);
-    const sampler = new MemorySampler(() => target.servers[0]!.memory(), 500).start();
+    // Conveyor's child can run a full GC before each reading, so its heap figure is live memory only.
+    const conveyorServer = target.name.startsWith('conveyor') ? target.servers[0]! : undefined;
+    const reading = conveyorServer ? () => conveyorServer.request<MemoryReading>('liveMemory') : () => target.servers[0]!.memory();
+    const sampler = new MemorySampler(reading, 1_000).start();
     // Conveyor also tells what its sockets hold in userland buffers: the frozen client's cost.
     let maxBuffered = 0;
-    const conveyorServer = target.name.startsWith('conveyor') ? target.servers[0]! : undefined;
     const buffers = conveyorServer
       ? setInterval(() => void conveyorServer.request<{ maxSocketBufferedBytes: number }>('stats').then((st) => (maxBuffered = Math.max(maxBuffered, st.maxSocketBufferedBytes)), () => undefined), 250)
       : undefined;
@@ -355,13 +363,14 @@ async function main(): Promise<void> {
     const fc = await conveyor('conveyor ws', 1);
     const convFrozen = await frozen(fc, memRate);
     await fc.close();
-    memoryRows.push(['conveyor ws (1 MiB cap)', convFrozen.memory.rss.startMB, convFrozen.memory.rss.maxMB, convFrozen.memory.rss.endMB, convFrozen.memory.rss.slopeMBPerMin, convFrozen.maxSocketBufferedMB ?? 0, JSON.stringify((convFrozen.stats as { drops?: unknown })?.drops ?? {})]);
+    const heap = (m: MemoryReport, live: boolean) => `${m.heapUsed.startMB.toFixed(0)} → ${m.heapUsed.maxMB.toFixed(0)}${live ? ' (live, after GC)' : ''}`;
+    memoryRows.push(['conveyor ws (1 MiB cap)', convFrozen.memory.rss.startMB, convFrozen.memory.rss.maxMB, convFrozen.memory.rss.endMB, convFrozen.memory.rss.slopeMBPerMin, heap(convFrozen.memory, true), convFrozen.maxSocketBufferedMB ?? 0, JSON.stringify((convFrozen.stats as { drops?: unknown })?.drops ?? {})]);
     let bareFrozen: { memory: MemoryReport } | undefined;
     if (!args.flag('skip-bare')) {
       const fb = await bare();
       bareFrozen = await frozen(fb, memRate);
       await fb.close();
-      memoryRows.push(['bare ws (no cap)', bareFrozen.memory.rss.startMB, bareFrozen.memory.rss.maxMB, bareFrozen.memory.rss.endMB, bareFrozen.memory.rss.slopeMBPerMin, 'no cap', '']);
+      memoryRows.push(['bare ws (no cap)', bareFrozen.memory.rss.startMB, bareFrozen.memory.rss.maxMB, bareFrozen.memory.rss.endMB, bareFrozen.memory.rss.slopeMBPerMin, heap(bareFrozen.memory, false), 'no cap', '']);
     }
 
     const halfPhase = phases.find((p) => p.target === 'conveyor ws, half max')!;
@@ -376,7 +385,7 @@ async function main(): Promise<void> {
       columns: ['server', 'events/s', 'frames/s', 'p50 ms', 'p99 ms', 'lost', 'server cores', 'client cores', 'redis cores', 'other cores'],
       rows: phases.map((p): Cell[] => [p.target, p.rate, p.deliveredPerSec, p.p50.toFixed(1), p.p99.toFixed(1), String(p.lost), p.serverCores.toFixed(2), p.clientCores.toFixed(2), p.redisCores.toFixed(2), p.otherCores.toFixed(2)]),
     };
-    const memoryTable = ['| frozen client | RSS start MB | max MB | end MB | MB/min | largest socket buffer MB | drops |', '|---|--:|--:|--:|--:|--:|---|',
+    const memoryTable = ['| server, one client frozen | RSS start MB | RSS max MB | RSS end MB | RSS MB/min | heap start → max MB | largest socket buffer MB | drops |', '|---|--:|--:|--:|--:|--:|--:|---|',
       ...memoryRows.map((r) => `| ${r.map((c) => (typeof c === 'number' ? c.toFixed(1) : c)).join(' | ')} |`)].join('\n');
     const ratios: Record<string, number> = bareMax > 0 ? { 'conveyor / bare ws, max frames/s': ratio(convMax, bareMax), 'two processes / one, max frames/s': ratio(twoMax, convMax) } : {};
     const notes = [
