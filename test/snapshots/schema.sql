@@ -12,6 +12,44 @@ CREATE TABLE `accounts` (
   CONSTRAINT `accounts_no_overdraft` CHECK (`allow_negative` <> 0 or `balance` >= 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `bonus_grants` (
+  `user_id` varchar(64) NOT NULL,
+  `listing_id` varchar(64) NOT NULL,
+  `points` bigint(20) NOT NULL,
+  `transfer_id` bigint(20) unsigned NOT NULL,
+  `yandex_uid` varchar(128) NOT NULL,
+  `granted_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`user_id`,`listing_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `bonus_listings` (
+  `user_id` varchar(64) NOT NULL,
+  `listing_id` varchar(64) NOT NULL,
+  `status` varchar(16) NOT NULL,
+  `failed` varchar(255) NOT NULL DEFAULT '',
+  `content_at` bigint(20) DEFAULT NULL,
+  `first_seen_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`user_id`,`listing_id`),
+  KEY `bonus_listings_user_status` (`user_id`,`status`,`first_seen_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `bonus_state` (
+  `user_id` varchar(64) NOT NULL,
+  `state` varchar(16) NOT NULL,
+  `listing_id` varchar(64) DEFAULT NULL,
+  `grant_at` datetime(3) DEFAULT NULL,
+  `hold_seq` int(11) NOT NULL DEFAULT 0,
+  `yandex_uid` varchar(128) DEFAULT NULL,
+  `last_grant_at` datetime(3) DEFAULT NULL,
+  `points_granted` bigint(20) NOT NULL DEFAULT 0,
+  `problems` varchar(255) NOT NULL DEFAULT '',
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`user_id`),
+  KEY `bonus_state_state_user` (`state`,`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `chat_events` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `event_id` varchar(64) NOT NULL,
@@ -68,6 +106,7 @@ CREATE TABLE `donations` (
   PRIMARY KEY (`id`),
   KEY `donations_room` (`room`,`created_at`),
   KEY `donations_sender` (`sender_uuid`,`created_at`),
+  KEY `donations_room_pending` (`room`,`status`,`created_at`),
   CONSTRAINT `donations_positive` CHECK (`sum` > 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
@@ -134,6 +173,28 @@ CREATE TABLE `messages` (
   KEY `messages_room` (`room`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `notifications` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `user_id` varchar(64) NOT NULL,
+  `kind` varchar(64) NOT NULL,
+  `title` varchar(255) NOT NULL,
+  `body` varchar(1000) NOT NULL,
+  `mail_subject` varchar(255) NOT NULL,
+  `mail_body` text NOT NULL,
+  `data` text NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `notifications_user_id` (`user_id`,`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notification_deliveries` (
+  `notification_id` bigint(20) unsigned NOT NULL,
+  `channel` varchar(32) NOT NULL,
+  `attempts` int(11) NOT NULL,
+  `delivered_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`notification_id`,`channel`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `outbox` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `queue` varchar(128) NOT NULL,
@@ -151,6 +212,16 @@ CREATE TABLE `outbox` (
   KEY `outbox_status_id` (`status`,`id`),
   KEY `outbox_status_relayed` (`status`,`relayed_at`),
   KEY `outbox_event` (`event_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `processed_events` (
+  `event_id` varchar(64) NOT NULL,
+  `event_name` varchar(128) NOT NULL,
+  `event_version` int(11) NOT NULL,
+  `payload_hash` varchar(64) NOT NULL,
+  `received_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`event_id`),
+  KEY `processed_events_received` (`received_at`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `room_sponsor` (
