@@ -75,15 +75,27 @@ export async function runOutboxBatch<P, R>(
   }
 }
 
-/** Not-done rows of the queue that nobody holds, oldest first: the relay's backlog, then BullMQ's. */
+/**
+ * Not-done rows of the queue that nobody holds, oldest first: the relay's backlog, then BullMQ's.
+ * Found by a plain read of the (queue, status, id) index, then locked by primary key only (SKIP
+ * LOCKED), so the claim never holds index-record locks that a row's own job would wait on.
+ */
 async function claim(trx: Trx, queue: string, ownId: number, limit: number): Promise<{ id: number; payload: string }[]> {
   const out: { id: number; payload: string }[] = [];
   for (const status of ['pending', 'relayed']) {
     if (out.length >= limit) break;
+    const wanted = limit - out.length;
+    // Twice as many candidates as wanted: some are held by their own jobs and get skipped.
+    const candidates = await selectRows<{ id: unknown }>(
+      trx,
+      'SELECT id FROM outbox WHERE queue = ? AND status = ? AND id <> ? ORDER BY id LIMIT ?',
+      [queue, status, ownId, wanted * 2],
+    );
+    if (candidates.length === 0) continue;
     const rows = await selectRows<{ id: unknown; payload: string }>(
       trx,
-      'SELECT id, payload FROM outbox WHERE status = ? AND queue = ? AND id <> ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED',
-      [status, queue, ownId, limit - out.length],
+      `SELECT id, payload FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+      [...candidates.map((c) => Number(c.id)), wanted],
     );
     for (const row of rows) out.push({ id: Number(row.id), payload: row.payload });
   }
