@@ -7,6 +7,7 @@ import { applyEventJob } from './bonus/apply-event.ts';
 import { holdExpiredJob } from './bonus/hold-expired.ts';
 import { deliverPointsJob } from './bonus/deliver-points.ts';
 import { recheckLinksJob } from './bonus/recheck-links.ts';
+import { pruneEventsJob } from './bonus/prune-events.ts';
 import { sendNotificationJob } from './notifications/send.ts';
 import { saveConnectionJob } from './chat/save-connection.ts';
 import { saveMessageJob } from './chat/save-message.ts';
@@ -38,5 +39,6 @@ export const processors: ProcessorMap<Contracts> = {
   'bonus.hold-expired': holdExpiredJob,
   'bonus.deliver-points': deliverPointsJob,
   'bonus.recheck-links': recheckLinksJob,
+  'bonus.prune-events': pruneEventsJob,
   'notifications.send': sendNotificationJob,
 };

@@ -18,5 +18,6 @@ export function buildSchedules(config: Config): Schedule[] {
       pattern: loadBonusSettings(config.bonusConfigFile, config.bonus).recheckCron,
       payload: {},
     }),
+    schedule({ id: 'bonus.prune-events', contract: contracts['bonus.prune-events'], pattern: '41 3 * * *', payload: {} }),
   ];
 }

@@ -75,4 +75,16 @@ export const bonusContracts = {
     durable: false,
     keepCompleted: 100,
   }),
+  /** Daily: forgets event ids older than dedupe_for, so processed_events stays small. */
+  'bonus.prune-events': defineJob({
+    queue: 'bonus.prune-events',
+    description: 'Delete processed_events rows older than the dedupe window',
+    schema: Type.Object({}, { additionalProperties: false }),
+    version: 1,
+    attempts: 3,
+    backoff: { delayMs: 10_000, maxDelayMs: 60_000, jitter: 0.2 },
+    concurrency: 1,
+    durable: false,
+    keepCompleted: 50,
+  }),
 };

@@ -73,6 +73,9 @@ interface E2eFigure {
   /** Accept (outbox row written) → applied (outbox row done), ms. */
   applyP50: number;
   applyP99: number;
+  /** Averages over the window's events: accept → relayed to BullMQ, relayed → applied (ms). */
+  relayMs: number;
+  jobMs: number;
   backlogAtEnd: number;
   drainMs: number;
   errors: number;
@@ -147,6 +150,11 @@ async function endToEnd(
     [windowFrom, windowTo],
   )) as [{ ms: number }[]];
   const q = (p: number) => Number(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]?.ms ?? 0);
+  const [stages] = (await db.raw(
+    `SELECT AVG(TIMESTAMPDIFF(MICROSECOND, created_at, relayed_at)) / 1000 AS relay_ms, AVG(TIMESTAMPDIFF(MICROSECOND, relayed_at, done_at)) / 1000 AS job_ms
+     FROM outbox WHERE queue = 'bonus.apply-event' AND created_at BETWEEN ? AND ?`,
+    [windowFrom, windowTo],
+  )) as [{ relay_ms: number; job_ms: number }[]];
   const seconds = (windowTo.getTime() - windowFrom.getTime()) / 1000;
   const s = http.summary();
   const fig: E2eFigure = {
@@ -157,12 +165,14 @@ async function endToEnd(
     httpP99: s.p99,
     applyP50: q(0.5),
     applyP99: q(0.99),
+    relayMs: Math.round(Number(stages[0]?.relay_ms ?? 0)),
+    jobMs: Math.round(Number(stages[0]?.job_ms ?? 0)),
     backlogAtEnd,
     drainMs,
     errors,
     cpu,
   };
-  bar.done(`${fmt(fig.acceptedRate)} accepted/s, ${fmt(fig.appliedRate)} applied/s, settled ${fmt(fig.settledRate)}/s; backlog ${backlogAtEnd} drained in ${(drainMs / 1000).toFixed(1)} s`);
+  bar.done(`${fmt(fig.acceptedRate)} accepted/s, ${fmt(fig.appliedRate)} applied/s, settled ${fmt(fig.settledRate)}/s; backlog ${backlogAtEnd} drained in ${(drainMs / 1000).toFixed(1)} s; accept→relayed ${fig.relayMs} ms, relayed→applied ${fig.jobMs} ms`);
   return fig;
 }
 
@@ -288,6 +298,7 @@ async function main(): Promise<void> {
       `e2e = POST /events (ListingPublished, role service) answered 200 → bonus.apply-event applied to the user's actor (row lock, transition, listing row, notification, hold timer) and its outbox row done; ${connections} connections posting as fast as answered; ${fmt(durationMs / 1000)} s measured after ${warmupMs / 1000} s warm-up.`,
       '"accepted" = answered 200; "applied" = applied inside the window; "settled" = events of the window over the window plus the time their backlog took to drain (what the pipeline sustains).',
       'HTTP ms = POST answered; apply ms = accept committed → applied (outbox created_at → done_at).',
+      `where the wait is (mean ms, accept → relayed to BullMQ / relayed → applied): many users ${many.relayMs} / ${many.jobMs}, one user ${one.relayMs} / ${one.jobMs}.`,
       'cores = server process / everything outside the benchmark (MariaDB and Redis count as outside).',
       ...(rc ? [`re-check: the bonus.recheck-links job over ${fmt(rc.waiting)} users in waiting_link (pages of 500, 32 requests in flight) against a local accounts service (another process) that links one user in ${args.num('linked-every', 100)}; ${fmt(rc.linked)} links found were paid through the ledger inside the pass; ${fmt(rc.asked)} requests answered.`] : []),
     ];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { BadRequest, Conflict } from '../../platform/errors.ts';
-import type { Trx } from '../../platform/db.ts';
+import type { Db, Trx } from '../../platform/db.ts';
 import { compileSchema } from '../../platform/validation.ts';
 import { writeOutbox } from '../../platform/outbox/writer.ts';
 import type { Envelope, EventDef } from '../../platform/outbox/envelope.ts';
@@ -82,4 +82,17 @@ export async function acceptEvent(trx: Trx, def: EventDef, envelope: Envelope, n
     now,
   );
   return { duplicate: false };
+}
+
+/**
+ * Forgets event ids older than `before`, in small batches (no long locks on a hot table). A resent
+ * event older than that is applied again, which the actor tolerates: its listing is closed or
+ * unchanged, and a link is idempotent.
+ */
+export async function pruneProcessedEvents(db: Db, before: Date, batch = 1000): Promise<number> {
+  let total = 0;
+  for (let n = -1; n !== 0; total += n) {
+    n = await db('processed_events').where('received_at', '<', before).limit(batch).delete();
+  }
+  return total;
 }

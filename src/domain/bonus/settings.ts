@@ -45,6 +45,7 @@ const FileSchema = Type.Object(
       ),
     ),
     points_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000 })),
+    dedupe_for: Type.Optional(Duration),
   },
   { additionalProperties: false },
 );
@@ -75,6 +76,8 @@ export interface BonusSettings {
     giveUpAfter: number;
   };
   pointsTimeoutMs: number;
+  /** How long an event_id is remembered for deduplication (processed_events is pruned after). */
+  dedupeForMs: number;
 }
 
 /** Single values from the environment (BONUS_*) win over the file; null unsets a URL. */
@@ -118,6 +121,7 @@ export function parseBonusSettings(raw: unknown, overrides: BonusOverrides = {})
       giveUpAfter: raw.recheck?.give_up_after ?? 10,
     },
     pointsTimeoutMs: raw.points_timeout_ms ?? 5000,
+    dedupeForMs: parseDuration(raw.dedupe_for ?? '30d'),
   };
 }
 

@@ -151,6 +151,19 @@ describe('bonus: ingest on POST /events and the bonus.ingest queue', function ()
     expect((await app.get('/notifications?limit=0', auth)).status).to.equal(400);
   });
 
+  it('forgets event ids older than the dedupe window (the daily prune job)', async () => {
+    const old = randomUUID();
+    await db()('processed_events').insert({ event_id: old, event_name: 'AccountLinked', event_version: 1, payload_hash: 'x', received_at: new Date(Date.now() - 31 * 86_400_000) });
+    const recent = envelope('AccountLinked', { user_id: `u-${randomUUID()}`, yandex_uid: 'y' });
+    await app.post('/events', recent, app.service);
+    const queue = app.running.services.queues.get('bonus.prune-events');
+    const id = await app.running.services.queues.enqueue(bonusContracts['bonus.prune-events'], {});
+    await waitFor(async () => (await queue.getJobState(id)) === 'completed', { what: 'the prune job' });
+    expect((await queue.getJob(id))!.returnvalue).to.deep.equal({ deleted: 1 });
+    expect(await db()('processed_events').where('event_id', old).first()).to.equal(undefined);
+    expect(await db()('processed_events').where('event_id', recent.event_id).first()).to.not.equal(undefined);
+  });
+
   it('the OpenAPI document describes the bonus routes', async () => {
     const doc = (await app.get('/openapi.json')).body;
     expect(doc.paths).to.include.keys('/events', '/bonus/users/{id}', '/notifications');
