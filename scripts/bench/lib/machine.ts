@@ -110,7 +110,7 @@ export interface DisturbanceOptions {
   retries?: number;
   /** Cores used by outside processes above which a run counts as disturbed. Default 0.25. */
   threshold?: number;
-  /** Called before each retry, e.g. to tell the user. */
+  /** Called before each retry with the outside load of the attempt just made. */
   onRetry?: (attempt: number, otherCores: number) => void;
 }
 
@@ -122,10 +122,12 @@ export interface DisturbanceOptions {
 export async function leastDisturbed<T>(measure: () => Promise<T>, otherCores: (result: T) => number, o: DisturbanceOptions = {}): Promise<T> {
   const threshold = o.threshold ?? 0.25;
   let best = await measure();
+  let last = otherCores(best);
   for (let attempt = 1; attempt <= (o.retries ?? 2) && otherCores(best) > threshold; attempt++) {
-    o.onRetry?.(attempt, otherCores(best));
+    o.onRetry?.(attempt, last);
     const next = await measure();
-    if (otherCores(next) < otherCores(best)) best = next;
+    last = otherCores(next);
+    if (last < otherCores(best)) best = next;
   }
   return best;
 }
