@@ -66,6 +66,8 @@ function who(person) {
 
 function useToken(token) {
   state.token = token.trim();
+  // Per tab, so two tabs can be two people; gone when the tab closes.
+  sessionStorage.setItem('conveyor.chat.token', state.token);
   state.claims = decodeClaims(state.token);
   $('token').value = state.token;
   const c = state.claims;
@@ -343,3 +345,5 @@ $('connect').addEventListener('click', () => {
 
 const params = new URLSearchParams(location.search);
 if (params.get('room')) $('room').value = params.get('room');
+const savedToken = sessionStorage.getItem('conveyor.chat.token');
+if (savedToken) useToken(savedToken);
