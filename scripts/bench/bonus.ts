@@ -11,6 +11,7 @@
 import { createServer } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
+import mysql from 'mysql2/promise';
 import { cliArgs } from './lib/args.ts';
 import { serveChild } from './lib/child.ts';
 import { machineFacts, waitForIdle } from './lib/machine.ts';
@@ -176,6 +177,89 @@ async function endToEnd(
   return fig;
 }
 
+interface RawFigure {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * The SQL one listing event costs, statement for statement, straight through mysql2 with
+ * `inFlight` events at a time: no HTTP, no Redis, no knex. The accept transaction (event id,
+ * outbox row), then the apply transaction (outbox row lock, user row lock + read, listing read,
+ * state write, listing write, hold outbox row, notification, outbox row done). For one user, the
+ * later events are fallback listings: no state write, hold or notification, as in Conveyor.
+ */
+async function rawCeiling(dbUrl: string, hot: boolean, inFlight: number, durationMs: number): Promise<RawFigure> {
+  const pool = mysql.createPool({ uri: dbUrl, connectionLimit: inFlight, supportBigNumbers: true });
+  const histogram = new LatencyHistogram();
+  const tag = randomBytes(4).toString('hex');
+  let count = 0;
+  const bar = startPhase(`raw mysql2, the SQL of one event, ${hot ? 'one user' : 'many users'}`, { totalMs: durationMs, counter: () => count, unit: 'events' });
+  const endAt = performance.now() + durationMs;
+  const worker = async (w: number) => {
+    const conn = await pool.getConnection();
+    try {
+      for (let k = 0; performance.now() < endAt; k++) {
+        const user = hot ? `raw-hot-${tag}` : `raw-${tag}-${w}-${k}`;
+        const listing = `L${w}-${k}`;
+        const now = new Date();
+        const t0 = performance.now();
+        await conn.query('BEGIN');
+        await conn.query('INSERT IGNORE INTO processed_events (event_id, event_name, event_version, payload_hash, received_at) VALUES (?, ?, 1, ?, ?)', [randomUUID(), 'ListingPublished', 'h'.repeat(64), now]);
+        const [ins] = await conn.query(
+          "INSERT INTO outbox (queue, job_name, payload_version, payload, event_id, status, available_at, created_at) VALUES ('raw', 'raw', 1, ?, ?, 'pending', ?, ?)",
+          [listingBody(user, listing), randomUUID(), now, now],
+        );
+        await conn.query('COMMIT');
+        const outboxId = (ins as { insertId: number }).insertId;
+        await conn.query('BEGIN');
+        await conn.query('SELECT status FROM outbox WHERE id = ? FOR UPDATE', [outboxId]);
+        const [state] = await conn.query(
+          `INSERT INTO bonus_state (user_id, state, hold_seq, points_granted, problems, created_at, updated_at) VALUES (?, 'idle', 0, 0, '', ?, ?)
+           ON DUPLICATE KEY UPDATE user_id = user_id RETURNING user_id, state, listing_id, grant_at, hold_seq, yandex_uid, last_grant_at, points_granted, problems`,
+          [user, now, now],
+        );
+        await conn.query('SELECT listing_id, status, failed, content_at, first_seen_at FROM bonus_listings WHERE user_id = ? AND listing_id = ?', [user, listing]);
+        const first = (state as { state: string }[])[0]?.state === 'idle';
+        if (first) {
+          await conn.query(
+            'UPDATE bonus_state SET state = ?, listing_id = ?, grant_at = ?, hold_seq = ?, yandex_uid = ?, last_grant_at = ?, points_granted = ?, problems = ?, updated_at = ? WHERE user_id = ?',
+            ['holding', listing, now, 1, null, null, 0, '', now, user],
+          );
+        }
+        await conn.query(
+          `INSERT INTO bonus_listings (user_id, listing_id, status, failed, content_at, first_seen_at, updated_at) VALUES (?, ?, 'good', '', ?, ?, ?)
+           ON DUPLICATE KEY UPDATE status = VALUES(status), failed = VALUES(failed), content_at = VALUES(content_at), updated_at = VALUES(updated_at)`,
+          [user, listing, Date.now(), now, now],
+        );
+        if (first) {
+          await conn.query(
+            "INSERT INTO outbox (queue, job_name, payload_version, payload, event_id, status, available_at, created_at) VALUES ('raw-hold', 'raw-hold', 1, '{}', NULL, 'done', ?, ?)",
+            [now, now],
+          );
+          await conn.query(
+            "INSERT INTO notifications (user_id, kind, title, body, mail_subject, mail_body, data, created_at) VALUES (?, 'bonus_pending', 't', 'b', 's', 'm', '{}', ?)",
+            [user, now],
+          );
+        }
+        await conn.query("UPDATE outbox SET status = 'done', done_at = ? WHERE id = ?", [now, outboxId]);
+        await conn.query('COMMIT');
+        histogram.record(performance.now() - t0);
+        count++;
+      }
+    } finally {
+      conn.release();
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, (_, w) => worker(w)));
+  await pool.end();
+  const rate = (count * 1000) / durationMs;
+  bar.done(`${fmt(rate)} events/s`);
+  const s = histogram.summary();
+  return { rate, p50: s.p50, p99: s.p99 };
+}
+
 interface RecheckFigure {
   waiting: number;
   checked: number;
@@ -260,6 +344,8 @@ async function main(): Promise<void> {
   try {
     // The same concurrency as bonus.apply-event, so the ceiling is the queue a listener could reach.
     const [ceiling] = await workerDrainCeiling({ durationMs, prefix, redisUrl, monitor, jobs: args.num('jobs', 20_000), concurrencies: [16] });
+    const rawMany = await rawCeiling(dbUrl, false, 16, durationMs);
+    const rawOne = await rawCeiling(dbUrl, true, 16, durationMs);
 
     accounts = await startNodeScript<{ port: number }>('scripts/bench/bonus.ts', { name: 'accounts', args: ['--accounts', '--linked-every', String(args.num('linked-every', 100))] });
     server = await startNodeScript<{ port: number }>('scripts/bench/bonus.ts', {
@@ -280,6 +366,8 @@ async function main(): Promise<void> {
 
     const ratios = {
       manyUsersVsNoopCeiling: ratio(many.settledRate, ceiling!.jobsPerSec),
+      manyUsersVsRawSql: ratio(many.settledRate, rawMany.rate),
+      oneUserVsRawSql: ratio(one.settledRate, rawOne.rate),
       oneUserVsManyUsers: ratio(one.settledRate, many.settledRate),
       ...(rc ? { recheckOfPeriod: rc.ofPeriod } : {}),
     };
@@ -290,6 +378,8 @@ async function main(): Promise<void> {
     ];
     const rows: Cell[][] = [
       ['bare BullMQ no-op worker, c=16 (ceiling)', '', `${fmt(ceiling!.jobsPerSec)}/s`, '', '', '', ''],
+      ['raw mysql2: the SQL of one event, many users, 16 in flight', '', `${fmt(rawMany.rate)}/s`, '', '', `${rawMany.p50.toFixed(1)} / ${rawMany.p99.toFixed(1)}`, ''],
+      ['raw mysql2: the SQL of one event, one user, 16 in flight', '', `${fmt(rawOne.rate)}/s`, '', '', `${rawOne.p50.toFixed(1)} / ${rawOne.p99.toFixed(1)}`, ''],
       e2eRow(`Conveyor e2e, ${fmt(users)} users`, many),
       e2eRow('Conveyor e2e, one very active user', one),
       ...(rc ? [[`link re-check, ${fmt(rc.waiting)} waiting users`, '', `${fmt(rc.usersPerSec)} users/s`, `${(rc.durationMs / 1000).toFixed(1)} s`, '', '', `${pct(rc.ofPeriod)} of 15 min`] as Cell[]] : []),
@@ -299,6 +389,7 @@ async function main(): Promise<void> {
       '"accepted" = answered 200; "applied" = applied inside the window; "settled" = events of the window over the window plus the time their backlog took to drain (what the pipeline sustains).',
       'HTTP ms = POST answered; apply ms = accept committed → applied (outbox created_at → done_at).',
       `where the wait is (mean ms, accept → relayed to BullMQ / relayed → applied): many users ${many.relayMs} / ${many.jobMs}, one user ${one.relayMs} / ${one.jobMs}.`,
+      'raw mysql2 = the accept and apply transactions of one event, statement for statement, through mysql2 with 16 events in flight (the apply concurrency): the database-bound ceiling, same database, same run.',
       'cores = server process / everything outside the benchmark (MariaDB and Redis count as outside).',
       ...(rc ? [`re-check: the bonus.recheck-links job over ${fmt(rc.waiting)} users in waiting_link (pages of 500, 32 requests in flight) against a local accounts service (another process) that links one user in ${args.num('linked-every', 100)}; ${fmt(rc.linked)} links found were paid through the ledger inside the pass; ${fmt(rc.asked)} requests answered.`] : []),
     ];
@@ -306,7 +397,7 @@ async function main(): Promise<void> {
       bench: 'bonus',
       machine,
       table: { columns: ['what', 'accepted', 'applied', 'settled / time', 'HTTP p50 / p99 ms', 'apply p50 / p99 ms', 'cores srv / other'], rows },
-      figures: { ceiling, many, one, ...(rc ? { recheck: rc } : {}) },
+      figures: { ceiling, rawMany, rawOne, many, one, ...(rc ? { recheck: rc } : {}) },
       ratios,
       params: { durationMs, warmupMs, connections, users, waiting, env: extraEnv },
       notes,
