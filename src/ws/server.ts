@@ -65,7 +65,7 @@ export class WsServer {
     this.bridge = new RoomBridge(createRedis(config.redisUrl, 'worker', { connectionName: 'conveyor-ws-subscriber' }), {
       prefix: config.queuePrefix,
       wanted: (room) => this.rooms.has(room),
-      onEvent: createFanout(this.rooms, metrics, log),
+      onEvent: createFanout(this.rooms, this.batch, metrics, log),
       onResubscribed: () => {
         for (const member of this.rooms.all()) member.send(REFETCH_FRAME, 'refetch');
       },
