@@ -7,6 +7,10 @@ import type { TSchema } from '@sinclair/typebox';
  * The chat module's listener jobs (seed 002), one queue each, all fed from the outbox. Every one is
  * durable: its outbox row is the source of truth, locked and marked done with the effect, so money,
  * goals, sponsors and history entries happen exactly once and survive a Redis wipe.
+ *
+ * Concurrency is low on purpose: each job takes its queue's waiting rows along (jobs/chat/batchJob.ts),
+ * so throughput comes from batch size, and two batches of one queue mostly lock the same rooms' rows
+ * (wallets, goals, sponsor state) and would only queue behind each other holding pool connections.
  */
 function listener<S extends TSchema>(queue: string, event: EventDef<S>, description: string, concurrency: number) {
   return defineJob({
@@ -23,16 +27,16 @@ function listener<S extends TSchema>(queue: string, event: EventDef<S>, descript
 }
 
 export const chatContracts = {
-  'chat.save-connection': listener('chat.save-connection', AddNewConnection, 'SaveConnection: bind a ws connection id to its participant', 4),
-  'chat.save-message': listener('chat.save-message', AddNewMessage, 'SaveMessage: store a message, add it to the history and tell the room', 8),
-  'chat.save-donate': listener('chat.save-donate', AddNewDonate, "SaveDonate: store a donation's attached message", 4),
-  'chat.transfer-money': listener('chat.transfer-money', AddNewDonate, 'TransferMoney: move the donation once, or reject it for lack of funds', 16),
-  'chat.update-goal': listener('chat.update-goal', ReceiveMoney, "UpdateGoal: add the transfer to the room's goals; EndGoal on crossing", 6),
-  'chat.calculate-sponsor': listener('chat.calculate-sponsor', ReceiveMoney, 'CalculateNewSponsor: update donor totals; NewSponsor when overtaken', 6),
-  'chat.broadcast-donate': listener('chat.broadcast-donate', ReceiveMoney, 'SendDonateToQueue: tell the room about a completed donation', 8),
-  'chat.broadcast-goal': listener('chat.broadcast-goal', EndGoal, 'SendEndGoalToQueue: tell the room a goal was reached', 2),
-  'chat.save-sponsor': listener('chat.save-sponsor', NewSponsor, 'SaveNewSponsor: keep the sponsor history', 2),
-  'chat.broadcast-sponsor': listener('chat.broadcast-sponsor', NewSponsor, 'SendNewSponsorToQueue: tell the room its new sponsor', 2),
+  'chat.save-connection': listener('chat.save-connection', AddNewConnection, 'SaveConnection: bind a ws connection id to its participant', 1),
+  'chat.save-message': listener('chat.save-message', AddNewMessage, 'SaveMessage: store a message, add it to the history and tell the room', 2),
+  'chat.save-donate': listener('chat.save-donate', AddNewDonate, "SaveDonate: store a donation's attached message", 2),
+  'chat.transfer-money': listener('chat.transfer-money', AddNewDonate, 'TransferMoney: move the donation once, or reject it for lack of funds', 2),
+  'chat.update-goal': listener('chat.update-goal', ReceiveMoney, "UpdateGoal: add the transfer to the room's goals; EndGoal on crossing", 2),
+  'chat.calculate-sponsor': listener('chat.calculate-sponsor', ReceiveMoney, 'CalculateNewSponsor: update donor totals; NewSponsor when overtaken', 2),
+  'chat.broadcast-donate': listener('chat.broadcast-donate', ReceiveMoney, 'SendDonateToQueue: tell the room about a completed donation', 2),
+  'chat.broadcast-goal': listener('chat.broadcast-goal', EndGoal, 'SendEndGoalToQueue: tell the room a goal was reached', 1),
+  'chat.save-sponsor': listener('chat.save-sponsor', NewSponsor, 'SaveNewSponsor: keep the sponsor history', 1),
+  'chat.broadcast-sponsor': listener('chat.broadcast-sponsor', NewSponsor, 'SendNewSponsorToQueue: tell the room its new sponsor', 1),
 };
 
 // Every listener an event names must be a chat queue, and each queue must listen to its event.

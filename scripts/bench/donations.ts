@@ -7,8 +7,11 @@
  * Usage: npm run bench:donations -- [--duration 15] [--users 128] [--senders 2000] [--rooms 200]
  * The server under test runs in a child process (`--serve`, started by this script).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
 import mysql from 'mysql2/promise';
 import { cliArgs } from './lib/args.ts';
 import { serveChild } from './lib/child.ts';
@@ -41,7 +44,8 @@ const args = cliArgs({
     'in-flight <n>': 'transfers in flight for the raw ceiling (default 32)',
     'mysql <url>': 'MySQL server, without a database (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
-    'env <k=v,...>': 'extra environment for the server under test (e.g. WORKER_CONCURRENCY_SCALE=2)',
+    'env <k=v,...>': 'extra environment for the server under test (e.g. CHAT_JOB_BATCH=50)',
+    'workers <n>': 'worker processes beside the API process (default 1; 0 = one process with every role)',
     'flat-samples <n>': 'sponsor+goal calls timed per table size (default 1000)',
     'skip-flat': 'skip the 10k → 1M donor rows phase',
     'idle-wait <s>': 'wait at most this long for idle cores before starting (default 60)',
@@ -169,6 +173,26 @@ interface E2eFigure {
   errors: number;
   /** Per queue, from the outbox timestamps: ms from commit to relayed, and from relayed to done. */
   stages: Record<string, { rows: number; relayMs: number; jobMs: number }>;
+  /** Per queue, from the last completed BullMQ jobs: rows per job, ms waiting, ms running. */
+  jobs: Record<string, { jobs: number; batch: number; waitMs: number; runMs: number }>;
+}
+
+async function jobFigures(redis: Redis, prefix: string): Promise<E2eFigure['jobs']> {
+  const out: E2eFigure['jobs'] = {};
+  for (const name of ['chat.transfer-money', 'chat.save-donate', 'chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate']) {
+    const queue = new Queue(name, { connection: redis, prefix });
+    const done = (await queue.getCompleted(0, 199)).filter((j) => j.finishedOn && j.processedOn);
+    await queue.close();
+    if (done.length === 0) continue;
+    const mean = (f: (j: (typeof done)[number]) => number) => Math.round((done.reduce((a, j) => a + f(j), 0) / done.length) * 10) / 10;
+    out[name.replace('chat.', '')] = {
+      jobs: done.length,
+      batch: mean((j) => Number((j.returnvalue as { batch?: number } | null)?.batch ?? 0)),
+      waitMs: mean((j) => j.processedOn! - j.timestamp),
+      runMs: mean((j) => j.finishedOn! - j.processedOn!),
+    };
+  }
+  return out;
 }
 
 async function stageTimes(db: Db, from: Date, to: Date): Promise<E2eFigure['stages']> {
@@ -180,6 +204,18 @@ async function stageTimes(db: Db, from: Date, to: Date): Promise<E2eFigure['stag
     [from, to],
   )) as [{ queue: string; n: number; relay_ms: number; job_ms: number }[]];
   return Object.fromEntries(rows.map((r) => [r.queue, { rows: Number(r.n), relayMs: Math.round(Number(r.relay_ms) * 10) / 10, jobMs: Math.round(Number(r.job_ms) * 10) / 10 }]));
+}
+
+/** The database server's CPU seconds so far (Linux /proc, local server only); null when unknown. */
+function dbCpuSeconds(): number | null {
+  try {
+    const pid = execFileSync('pidof', ['mariadbd', 'mysqld'], { encoding: 'utf8' }).trim().split(/\s+/)[0];
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 async function outboxBacklog(db: Db): Promise<number> {
@@ -227,7 +263,11 @@ async function endToEnd(
   let errors = 0;
   const bar = startPhase(label, { totalMs: warmupMs + durationMs, counter: () => completed, unit: 'published' });
   let cpuMeter: Awaited<ReturnType<typeof startCpuMeter>> | undefined;
-  const meterAt = setTimeout(() => void startCpuMeter(server, monitor).then((m) => (cpuMeter = m)), warmupMs);
+  let db0: { cpu: number | null; at: number } | undefined;
+  const meterAt = setTimeout(() => {
+    db0 = { cpu: dbCpuSeconds(), at: performance.now() };
+    void startCpuMeter(server, monitor).then((m) => (cpuMeter = m));
+  }, warmupMs);
 
   const user = async (u: number) => {
     let k = 0;
@@ -263,6 +303,11 @@ async function endToEnd(
   await Promise.all(Array.from({ length: users }, (_, u) => user(u)));
   clearTimeout(meterAt);
   const cpu = (await cpuMeter?.stop()) ?? {};
+  const db1 = dbCpuSeconds();
+  if (db0?.cpu != null && db1 !== null) {
+    cpu.db = Math.round(((db1 - db0.cpu) / ((performance.now() - db0.at) / 1000)) * 100) / 100;
+    cpu.others = Math.max(0, Math.round(((cpu.others ?? 0) - cpu.db) * 100) / 100);
+  }
   pool.close();
   const windowTo = new Date();
   const backlogAtEnd = await outboxBacklog(seeded.db);
@@ -275,8 +320,10 @@ async function endToEnd(
   const s = histogram.summary();
   const stages = await stageTimes(seeded.db, windowFrom, windowTo);
   note(`stages (commit→relayed / relayed→done, ms): ${Object.entries(stages).map(([q, v]) => `${q.replace('chat.', '')} ${v.relayMs}/${v.jobMs}`).join(', ')}`);
+  const jobs = await jobFigures(monitor, prefix);
+  note(`jobs (rows per job / wait ms / run ms): ${Object.entries(jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
   bar.done(`${fmt(rate)} donations/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, backlog ${backlogAtEnd} rows drained in ${(drainMs / 1000).toFixed(1)} s`);
-  return { rate, accepted, completed, rejected, p50: s.p50, p99: s.p99, backlogAtEnd, drainMs, settledRate: (completed * 1000) / (durationMs + drainMs), cpu, errors, stages };
+  return { rate, accepted, completed, rejected, p50: s.p50, p99: s.p99, backlogAtEnd, drainMs, settledRate: (completed * 1000) / (durationMs + drainMs), cpu, errors, stages, jobs };
 }
 
 interface FlatFigure {
@@ -345,25 +392,29 @@ async function main(): Promise<void> {
   const machine = await machineFacts({ redis: monitor, mysqlUrl: mysqlBase, busyBefore });
   const seeded = await seed(dbUrl, args.num('senders', 2000), args.num('rooms', 200));
   let server: ChildHandle<{ port: number }> | undefined;
+  const servers: ChildHandle<{ port: number }>[] = [];
   try {
     const rawUniform = await rawCeiling(mysqlBase, dbName, false, inFlight, durationMs);
     const rawHot = await rawCeiling(mysqlBase, dbName, true, inFlight, durationMs);
 
-    server = await startNodeScript<{ port: number }>('scripts/bench/donations.ts', {
-      name: 'conveyor',
-      args: ['--serve'],
-      env: {
-        NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', DATABASE_URL: dbUrl, REDIS_URL: redisUrl,
-        QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', ROLE: 'all', DB_POOL_MAX: '40',
-        CHAT_DONATIONS_PER_MINUTE: '1000000', CHAT_MESSAGES_PER_MINUTE: '1000000', ...extraEnv,
-      },
-    });
+    const workers = args.num('workers', 1);
+    const serverEnv = {
+      NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', DATABASE_URL: dbUrl, REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', DB_POOL_MAX: '20',
+      CHAT_DONATIONS_PER_MINUTE: '1000000', CHAT_MESSAGES_PER_MINUTE: '1000000', ...extraEnv,
+    };
+    server = await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: 'conveyor', args: ['--serve'], env: { ...serverEnv, ROLE: workers > 0 ? 'api' : 'all' } });
+    for (let i = 0; i < workers; i++) {
+      servers.push(await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: `worker${i + 1}`, args: ['--serve'], env: { ...serverEnv, ROLE: 'worker' } }));
+    }
     const port = server.info.port;
     const rooms = seeded.rooms;
-    const uniform = await endToEnd(seeded, [server], port, subscriber, monitor, prefix, `e2e uniform: ${seeded.senders.length} senders → ${rooms.length} rooms`, () => rooms[Math.floor(Math.random() * rooms.length)]!, users, durationMs, warmupMs);
-    const hot = await endToEnd(seeded, [server], port, subscriber, monitor, prefix, 'e2e hot: every sender → one room', () => rooms[0]!, users, durationMs, warmupMs);
-    await server.stop();
+    const all = [server, ...servers];
+    const uniform = await endToEnd(seeded, all, port, subscriber, monitor, prefix, `e2e uniform: ${seeded.senders.length} senders → ${rooms.length} rooms`, () => rooms[Math.floor(Math.random() * rooms.length)]!, users, durationMs, warmupMs);
+    const hot = await endToEnd(seeded, all, port, subscriber, monitor, prefix, 'e2e hot: every sender → one room', () => rooms[0]!, users, durationMs, warmupMs);
+    await Promise.all(all.map((c) => c.stop()));
     server = undefined;
+    servers.length = 0;
 
     let flat: FlatFigure[] = [];
     if (!args.flag('skip-flat')) {
@@ -379,7 +430,8 @@ async function main(): Promise<void> {
       hotVsRawHot: ratio(hot.rate, rawHot.rate),
       ...(flat.length === 2 ? { flat1MVs10k: ratio(flat[1]!.meanMs, flat[0]!.meanMs) } : {}),
     };
-    const cores = (c: Record<string, number>) => `${(c.conveyor ?? 0).toFixed(2)} / ${(c.others ?? 0).toFixed(2)}`;
+    const serverCores = (c: Record<string, number>) => Object.entries(c).filter(([k]) => k === 'conveyor' || k.startsWith('worker')).reduce((a, [, v]) => a + v, 0);
+    const cores = (c: Record<string, number>) => `${serverCores(c).toFixed(2)} / ${(c.db ?? 0).toFixed(2)} / ${(c.redis ?? 0).toFixed(2)} / ${(c.others ?? 0).toFixed(2)}`;
     const rows: Cell[][] = [
       ['raw mysql2 transfer, random pairs', `${fmt(rawUniform.rate)}/s`, rawUniform.p50.toFixed(2), rawUniform.p99.toFixed(2), '', '', ''],
       ['raw mysql2 transfer, one hot account', `${fmt(rawHot.rate)}/s`, rawHot.p50.toFixed(2), rawHot.p99.toFixed(2), '', '', ''],
@@ -390,21 +442,21 @@ async function main(): Promise<void> {
     const notes = [
       `e2e = POST /chat/donat/add answered 201 → TransferMoney committed → 'donate' event received on the room's pub/sub channel; ${users} virtual users, each waiting for its event before its next donation; ${fmt(durationMs / 1000)} s measured after ${warmupMs / 1000} s warm-up.`,
       '"settled" counts the time after the window until every outbox row (goal, sponsor, history jobs) was done: the rate the whole pipeline sustains.',
-      'cores = server process / everything outside the benchmark (MariaDB and Redis count as outside).',
+      `cores = Conveyor's processes (${args.num('workers', 1) > 0 ? `one API + ${args.num('workers', 1)} worker` : 'one with every role'}) / MariaDB / Redis / everything else on the machine (other work sharing the cores).`,
       `raw = the transfer of transferMoney statement for statement through mysql2, ${inFlight} in flight, same database, same run.`,
       ...(flat.length === 2 ? [`sponsor + goal cost at 1M donor rows is ${pct(ratios.flat1MVs10k!)} of the cost at 10k (flat = about 100 %).`] : []),
     ];
     finish({
       bench: 'donations',
       machine,
-      table: { columns: ['what', 'rate', 'p50 ms', 'p99 ms', 'settled', 'cores srv / other', 'vs'], rows },
+      table: { columns: ['what', 'rate', 'p50 ms', 'p99 ms', 'settled', 'cores srv / db / redis / other', 'vs'], rows },
       figures: { rawUniform, rawHot, uniform, hot, flat },
       ratios,
-      params: { durationMs, warmupMs, users, senders: seeded.senders.length, rooms: rooms.length, inFlight, env: extraEnv },
+      params: { durationMs, warmupMs, users, senders: seeded.senders.length, rooms: rooms.length, inFlight, workers: args.num('workers', 1), env: extraEnv },
       notes,
     });
   } finally {
-    await server?.stop();
+    await Promise.all([server, ...servers].map((c) => c?.stop()));
     await deletePrefix(monitor, prefix).catch(() => 0);
     monitor.disconnect();
     subscriber.disconnect();

@@ -42,6 +42,10 @@ export async function runOutboxBatch<P, R>(
   own: { outboxId: string; payload: P },
   effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>,
 ): Promise<BatchOutcome<R>> {
+  // Most deliveries of a row another job claimed arrive after it is done: a plain read spares them a
+  // transaction. The locked re-check below is what decides.
+  const [seen] = (await db.raw('SELECT status FROM outbox WHERE id = ?', [own.outboxId])) as [{ status: string }[]];
+  if (seen[0]?.status === 'done') return { done: false };
   let check = checks.get(opts.schema);
   if (!check) checks.set(opts.schema, (check = compileSchema(opts.schema)));
   const validate = check;
@@ -60,6 +64,7 @@ export async function runOutboxBatch<P, R>(
             if (validate(payload)) members.push({ id: row.id, payload: payload as P });
           }
           members.sort((a, b) => a.id - b.id);
+          if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
           const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload) };
           const result = await effect(trx, batch);
           await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
@@ -82,22 +87,26 @@ export async function runOutboxBatch<P, R>(
  */
 async function claim(trx: Trx, queue: string, ownId: number, limit: number): Promise<{ id: number; payload: string }[]> {
   const out: { id: number; payload: string }[] = [];
+  const taken = new Set([ownId]);
   for (const status of ['pending', 'relayed']) {
     if (out.length >= limit) break;
     const wanted = limit - out.length;
-    // Twice as many candidates as wanted: some are held by their own jobs and get skipped.
-    const candidates = await selectRows<{ id: unknown }>(
-      trx,
-      'SELECT id FROM outbox WHERE queue = ? AND status = ? AND id <> ? ORDER BY id LIMIT ?',
-      [queue, status, ownId, wanted * 2],
-    );
+    // Twice as many candidates as wanted: some are held by their own jobs and get skipped. A row
+    // locked in the first pass may have been relayed meanwhile and show up again in the second:
+    // SKIP LOCKED does not skip this transaction's own locks, so `taken` must.
+    const candidates = (
+      await selectRows<{ id: unknown }>(trx, 'SELECT id FROM outbox WHERE queue = ? AND status = ? AND id <> ? ORDER BY id LIMIT ?', [queue, status, ownId, wanted * 2 + taken.size])
+    ).filter((c) => !taken.has(Number(c.id)));
     if (candidates.length === 0) continue;
     const rows = await selectRows<{ id: unknown; payload: string }>(
       trx,
       `SELECT id, payload FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
       [...candidates.map((c) => Number(c.id)), wanted],
     );
-    for (const row of rows) out.push({ id: Number(row.id), payload: row.payload });
+    for (const row of rows) {
+      taken.add(Number(row.id));
+      out.push({ id: Number(row.id), payload: row.payload });
+    }
   }
   return out;
 }

@@ -89,8 +89,15 @@ export async function checkChatInvariants(db: Db): Promise<InvariantReport> {
   }
   expect(byDonation.size).to.equal(report.completed);
 
+  // Every completed donation published ReceiveMoney once: one row per listener.
+  const [perDonation] = (await db.raw(
+    `SELECT JSON_VALUE(payload, '$.payload.donation_id') AS donation_id, queue, COUNT(*) AS n FROM outbox
+     WHERE queue IN ('chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate') GROUP BY donation_id, queue HAVING n <> 1`,
+  )) as [{ donation_id: string; queue: string; n: number }[]];
+  expect(perDonation, 'ReceiveMoney rows per donation').to.deep.equal([]);
   const totals = (await db('donor_totals').select('room', 'client_uuid', 'total')) as { room: string; client_uuid: string; total: number }[];
-  expect(new Map(totals.map((t) => [`${t.room}/${t.client_uuid}`, Number(t.total)]))).to.deep.equal(donorTotals);
+  const entries = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
+  expect(entries(new Map(totals.map((t) => [`${t.room}/${t.client_uuid}`, Number(t.total)]))), 'donor totals').to.deep.equal(entries(donorTotals));
 
   // Goals created before any donation of their room hold the room's whole completed sum.
   const goals = (await db('goals').select('id', 'room', 'sum', 'require_sum', 'reached_at', 'created_at')) as { id: number; room: string; sum: number; require_sum: number; reached_at: Date | null; created_at: Date }[];
