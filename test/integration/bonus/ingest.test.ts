@@ -115,7 +115,8 @@ describe('bonus: ingest on POST /events and the bonus.ingest queue', function ()
     for (const [data, reason] of bad) {
       const job = await finished(await ingest().add('bonus.ingest', data, { attempts: bonusContracts['bonus.ingest'].attempts }));
       expect(await job.getState()).to.equal('failed');
-      expect(job.attemptsMade, String(job.failedReason)).to.equal(1);
+      // Not retried though 10 attempts were allowed (BullMQ may not count an unrecoverable attempt).
+      expect(job.attemptsMade, String(job.failedReason)).to.be.at.most(1);
       expect(job.failedReason).to.match(reason);
     }
     expect(await count('processed_events')).to.equal(before);
