@@ -2,10 +2,10 @@
  * WebSocket fan-out: Conveyor's ws role (a `--role ws` process, events through Redis pub/sub the
  * way the chat module publishes them) beside a bare `ws` broadcast server measured in the same
  * run, with the same clients, rooms, frames and publish schedule.
- *  1. both servers at rising event rates: delivered frames/s, p50/p99 publish-to-receive;
- *  2. both at half of Conveyor's maximum: p99;
- *  3. one frozen client (stops reading): server memory, Conveyor beside bare ws;
- *  4. two Conveyor ws processes sharing the rooms through Redis, at rising rates.
+ *  1. Conveyor, bare ws, and two Conveyor ws processes sharing the rooms through Redis, taking
+ *     turns at rising event rates: delivered frames/s, p50/p99 publish-to-receive;
+ *  2. Conveyor and bare ws at half of Conveyor's sustained maximum: p99;
+ *  3. one frozen client (stops reading): server memory, Conveyor beside bare ws.
  * Usage: npm run bench:ws -- [--duration 5] [--clients-layout 500,100x2,20x10,1x100] [--rates 50,100,...]
  */
 import { randomUUID } from 'node:crypto';
@@ -207,19 +207,6 @@ async function measure(target: Target, rate: number, durationMs: number, bytes: 
   return phase;
 }
 
-/** Rising rates until a phase falls behind (lost frames, under 95 % delivered in the window, or p99 over a second); that phase is kept. */
-async function ramp(target: Target, rates: number[], o: { durationMs: number; bytes: number; layout: Layout; monitor: ReturnType<typeof benchRedis> }): Promise<Phase[]> {
-  // Warm-up, unmeasured: the first frames run before the JIT has compiled the send path.
-  await measure(target, rates[0]!, 1_000, o.bytes, o.layout, o.monitor);
-  const out: Phase[] = [];
-  for (const rate of rates) {
-    const phase = await steadyMeasure(target, rate, o.durationMs, o.bytes, o.layout, o.monitor);
-    out.push(phase);
-    if (phase.lost > 0 || !phase.keptUp) break;
-  }
-  return out;
-}
-
 /** The best delivery rate among phases that kept up (the first phase's when none did). */
 function sustainedMax(phases: Phase[]): number {
   const kept = phases.filter((p) => p.keptUp);
@@ -241,7 +228,6 @@ async function main(): Promise<void> {
   const fanout = layout.sizes.reduce((a, s) => a + s * s, 0) / layout.clients;
 
   const redis = benchRedis(redisUrl);
-  const prefix = benchPrefix('bench-ws');
   const mysqlBase = args.str('mysql', 'mysql://root@127.0.0.1:3306');
   const databaseUrl = `${mysqlBase}/conveyor_bench_ws_${randomUUID().slice(0, 8)}`;
   const idleWait = args.num('idle-wait', 60);
@@ -258,14 +244,20 @@ async function main(): Promise<void> {
   const exp = Math.floor(Date.now() / 1000) + 6 * 3600;
   const tokens = await Promise.all(layout.roomOf.map(() => signToken(SECRET, { sub: randomUUID(), role: 'client', exp })));
   const serverEnv = (extra: Record<string, string> = {}) => ({
-    NODE_ENV: 'development', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, JWT_SECRET: SECRET,
+    NODE_ENV: 'development', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: SECRET,
     ADMIN_PASSWORD: 'bench-admin-password', LOG_LEVEL: 'warn', DB_POOL_MAX: '20', ...extra,
   });
 
+  const prefixes: string[] = [];
   /** Conveyor ws processes (1 or 2): client i goes to process i % n. */
   async function conveyor(name: string, processes: number, env: Record<string, string> = {}): Promise<Target> {
+    // A prefix per target: targets measured in turn must not hear each other's events.
+    const prefix = benchPrefix('bench-ws');
+    prefixes.push(prefix);
     const servers: Server[] = [];
-    for (let i = 0; i < processes; i++) servers.push(await startNodeScript<{ port: number }>('scripts/bench/ws.ts', { name: `${name}-${i + 1}`, args: ['--serve'], env: serverEnv(env), nodeArgs: ['--expose-gc'] }));
+    for (let i = 0; i < processes; i++) {
+      servers.push(await startNodeScript<{ port: number }>('scripts/bench/ws.ts', { name: `${name}-${i + 1}`, args: ['--serve'], env: { ...serverEnv(env), QUEUE_PREFIX: prefix }, nodeArgs: ['--expose-gc'] }));
+    }
     const clients = await connectWsClients({
       count: layout.clients,
       urlFor: (i) => `ws://127.0.0.1:${servers[i % processes]!.info.port}/ws?room=${roomIds[layout.roomOf[i]!]}&token=${tokens[i]}`,
@@ -350,35 +342,41 @@ async function main(): Promise<void> {
     return { memory, stats, after, maxSocketBufferedMB: maxBuffered / 2 ** 20, maxTotalBufferedMB: maxTotal / 2 ** 20 };
   }
 
-  const opts = { durationMs, bytes, layout, monitor: redis };
   const phases: Phase[] = [];
   const memoryRows: Cell[][] = [];
   const figures: Record<string, unknown> = {};
   try {
     // A high buffer cap for the ramps: clients in this process may lag at top rates, and the bare
     // server has no cap either; the frozen-client phase runs with the default 1 MiB.
-    const one = await conveyor('conveyor ws', 1, { WS_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024) });
-    phases.push(...(await ramp(one, rates, opts)));
-    const convMax = sustainedMax(phases);
-    const half = Math.max(1, Math.round(convMax / fanout / 2));
-    phases.push({ ...(await steadyMeasure(one, half, durationMs, bytes, layout, redis)), target: 'conveyor ws, half max' });
-    const drops = await one.servers[0]!.request<{ drops: Record<string, number> }>('stats');
-    await one.close();
-
-    let bareMax = 0;
-    if (!args.flag('skip-bare')) {
-      const b = await bare();
-      const barePhases = await ramp(b, rates, opts);
-      phases.push(...barePhases);
-      bareMax = sustainedMax(barePhases);
-      phases.push({ ...(await steadyMeasure(b, half, durationMs, bytes, layout, redis)), target: 'bare ws, same rate' });
-      await b.close();
+    const bigCap = { WS_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024) };
+    const one = await conveyor('conveyor ws', 1, bigCap);
+    const b = args.flag('skip-bare') ? undefined : await bare();
+    const two = await conveyor('conveyor ws ×2', 2, bigCap);
+    const targets = [one, ...(b ? [b] : []), two];
+    // The targets take turns at each rate, so load from outside the benchmark falls on all of them alike.
+    const byTarget = new Map<Target, Phase[]>(targets.map((t) => [t, []]));
+    const ramping = new Set(targets);
+    // Warm-up, unmeasured: the first frames run before the JIT has compiled the send path.
+    for (const t of targets) await measure(t, rates[0]!, 1_000, bytes, layout, redis);
+    for (const rate of rates) {
+      for (const t of targets) {
+        if (!ramping.has(t)) continue;
+        const phase = await steadyMeasure(t, rate, durationMs, bytes, layout, redis);
+        byTarget.get(t)!.push(phase);
+        // A phase that falls behind ends this target's ramp; it is kept as the overload figure.
+        if (phase.lost > 0 || !phase.keptUp) ramping.delete(t);
+      }
+      if (ramping.size === 0) break;
     }
-
-    const two = await conveyor('conveyor ws ×2', 2, { WS_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024) });
-    const twoPhases = await ramp(two, rates, opts);
-    phases.push(...twoPhases);
-    await two.close();
+    const convMax = sustainedMax(byTarget.get(one)!);
+    const bareMax = b ? sustainedMax(byTarget.get(b)!) : 0;
+    const twoMax = sustainedMax(byTarget.get(two)!);
+    const half = Math.max(1, Math.round(convMax / fanout / 2));
+    byTarget.get(one)!.push({ ...(await steadyMeasure(one, half, durationMs, bytes, layout, redis)), target: 'conveyor ws, half max' });
+    if (b) byTarget.get(b)!.push({ ...(await steadyMeasure(b, half, durationMs, bytes, layout, redis)), target: 'bare ws, same rate' });
+    for (const t of targets) phases.push(...byTarget.get(t)!);
+    const drops = await one.servers[0]!.request<{ drops: Record<string, number> }>('stats');
+    for (const t of targets) await t.close();
 
     // Low enough that the other clients keep up: the phase is about one frozen client, not an overload.
     const memRate = args.num('frozen-others', 100);
@@ -396,7 +394,6 @@ async function main(): Promise<void> {
     }
 
     const halfPhase = phases.find((p) => p.target === 'conveyor ws, half max')!;
-    const twoMax = sustainedMax(twoPhases);
     Object.assign(figures, {
       clients: layout.clients, rooms: layout.sizes.length, fanout, bytes, conveyorMaxFramesPerSec: convMax, bareMaxFramesPerSec: bareMax,
       twoProcessesMaxFramesPerSec: twoMax, halfRate: half, halfP50: halfPhase.p50, halfP99: halfPhase.p99, rampDrops: drops.drops,
@@ -425,7 +422,7 @@ async function main(): Promise<void> {
     ];
     finish({ bench: 'ws fan-out', machine, table, figures, ratios, params: { durationMs, rates, bytes, layout: args.str('layout', '500,100x2,20x10,1x100') }, notes });
   } finally {
-    await deletePrefix(redis, prefix).catch(() => 0);
+    for (const prefix of prefixes) await deletePrefix(redis, prefix).catch(() => 0);
     redis.disconnect();
     await dropDatabase(databaseUrl).catch(() => undefined);
   }
