@@ -36,7 +36,7 @@ import { calculateSponsors } from '../../src/domain/chat/sponsors.ts';
 const args = cliArgs({
   name: 'bench:donations',
   summary: 'Donations/s end to end (uniform and one hot room) against the raw mysql2 transfer ceiling; sponsor/goal cost at 10k and 1M donor rows.',
-  defaults: { duration: 15, connections: 128 },
+  defaults: { duration: 15, connections: 256 },
   options: {
     'users <n>': 'virtual users, each waiting for its donation to be published before the next (default --connections)',
     'senders <n>': 'viewers donating (default 2000)',
