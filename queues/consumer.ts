@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
+import { jobDataFromOutbox } from '../src/platform/outbox/relay.ts';
 import type { Services } from '../src/services.ts';
 import { backoffDelay, type Backoff, type JobContract, type JobData } from './contract.ts';
 import type { Processor } from './processor.ts';
@@ -25,7 +26,8 @@ export function wrapProcessor(services: Services, contract: JobContract, process
   const { metrics } = services;
   const queue = contract.queue;
   return async (job: Job): Promise<unknown> => {
-    const data: unknown = job.data;
+    let data: unknown = job.data;
+    if (contract.durable && !isJobData(data)) data = (await jobDataFromOutbox(services.db, job.id)) ?? data;
     const maxAttempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     const log = services.log.child({ queue, job_id: job.id, attempt, ...(isJobData(data) && data.event_id ? { event_id: data.event_id } : {}) });
@@ -37,8 +39,9 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       throw new UnrecoverableError(`invalid payload: ${problems.join('; ')}`);
     }
 
-    const readyAt = job.timestamp + (job.delay ?? 0);
-    metrics.jobWait.observe({ queue }, Math.max(0, (job.processedOn ?? Date.now()) - readyAt) / 1000);
+    // A job torn by a Redis wipe may have lost its timestamps: no wait figure for it.
+    const waitMs = (job.processedOn ?? Date.now()) - (job.timestamp + (job.delay ?? 0));
+    if (Number.isFinite(waitMs)) metrics.jobWait.observe({ queue }, Math.max(0, waitMs) / 1000);
     const stopTimer = metrics.jobDuration.startTimer({ queue });
     try {
       const result = await processor({

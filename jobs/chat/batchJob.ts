@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../../src/domain/chat/chatEvent.ts';
 import { chatEventsOfOutbox } from '../../src/domain/chat/chatEventLog.ts';
-import { runOutboxBatch, type OutboxBatch } from '../../src/domain/chat/outboxBatch.ts';
+import { runOutboxBatch, type OutboxBatch } from '../../src/platform/outbox/batch.ts';
 import { publishChatEvents } from '../../src/domain/chat/roomFeed.ts';
 import type { Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
@@ -10,7 +10,7 @@ import type { Processor } from '../../queues/processor.ts';
 /**
  * Not a job: the wrapper every chat listener job runs in. Durable like durableJob (the effect runs
  * once, with the outbox row lock and the "done" mark), and it takes along up to CHAT_JOB_BATCH - 1
- * other waiting rows of its queue (src/domain/chat/outboxBatch.ts), so a backlog costs one
+ * other waiting rows of its queue (src/platform/outbox/batch.ts), so a backlog costs one
  * transaction per batch, not one per event. Room events the effect returns are already in
  * chat_events; they are pushed to Redis (history list, then pub/sub) after the commit. A redelivery
  * of a job that committed but died before the push pushes the stored events again: room events are

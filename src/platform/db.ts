@@ -77,14 +77,21 @@ export function isRetryableTxError(err: unknown): boolean {
   return code !== undefined && RETRYABLE.has(code);
 }
 
+export interface TransactionOptions {
+  attempts?: number;
+  isolationLevel?: 'read committed' | 'repeatable read';
+}
+
 /**
  * Runs fn in a transaction, retrying the whole transaction on deadlock or lock-wait timeout.
  * InnoDB rolls the victim back, so retrying from the top is safe.
  */
-export async function withTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, attempts = 8): Promise<T> {
+export async function withTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+  const attempts = opts.attempts ?? 8;
+  const config = opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn);
+      return await db.transaction(fn, config);
     } catch (err) {
       if (!isRetryableTxError(err) || attempt >= attempts) throw err;
       // Jittered pause so the two deadlocked transactions do not collide again in lockstep.

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Chat listener jobs claim the waiting outbox rows of their own queue (src/domain/chat/outboxBatch.ts).
+ * Chat listener jobs claim the waiting outbox rows of their own queue (src/platform/outbox/batch.ts).
  * Without this index that read walks every queue's waiting rows, once per job: quadratic in the
  * backlog, and it dominated the database's CPU under donation load.
  */

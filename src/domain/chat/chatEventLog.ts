@@ -1,5 +1,5 @@
 import type { Trx } from '../../platform/db.ts';
-import { selectRows, type Conn } from '../ledger/sql.ts';
+import { selectRows, type Conn } from '../../platform/sql.ts';
 import type { ChatEvent, ChatEventType } from './chatEvent.ts';
 
 /**

@@ -5,7 +5,7 @@ import { makeEnvelope, type Envelope, type EventDef } from '../../platform/outbo
 import { writeOutbox } from '../../platform/outbox/writer.ts';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { formatMoney } from '../ledger/index.ts';
-import { placeholders, selectRows, toSafeInt } from '../ledger/sql.ts';
+import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
 import type { Participant } from './participants.ts';
 

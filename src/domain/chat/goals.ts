@@ -2,7 +2,7 @@ import type { Db, Trx } from '../../platform/db.ts';
 import type { Envelope } from '../../platform/outbox/envelope.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
-import { placeholders, selectRows, toSafeInt } from '../ledger/sql.ts';
+import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { EndGoal, type EndGoalPayload, type ReceiveMoneyPayload } from './events.ts';

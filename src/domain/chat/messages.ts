@@ -2,7 +2,7 @@ import type { Trx } from '../../platform/db.ts';
 import { BadRequest } from '../../platform/errors.ts';
 import type { Envelope } from '../../platform/outbox/envelope.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
-import { placeholders, selectRows } from '../ledger/sql.ts';
+import { placeholders, selectRows } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { AddNewMessage, type AddNewMessagePayload } from './events.ts';

@@ -1,7 +1,7 @@
 import { ensureAccount } from '../ledger/index.ts';
 import { withTransaction, type Db, type Trx } from '../../platform/db.ts';
 import { Forbidden } from '../../platform/errors.ts';
-import { selectRows, toSafeInt, type Conn } from '../ledger/sql.ts';
+import { selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 
 export type ParticipantType = 'client' | 'model';
 

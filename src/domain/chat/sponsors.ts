@@ -3,7 +3,7 @@ import type { Envelope } from '../../platform/outbox/envelope.ts';
 import { writeOutbox } from '../../platform/outbox/writer.ts';
 import { makeEnvelope } from '../../platform/outbox/envelope.ts';
 import { formatMoney } from '../ledger/index.ts';
-import { placeholders, selectRows, toSafeInt } from '../ledger/sql.ts';
+import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { NewSponsor, type NewSponsorPayload, type ReceiveMoneyPayload } from './events.ts';

@@ -3,7 +3,7 @@ import { makeEnvelope, type Envelope } from '../../platform/outbox/envelope.ts';
 import { writeOutbox } from '../../platform/outbox/writer.ts';
 import { creditMany, formatMoney, MAX_CREDIT_BATCH, type CreditResult } from '../ledger/index.ts';
 import { lockAccounts } from '../ledger/transferMoney.ts';
-import { placeholders } from '../ledger/sql.ts';
+import { placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { ReceiveMoney, type AddNewDonatePayload, type ReceiveMoneyPayload } from './events.ts';

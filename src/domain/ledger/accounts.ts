@@ -1,6 +1,6 @@
 import { BadRequest, NotFound } from '../../platform/errors.ts';
 import type { Trx } from '../../platform/db.ts';
-import { selectRows, toBool, toSafeInt, type Conn } from './sql.ts';
+import { selectRows, toBool, toSafeInt, type Conn } from '../../platform/sql.ts';
 
 export type OwnerType = 'client' | 'model' | 'user' | 'system' | 'employee';
 export type AccountKind = 'wallet' | 'points' | 'system';

@@ -1,6 +1,6 @@
 import { BadRequest, NotFound } from '../../platform/errors.ts';
 import type { Trx } from '../../platform/db.ts';
-import { execute, placeholders, selectRows, toSafeInt } from './sql.ts';
+import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import {
   deleteTransfers,
   findTransfersByKey,

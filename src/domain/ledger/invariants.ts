@@ -1,4 +1,4 @@
-import { selectRows, toSafeInt, type Conn } from './sql.ts';
+import { selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 
 /** Sum of every balance, system accounts included. Double entry keeps it at exactly zero. */
 export async function sumOfBalances(conn: Conn): Promise<number> {

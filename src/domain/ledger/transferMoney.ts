@@ -1,6 +1,6 @@
 import { BadRequest, Conflict, NotFound, RuleViolation } from '../../platform/errors.ts';
 import type { Trx } from '../../platform/db.ts';
-import { execute, isDuplicateKey, placeholders, selectRows, toBool, toSafeInt } from './sql.ts';
+import { execute, isDuplicateKey, placeholders, selectRows, toBool, toSafeInt } from '../../platform/sql.ts';
 
 export interface TransferInput {
   /** Unique per intended transfer (e.g. "donation:<id>"); the same key never moves money twice. */

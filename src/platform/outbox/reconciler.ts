@@ -54,16 +54,33 @@ export class OutboxReconciler {
       if (rows.length === 0) return restored;
       lastId = rows[rows.length - 1]!.id;
 
-      const pipeline = this.queues.connectionForPipelines().pipeline();
-      for (const row of rows) pipeline.exists(this.queues.get(row.queue).toKey(outboxJobId(row.id)));
-      const results = (await pipeline.exec()) ?? [];
-      const missing = rows.filter((_, i) => results[i]?.[1] === 0);
+      // A job is lost when BullMQ no longer has it in any state: gone entirely, or a hash left
+      // behind without its list entry (a wipe that raced a worker). The latter is deleted first,
+      // or the re-add under the same jobId would be ignored.
+      const states = await Promise.all(rows.map((row) => this.queues.get(row.queue).getJobState(outboxJobId(row.id))));
+      const missing = rows.filter((_, i) => states[i] === 'unknown');
       if (missing.length > 0) {
+        const pipeline = this.queues.connectionForPipelines().pipeline();
+        for (const row of missing) pipeline.del(this.queues.get(row.queue).toKey(outboxJobId(row.id)));
+        await pipeline.exec();
         await addRowsToQueues(this.queues, this.contracts, missing, this.opts.clock?.now() ?? now);
-        await this.db('outbox')
-          .whereIn('id', missing.map((r) => r.id))
-          .where('status', 'relayed')
-          .update({ relayed_at: new Date(now), relay_count: this.db.raw('relay_count + 1') });
+        // Bookkeeping only (when it was last put back); a row a running job holds is skipped.
+        await this.db
+          .transaction(
+            async (trx) => {
+              const ids = missing.map((r) => r.id);
+              const [free] = (await trx.raw(
+                `SELECT id FROM outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'relayed' FOR UPDATE SKIP LOCKED`,
+                ids,
+              )) as [{ id: number }[]];
+              if (free.length === 0) return;
+              await trx('outbox')
+                .whereIn('id', free.map((r) => r.id))
+                .update({ relayed_at: new Date(now), relay_count: trx.raw('relay_count + 1') });
+            },
+            { isolationLevel: 'read committed' },
+          )
+          .catch((err: unknown) => this.log.debug({ err }, 'reconciler bookkeeping skipped'));
         restored += missing.length;
         this.log.warn({ count: missing.length, first: missing[0]!.id }, 'outbox rows missing from Redis were re-enqueued');
       }

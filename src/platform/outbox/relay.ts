@@ -14,6 +14,27 @@ export interface OutboxRow {
   available_at: Date;
 }
 
+/** The job data an outbox row becomes. */
+export function rowJobData(row: Pick<OutboxRow, 'id' | 'payload_version' | 'payload' | 'event_id'>) {
+  return {
+    v: row.payload_version,
+    payload: JSON.parse(row.payload) as unknown,
+    outbox_id: String(row.id),
+    ...(row.event_id ? { event_id: row.event_id } : {}),
+  };
+}
+
+/**
+ * The data of a durable job read back from its outbox row, for a job whose Redis hash lost its
+ * data (a wipe that raced the worker): the row, not Redis, is the source of truth.
+ */
+export async function jobDataFromOutbox(db: Db, jobId: string | undefined) {
+  const id = /^ob-(\d+)$/.exec(jobId ?? '')?.[1];
+  if (!id) return null;
+  const row = (await db('outbox').select('id', 'payload_version', 'payload', 'event_id').where('id', id).first()) as OutboxRow | undefined;
+  return row ? rowJobData(row) : null;
+}
+
 /** Adds outbox rows to BullMQ. jobId = "ob-<row id>", so adding a row twice is harmless. */
 export async function addRowsToQueues(
   queues: QueueSet,
@@ -29,12 +50,7 @@ export async function addRowsToQueues(
       return queues.get(name).addBulk(
         queueRows.map((row) => ({
           name,
-          data: {
-            v: row.payload_version,
-            payload: JSON.parse(row.payload) as unknown,
-            outbox_id: String(row.id),
-            ...(row.event_id ? { event_id: row.event_id } : {}),
-          },
+          data: rowJobData(row),
           opts: {
             jobId: outboxJobId(row.id),
             attempts: contract?.attempts ?? 10,

@@ -6,7 +6,7 @@ import type { Envelope } from '../../../src/platform/outbox/envelope.ts';
 import { topUp } from '../../../src/domain/chat/accounts.ts';
 import { createDonation } from '../../../src/domain/chat/donations.ts';
 import type { AddNewDonatePayload } from '../../../src/domain/chat/events.ts';
-import { runOutboxBatch } from '../../../src/domain/chat/outboxBatch.ts';
+import { runOutboxBatch } from '../../../src/platform/outbox/batch.ts';
 import { ensureParticipantIn, type Participant } from '../../../src/domain/chat/participants.ts';
 import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
 import { checkLedger, isLedgerSound } from '../../../src/domain/ledger/index.ts';

@@ -133,7 +133,12 @@ describe('transactional outbox (real MySQL + Redis)', function () {
     const state = await waitFor(async () => {
       const s = await effectsPerRow();
       return s.done === 200 ? s : null;
-    }, { timeoutMs: 30_000 });
+    }, { timeoutMs: 30_000 }).catch(async (err: unknown) => {
+      const left = (await app.running.services.db('outbox').whereNot('status', 'done').select('id', 'status')) as { id: number; status: string }[];
+      const q = app.running.services.queues.get(effectContract.queue);
+      const states = await Promise.all(left.slice(0, 5).map(async (r) => [r.id, r.status, await q.getJobState(`ob-${r.id}`), JSON.stringify(await app.running.services.redis.hgetall(q.toKey(`ob-${r.id}`))).slice(0, 300)]));
+      throw new Error(`${(err as Error).message}; ${left.length} left: ${JSON.stringify(states)}`);
+    });
     expect(state).to.deep.equal({ rows: 200, done: 200, maxPerRow: 1, effects: 200 });
     // A second pass finds nothing to restore.
     expect(await reconciler().runOnce()).to.equal(0);
@@ -169,6 +174,19 @@ describe('transactional outbox (real MySQL + Redis)', function () {
     await waitFor(async () => (await effectsPerRow()).done === 3, { timeoutMs: 10_000 });
     const firstEffect = Date.now();
     expect(firstEffect).to.be.at.least(due);
+  });
+
+  it('restores a durable job whose Redis data was lost from its outbox row', async () => {
+    await write(1);
+    const [rows] = (await app.running.services.db.raw('SELECT * FROM outbox')) as [OutboxRow[]];
+    const row = rows[0]!;
+    // What a wipe racing a worker can leave: the job's hash without its data.
+    const queue = app.running.services.queues.get(effectContract.queue);
+    await queue.add(effectContract.queue, {}, { jobId: `ob-${row.id}` });
+    startTestWorker();
+    await waitFor(async () => (await effectsPerRow()).done === 1);
+    const effects = (await app.running.services.db('test_effects').select('outbox_id', 'n')) as { outbox_id: string; n: number }[];
+    expect(effects).to.deep.equal([{ outbox_id: String(row.id), n: 0 }]);
   });
 
   it('fails a job whose payload breaks its contract at once, without retry', async () => {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db, Trx } from '../../platform/db.ts';
+import type { Db, Trx } from './db.ts';
 
 /** Anything that can run a query: the pool or a transaction. */
 export type Conn = Db | Trx;
@@ -33,7 +33,7 @@ export function placeholders(n: number): string {
  */
 export function toSafeInt(value: unknown, what: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' || typeof value === 'bigint' ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) throw new Error(`ledger: ${what} is not a safe integer: ${String(value)}`);
+  if (!Number.isSafeInteger(n)) throw new Error(`${what} is not a safe integer: ${String(value)}`);
   return n;
 }
 

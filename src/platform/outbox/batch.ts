@@ -1,8 +1,8 @@
 import type { TSchema } from '@sinclair/typebox';
-import { isRetryableTxError, type Db, type Trx } from '../../platform/db.ts';
-import { PermanentError } from '../../platform/errors.ts';
-import { compileSchema } from '../../platform/validation.ts';
-import { placeholders, selectRows } from '../ledger/sql.ts';
+import { withTransaction, type Db, type Trx } from '../db.ts';
+import { PermanentError } from '../errors.ts';
+import { compileSchema } from '../validation.ts';
+import { placeholders, selectRows } from '../sql.ts';
 
 /**
  * Durable listener jobs that take their queue's backlog along. A job locks its own outbox row (as
@@ -49,35 +49,28 @@ export async function runOutboxBatch<P, R>(
   let check = checks.get(opts.schema);
   if (!check) checks.set(opts.schema, (check = compileSchema(opts.schema)));
   const validate = check;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction(
-        async (trx): Promise<BatchOutcome<R>> => {
-          const [rows] = (await trx.raw('SELECT status FROM outbox WHERE id = ? FOR UPDATE', [own.outboxId])) as [{ status: string }[]];
-          if (!rows[0]) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
-          if (rows[0].status === 'done') return { done: false };
-          const claimed = opts.max > 1 ? await claim(trx, opts.queue, Number(own.outboxId), opts.max - 1) : [];
-          const members = [{ id: Number(own.outboxId), payload: own.payload }];
-          for (const row of claimed) {
-            const payload = JSON.parse(row.payload) as unknown;
-            // An invalid row is released at commit, for its own job to fail visibly.
-            if (validate(payload)) members.push({ id: row.id, payload: payload as P });
-          }
-          members.sort((a, b) => a.id - b.id);
-          if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
-          const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload) };
-          const result = await effect(trx, batch);
-          await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
-          return { done: true, result, size: batch.ids.length };
-        },
-        { isolationLevel: 'read committed' },
-      );
-    } catch (err) {
-      if (!isRetryableTxError(err) || attempt >= (opts.attempts ?? 8)) throw err;
-      // Jittered pause so the two deadlocked transactions do not collide again in lockstep.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-    }
-  }
+  return withTransaction(
+    db,
+    async (trx): Promise<BatchOutcome<R>> => {
+      const [rows] = (await trx.raw('SELECT status FROM outbox WHERE id = ? FOR UPDATE', [own.outboxId])) as [{ status: string }[]];
+      if (!rows[0]) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
+      if (rows[0].status === 'done') return { done: false };
+      const claimed = opts.max > 1 ? await claim(trx, opts.queue, Number(own.outboxId), opts.max - 1) : [];
+      const members = [{ id: Number(own.outboxId), payload: own.payload }];
+      for (const row of claimed) {
+        const payload = JSON.parse(row.payload) as unknown;
+        // An invalid row is released at commit, for its own job to fail visibly.
+        if (validate(payload)) members.push({ id: row.id, payload: payload as P });
+      }
+      members.sort((a, b) => a.id - b.id);
+      if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
+      const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload) };
+      const result = await effect(trx, batch);
+      await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
+      return { done: true, result, size: batch.ids.length };
+    },
+    { isolationLevel: 'read committed', attempts: opts.attempts ?? 8 },
+  );
 }
 
 /**
