@@ -78,10 +78,19 @@ export class Member {
     return false;
   }
 
-  /** Writes a frame outside the fan-out (welcome, replay, pong, refetch) and counts it. */
-  send(frame: string | Buffer, type: string): boolean {
-    const written = this.write(frame);
-    if (written) this.hooks.sent(type);
+  /** Writes a control frame (welcome, pong, refetch) through ws, and counts it. */
+  send(text: string, type: string): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(text);
+    this.hooks.sent(type);
+    return true;
+  }
+
+  /** Writes a replayed event now, whatever the state (the replay runs before goLive), and counts it. */
+  sendEvent(out: OutgoingEvent): boolean {
+    const written = this.write(out.frame);
+    if (written) this.hooks.sent(out.event.type);
     return written;
   }
 
@@ -141,15 +150,21 @@ export class Member {
     this.ws?.terminate();
   }
 
-  private write(frame: string | Buffer): boolean {
+  /**
+   * Writes a complete, prebuilt frame straight to the socket. ws writes its own frames to the same
+   * socket synchronously (no compression, no Blobs), so whole frames never interleave.
+   */
+  private write(frame: Buffer): boolean {
     const ws = this.ws;
-    if (!ws || !this.socket || ws.readyState !== WebSocket.OPEN) return false;
+    const socket = this.socket;
+    if (!ws || !socket || ws.readyState !== WebSocket.OPEN) return false;
+    // Includes what the socket holds: the frames written here and by ws alike.
     if (ws.bufferedAmount > this.limits.maxBufferedBytes) {
       this.drop('slow_consumer', CLOSE.tryAgainLater, 'slow consumer');
       return false;
     }
-    this.batch.hold(this.socket);
-    ws.send(frame, { binary: false });
+    this.batch.hold(socket);
+    socket.write(frame);
     return true;
   }
 }

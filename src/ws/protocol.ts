@@ -10,14 +10,35 @@ export const CLOSE = {
   tryAgainLater: 1013,
 } as const;
 
-/** An event serialized once per fan-out and shared by every socket that may see it. */
+/**
+ * An event framed once per fan-out: `frame` holds the complete WebSocket frame, header included,
+ * and server frames are unmasked, so the very same bytes go to every socket that may see it.
+ */
 export interface OutgoingEvent {
   event: ChatEvent;
   frame: Buffer;
 }
 
 export function outgoing(event: ChatEvent): OutgoingEvent {
-  return { event, frame: Buffer.from(JSON.stringify(toWire(event))) };
+  return { event, frame: textFrame(Buffer.from(JSON.stringify(toWire(event)))) };
+}
+
+/** A final, unmasked text frame (RFC 6455, section 5.2): FIN + opcode 1, then the payload length in 7, 16 or 64 bits. */
+export function textFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + n);
+  frame[0] = 0x81;
+  if (n < 126) frame[1] = n;
+  else if (n < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(n, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(frame, head);
+  return frame;
 }
 
 export const welcomeFrame = (connectionId: string): string => JSON.stringify({ type: 'welcome', connection_id: connectionId });

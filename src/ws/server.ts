@@ -202,7 +202,7 @@ export class WsServer {
           member.send(REFETCH_FRAME, 'refetch');
           return member.goLive(null);
         }
-        for (const event of replay.missed) member.send(outgoing(event).frame, event.type);
+        for (const event of replay.missed) member.sendEvent(outgoing(event));
         member.goLive(replay.known);
       },
       (err: unknown) => {

@@ -7,6 +7,7 @@ import { TEST_REDIS } from '../../helpers/db.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
 import { wsExtension, type WsExtension } from '../../../src/ws/extension.ts';
 import { TestSocket, chatEvent, publishEvent, wsUrl } from './clients.ts';
+import { textFrame } from '../../../src/ws/protocol.ts';
 
 const MAX_BUFFERED = 256 * 1024;
 
@@ -47,6 +48,17 @@ describe('ws limits: frames, slow consumers, dead peers, shutdown', function () 
     await sleep(100);
     expect(socket.frames.map((f) => f.type)).to.deep.equal(['welcome', 'pong']);
     expect(socket.ws.readyState).to.equal(socket.ws.OPEN);
+    await socket.close();
+  });
+
+  it('frames events of any size the way ws does (7-, 16- and 64-bit lengths)', async () => {
+    expect([...textFrame(Buffer.from('hi'))]).to.deep.equal([0x81, 2, 0x68, 0x69]);
+    const room = randomUUID();
+    const socket = await open(room);
+    const sizes = [10, 200, 70_000];
+    for (const n of sizes) await publishEvent(redis, app.prefix, chatEvent(room, { data: { pad: 'y'.repeat(n) } }));
+    await waitFor(() => socket.events.length === sizes.length);
+    expect(socket.events.map((f) => (f.data as { pad: string }).pad.length)).to.deep.equal(sizes);
     await socket.close();
   });
 
