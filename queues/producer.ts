@@ -9,6 +9,8 @@ export interface EnqueueOptions {
   eventId?: string;
   outboxId?: string;
   backoff?: Backoff;
+  /** BullMQ deduplication: no second job with this id inside ttl ms (throttle mode). */
+  deduplication?: { id: string; ttl: number };
 }
 
 /** Retry policy lives in the contract; BullMQ calls our custom strategy for the delay (see consumer.ts). */
@@ -20,6 +22,7 @@ export function jobOptions(contract: JobContract, opts: EnqueueOptions = {}): Jo
     removeOnFail: { count: 10_000 },
     ...(opts.jobId ? { jobId: opts.jobId } : {}),
     ...(opts.delayMs && opts.delayMs > 0 ? { delay: opts.delayMs } : {}),
+    ...(opts.deduplication ? { deduplication: opts.deduplication } : {}),
   };
 }
 

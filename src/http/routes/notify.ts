@@ -40,9 +40,14 @@ function seenDeps(services: Services): SeenDeps {
     store: services.notify.seen,
     integrations: services.notify.integrations,
     now: () => services.clock.now(),
-    enqueue: async (fact, integration) => {
-      await services.queues.enqueue(contract, fact, { jobId: fact.event_id, attempts: integration.maxAttempts, eventId: fact.event_id, backoff: integration.backoff });
-    },
+    enqueue: (fact, integration, dedupe) =>
+      services.queues.enqueue(contract, fact, {
+        jobId: fact.event_id,
+        attempts: integration.maxAttempts,
+        eventId: fact.event_id,
+        backoff: integration.backoff,
+        deduplication: { id: dedupe.key, ttl: dedupe.ttlMs },
+      }),
   };
 }
 

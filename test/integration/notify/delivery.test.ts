@@ -47,6 +47,12 @@ describe('mark-notify delivery (real Redis, MySQL and HTTP consumer)', function 
     app.token({ sub: randomUUID(), role: 'client', user_id: userId, uid: 'u-1', bound_uids: ['b-1', 'b-2'], phone_id: 'p-1' });
 
   const jobOf = async (eventId: string) => app.running.services.queues.get('notify.deliver-seen').getJob(eventId);
+  /** The job once it is in `state`, read after it got there (a job read earlier is a stale snapshot). */
+  const jobIn = async (eventId: string, state: 'completed' | 'failed', timeoutMs = 10_000) => {
+    const queue = app.running.services.queues.get('notify.deliver-seen');
+    await waitFor(async () => (await queue.getJobState(eventId)) === state, { timeoutMs, what: `job ${state}` });
+    return (await jobOf(eventId))!;
+  };
 
   it('delivers a client fact with its identity, fields and Idempotency-Key', async () => {
     const userId = randomUUID();
@@ -84,10 +90,7 @@ describe('mark-notify delivery (real Redis, MySQL and HTTP consumer)', function 
     expect(gaps[1]).to.be.within(190, 600);
     expect(gaps[2]).to.be.within(390, 900);
     expect(gaps[3]).to.be.within(390 + 290, 1400);
-    const job = await waitFor(async () => {
-      const j = await jobOf(res.body.event_id as string);
-      return j && (await j.getState()) === 'completed' ? j : null;
-    });
+    const job = await jobIn(res.body.event_id as string, 'completed');
     expect(job.attemptsMade).to.equal(5);
     const all = new Set(consumer.received.map((r) => r.headers['idempotency-key']));
     expect([...all]).to.deep.equal([res.body.event_id]);
@@ -96,10 +99,7 @@ describe('mark-notify delivery (real Redis, MySQL and HTTP consumer)', function 
   it('fails at once, without retry, on another 4xx and keeps the job in the failed set', async () => {
     consumer.setScript([422], 200);
     const res = await app.post(SEEN, { tag: 'promotions', id: 'refused-1' }, { authorization: `Bearer ${await clientToken()}` });
-    const job = await waitFor(async () => {
-      const j = await jobOf(res.body.event_id as string);
-      return j && (await j.getState()) === 'failed' ? j : null;
-    });
+    const job = await jobIn(res.body.event_id as string, 'failed');
     await sleep(300);
     // One request and no retry scheduled: the failure was final at once.
     expect(consumer.received).to.have.length(1);
@@ -110,10 +110,7 @@ describe('mark-notify delivery (real Redis, MySQL and HTTP consumer)', function 
 
   it('gives up after max_attempts on network errors', async () => {
     const res = await app.post(SEEN, { tag: 'offline', id: 'gone-1' });
-    const job = await waitFor(async () => {
-      const j = await jobOf(res.body.event_id as string);
-      return j && (await j.getState()) === 'failed' ? j : null;
-    }, { timeoutMs: 10_000 });
+    const job = await jobIn(res.body.event_id as string, 'failed');
     expect(job.attemptsMade).to.equal(3);
     const metrics = await app.running.services.metrics.registry.getSingleMetricAsString('conveyor_notify_deliveries_total');
     expect(metrics).to.match(/consumer="offline",outcome="gave_up"} 1/);
