@@ -106,7 +106,6 @@ CREATE TABLE `donations` (
   PRIMARY KEY (`id`),
   KEY `donations_room` (`room`,`created_at`),
   KEY `donations_sender` (`sender_uuid`,`created_at`),
-  KEY `donations_room_pending` (`room`,`status`,`created_at`),
   CONSTRAINT `donations_positive` CHECK (`sum` > 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
@@ -211,7 +210,8 @@ CREATE TABLE `outbox` (
   PRIMARY KEY (`id`),
   KEY `outbox_status_id` (`status`,`id`),
   KEY `outbox_status_relayed` (`status`,`relayed_at`),
-  KEY `outbox_event` (`event_id`)
+  KEY `outbox_event` (`event_id`),
+  KEY `outbox_queue_status_id` (`queue`,`status`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `processed_events` (

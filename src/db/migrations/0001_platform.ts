@@ -19,6 +19,8 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['status', 'id'], 'outbox_status_id');
     t.index(['status', 'relayed_at'], 'outbox_status_relayed');
     t.index(['event_id'], 'outbox_event');
+    // Batch runners claim the waiting rows of one queue (src/platform/outbox/batch.ts).
+    t.index(['queue', 'status', 'id'], 'outbox_queue_status_id');
   });
 
   // Idempotency-Key answers: the same key from the same caller replays the first answer.

@@ -2,8 +2,6 @@ import type { Knex } from 'knex';
 import * as platform from './0001_platform.ts';
 import * as ledger from './0002_ledger.ts';
 import * as chat from './0003_chat.ts';
-import * as chatPending from './0006_chat_pending.ts';
-import * as chatOutboxClaim from './0007_chat_outbox_claim.ts';
 import * as bonus from './0004_bonus.ts';
 import * as notifications from './0005_notifications.ts';
 
@@ -20,6 +18,4 @@ export const migrations: Migration[] = [
   { name: '0003_chat', ...chat },
   { name: '0004_bonus', ...bonus },
   { name: '0005_notifications', ...notifications },
-  { name: '0006_chat_pending', ...chatPending },
-  { name: '0007_chat_outbox_claim', ...chatOutboxClaim },
 ];
