@@ -5,7 +5,7 @@ import { createDb, ensureDatabase, migrate } from './platform/db.ts';
 import { createLogger } from './platform/logger.ts';
 import { signToken } from './http/auth/jwt.ts';
 import { ROLES as TOKEN_ROLES, type TokenRole } from './http/auth/claims.ts';
-import { start } from './runtime.ts';
+import { start, type Running } from './runtime.ts';
 import { wsExtension } from './ws/extension.ts';
 
 const USAGE = `usage:
@@ -27,10 +27,9 @@ async function runStart(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { role: { type: 'string' } } });
   const config = loadConfig(envWith(values.role ? { ROLE: values.role } : {}));
   const log = createLogger(config.logLevel);
-  const applied = await prepareDatabase(config);
-  if (applied.length > 0) log.info({ applied }, 'migrations applied');
-  const running = await start(config, config.roles, { log, extensions: config.roles.includes('ws') ? [wsExtension()] : [] });
-
+  // Handlers go in first: a SIGTERM that arrives while the roles are still starting must drain
+  // them once they are up, not kill the process mid-start.
+  const started: { running?: Promise<Running> } = {};
   const shutdown = (signal: string) => {
     log.info({ signal }, 'signal received; draining');
     const force = setTimeout(() => {
@@ -38,16 +37,24 @@ async function runStart(args: string[]): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
-    running.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    (started.running ?? Promise.resolve(undefined))
+      .then((running) => running?.stop())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+
+  started.running = prepareDatabase(config).then((applied) => {
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    return start(config, config.roles, { log, extensions: config.roles.includes('ws') ? [wsExtension()] : [] });
+  });
+  await started.running;
 }
 
 async function runToken(args: string[]): Promise<void> {
