@@ -1,10 +1,9 @@
-import type { Config } from '../src/config.ts';
+import type { Services } from '../src/services.ts';
 import { contracts } from './contracts/index.ts';
 import { schedule, type Schedule } from './scheduler.ts';
-import { loadBonusSettings } from '../src/domain/bonus/settings.ts';
 
-/** Every periodic job, with its cron pattern from config. */
-export function buildSchedules(config: Config): Schedule[] {
+/** Every periodic job, with its cron pattern from the settings the services were built with. */
+export function buildSchedules({ config, bonus }: Pick<Services, 'config' | 'bonus'>): Schedule[] {
   return [
     schedule({
       id: 'platform.prune',
@@ -15,7 +14,7 @@ export function buildSchedules(config: Config): Schedule[] {
     schedule({
       id: 'bonus.recheck-links',
       contract: contracts['bonus.recheck-links'],
-      pattern: loadBonusSettings(config.bonusConfigFile, config.bonus).recheckCron,
+      pattern: bonus.recheckCron,
       payload: {},
     }),
     schedule({ id: 'bonus.prune-events', contract: contracts['bonus.prune-events'], pattern: '41 3 * * *', payload: {} }),

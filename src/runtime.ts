@@ -87,7 +87,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
 
   let scheduler: Scheduler | undefined;
   if (has('scheduler')) {
-    scheduler = new Scheduler(services.queues, services.redis, buildSchedules(config), log, { tz: config.tz, checkEveryMs: config.schedulerCheckMs });
+    scheduler = new Scheduler(services.queues, services.redis, buildSchedules(services), log, { tz: config.tz, checkEveryMs: config.schedulerCheckMs });
     await scheduler.start();
   }
 
