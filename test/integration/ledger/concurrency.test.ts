@@ -3,27 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../src/platform/errors.ts';
 import { withTransaction, type Db, type Trx } from '../../../src/platform/db.ts';
 import {
-  checkLedger,
-  ensureAccount,
   getBalance,
-  isLedgerSound,
-  systemAccount,
   transferMoney,
   type TransferInput,
   type TransferResult,
 } from '../../../src/domain/ledger/index.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-
-async function wallet(db: Db): Promise<number> {
-  return (await withTransaction(db, (trx) => ensureAccount(trx, { ownerType: 'client', ownerId: randomUUID(), kind: 'wallet' }))).id;
-}
-
-async function topUp(db: Db, accountId: number, amount: number): Promise<void> {
-  await withTransaction(db, async (trx) => {
-    const cash = await systemAccount(trx, 'top_up');
-    await transferMoney(trx, { idempotencyKey: `top-up:${randomUUID()}`, fromAccountId: cash.id, toAccountId: accountId, amount, reason: 'top_up' });
-  });
-}
+import { topUp, useLedgerDatabase, wallet } from './ledgerKit.ts';
 
 /** Runs a transfer through withTransaction, counting how many attempts it took. */
 function attempt(db: Db, input: TransferInput, stats: { runs: number }): Promise<TransferResult | string> {
@@ -37,18 +22,7 @@ function attempt(db: Db, input: TransferInput, stats: { runs: number }): Promise
 }
 
 describe('ledger under concurrency (MySQL)', () => {
-  let t: TestDatabase;
-  before(async () => {
-    t = await createTestDatabase('ledger_concurrency');
-  });
-  after(async () => {
-    await t?.drop();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') return;
-    const report = await checkLedger(t.db);
-    expect(report, JSON.stringify(report)).to.satisfy(isLedgerSound);
-  });
+  const t = useLedgerDatabase('ledger_concurrency');
 
   it('50 concurrent transfers of 10 from a balance of 100: exactly 10 applied, 40 insufficient_funds', async () => {
     const [a, b] = [await wallet(t.db), await wallet(t.db)];

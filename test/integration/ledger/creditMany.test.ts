@@ -1,43 +1,17 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { AppError } from '../../../src/platform/errors.ts';
-import { withTransaction, type Db } from '../../../src/platform/db.ts';
+import { withTransaction } from '../../../src/platform/db.ts';
 import {
-  checkLedger,
   creditMany,
-  ensureAccount,
   getBalance,
-  isLedgerSound,
-  systemAccount,
   transferMoney,
   type CreditItem,
 } from '../../../src/domain/ledger/index.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-
-async function wallet(db: Db): Promise<number> {
-  return (await withTransaction(db, (trx) => ensureAccount(trx, { ownerType: 'client', ownerId: randomUUID(), kind: 'wallet' }))).id;
-}
-
-async function topUp(db: Db, accountId: number, amount: number): Promise<void> {
-  await withTransaction(db, async (trx) => {
-    const cash = await systemAccount(trx, 'top_up');
-    await transferMoney(trx, { idempotencyKey: `top-up:${randomUUID()}`, fromAccountId: cash.id, toAccountId: accountId, amount, reason: 'top_up' });
-  });
-}
+import { topUp, useLedgerDatabase, wallet } from './ledgerKit.ts';
 
 describe('ledger creditMany (MySQL)', () => {
-  let t: TestDatabase;
-  before(async () => {
-    t = await createTestDatabase('ledger_credit_many');
-  });
-  after(async () => {
-    await t?.drop();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') return;
-    const report = await checkLedger(t.db);
-    expect(report, JSON.stringify(report)).to.satisfy(isLedgerSound);
-  });
+  const t = useLedgerDatabase('ledger_credit_many');
 
   it('applies a batch in order, item by item, against running balances', async () => {
     const model = await wallet(t.db);

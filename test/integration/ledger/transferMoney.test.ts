@@ -3,29 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../src/platform/errors.ts';
 import { withTransaction, type Db } from '../../../src/platform/db.ts';
 import {
-  checkLedger,
-  ensureAccount,
   getBalance,
-  isLedgerSound,
   sumOfBalances,
   systemAccount,
   transferMoney,
   type TransferInput,
 } from '../../../src/domain/ledger/index.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-
-async function wallet(db: Db): Promise<number> {
-  const account = await withTransaction(db, (trx) => ensureAccount(trx, { ownerType: 'client', ownerId: randomUUID(), kind: 'wallet' }));
-  return account.id;
-}
-
-async function topUp(db: Db, accountId: number, amount: number): Promise<void> {
-  const result = await withTransaction(db, async (trx) => {
-    const cash = await systemAccount(trx, 'top_up');
-    return transferMoney(trx, { idempotencyKey: `top-up:${randomUUID()}`, fromAccountId: cash.id, toAccountId: accountId, amount, reason: 'top_up' });
-  });
-  expect(result.status).to.equal('applied');
-}
+import { topUp, useLedgerDatabase, wallet } from './ledgerKit.ts';
 
 /** The error code a promise rejects with, or 'ok'. */
 async function outcome(promise: Promise<unknown>): Promise<string> {
@@ -46,19 +30,7 @@ async function counts(db: Db, key: string): Promise<{ transfers: number; entries
 }
 
 describe('ledger transferMoney (MySQL)', () => {
-  let t: TestDatabase;
-  before(async () => {
-    t = await createTestDatabase('ledger_transfer');
-  });
-  after(async () => {
-    await t?.drop();
-  });
-  afterEach(async function () {
-    // Every test must leave a sound ledger behind, whatever it did.
-    if (this.currentTest?.state !== 'passed') return;
-    const report = await checkLedger(t.db);
-    expect(report, JSON.stringify(report)).to.satisfy(isLedgerSound);
-  });
+  const t = useLedgerDatabase('ledger_transfer');
 
   it('applies a transfer: two entries, both balances, sum zero', async () => {
     const [a, b] = [await wallet(t.db), await wallet(t.db)];
