@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import { repeatEvery, type Repeating } from '../src/platform/repeat.ts';
 import type { JobContract, PayloadOf } from './contract.ts';
 import { jobData, jobOptions, type QueueSet } from './producer.ts';
 
@@ -21,7 +22,7 @@ export function schedule<C extends JobContract>(s: Schedule<C>): Schedule {
  * (a wipe, a failover without AOF): a sentinel key written with the schedulers disappears with them.
  */
 export class Scheduler {
-  private timer: NodeJS.Timeout | undefined;
+  private loop: Repeating | undefined;
 
   constructor(
     private readonly queues: QueueSet,
@@ -57,18 +58,10 @@ export class Scheduler {
 
   async start(): Promise<void> {
     await this.registerAll();
-    const tick = () => {
-      void this.check()
-        .catch((err: unknown) => this.log.warn({ err }, 'scheduler check failed'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.opts.checkEveryMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.opts.checkEveryMs);
+    this.loop = repeatEvery(this.opts.checkEveryMs, () => this.check(), this.log, 'scheduler check');
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.loop?.stop();
   }
 }

@@ -3,7 +3,7 @@ import { HOLD_QUEUE, HoldPayload } from '../../src/domain/bonus/actor.ts';
 import { APPLY_QUEUE, BonusEnvelope } from '../../src/domain/bonus/events.ts';
 import { DELIVER_POINTS_QUEUE, DeliverPointsPayload } from '../../src/domain/bonus/grant.ts';
 import { AnyEnvelope } from '../../src/domain/bonus/ingest.ts';
-import { attemptsWithin } from '../../src/domain/notify/integrations.ts';
+import { attemptsWithin } from '../../src/platform/backoff.ts';
 import { defineJob } from '../contract.ts';
 
 const DAY = 86_400_000;

@@ -1,5 +1,5 @@
 import { SEND_QUEUE, SendPayload } from '../../src/domain/notifications/inbox.ts';
-import { attemptsWithin } from '../../src/domain/notify/integrations.ts';
+import { attemptsWithin } from '../../src/platform/backoff.ts';
 import { defineJob } from '../contract.ts';
 
 const backoff = { delayMs: 1000, maxDelayMs: 600_000, jitter: 0.2 };

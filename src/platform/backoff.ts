@@ -13,3 +13,14 @@ export function backoffDelay(backoff: Backoff, attemptsMade: number, random = Ma
   const raw = Math.min(backoff.maxDelayMs, backoff.delayMs * 2 ** Math.min(exponent, 40));
   return Math.round(raw * (1 - backoff.jitter * random));
 }
+
+/** How many attempts retry for about windowMs: enough that their mean delays add up to it. */
+export function attemptsWithin(backoff: Backoff, windowMs: number): number {
+  let total = 0;
+  let attempts = 1;
+  while (total < windowMs && attempts < 10_000) {
+    total += Math.min(backoff.maxDelayMs, backoff.delayMs * 2 ** Math.min(attempts - 1, 40)) * (1 - backoff.jitter / 2);
+    attempts++;
+  }
+  return attempts;
+}

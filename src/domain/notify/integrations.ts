@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { parseDuration } from '../../platform/duration.ts';
 import { compileSchema } from '../../platform/validation.ts';
-import type { Backoff } from '../../platform/backoff.ts';
+import { attemptsWithin, type Backoff } from '../../platform/backoff.ts';
 
 const Duration = Type.Union([Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$' }), Type.Integer({ minimum: 0 })]);
 const BackoffSchema = Type.Object(
@@ -35,17 +35,6 @@ export interface Integration {
 export type Integrations = ReadonlyMap<string, Integration>;
 
 const DAY = 86_400_000;
-
-/** With no max_attempts, retry for about a day: enough attempts that their mean delays add up to 24 h. */
-export function attemptsWithin(backoff: Backoff, windowMs: number): number {
-  let total = 0;
-  let attempts = 1;
-  while (total < windowMs && attempts < 10_000) {
-    total += Math.min(backoff.maxDelayMs, backoff.delayMs * 2 ** Math.min(attempts - 1, 40)) * (1 - backoff.jitter / 2);
-    attempts++;
-  }
-  return attempts;
-}
 
 export function parseIntegrations(raw: unknown): Integrations {
   const check = compileSchema(FileSchema);

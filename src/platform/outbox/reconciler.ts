@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db.ts';
 import type { Clock } from '../clock.ts';
+import { repeatEvery, type Repeating } from '../repeat.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
 import { outboxJobId, type JobContract } from '../../../queues/contract.ts';
 import { addRowsToQueues, type OutboxRow } from './relay.ts';
@@ -10,7 +11,7 @@ import { addRowsToQueues, type OutboxRow } from './relay.ts';
  * failed over without AOF, or a key was evicted) and adds them again under the same jobId.
  */
 export class OutboxReconciler {
-  private timer: NodeJS.Timeout | undefined;
+  private loop: Repeating | undefined;
   private running: Promise<number> | undefined;
 
   constructor(
@@ -23,14 +24,7 @@ export class OutboxReconciler {
   ) {}
 
   start(): void {
-    const tick = () => {
-      void this.runOnce()
-        .catch((err: unknown) => this.log.warn({ err }, 'outbox reconcile failed; will retry'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.opts.everyMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.opts.everyMs);
+    this.loop = repeatEvery(this.opts.everyMs, () => this.runOnce(), this.log, 'outbox reconcile');
   }
 
   /** One full pass; returns how many rows were re-enqueued. */
@@ -88,8 +82,7 @@ export class OutboxReconciler {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.loop?.stop();
     await this.running?.catch(() => undefined);
   }
 }

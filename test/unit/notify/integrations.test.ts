@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { attemptsWithin, loadIntegrations, parseIntegrations } from '../../../src/domain/notify/integrations.ts';
+import { attemptsWithin } from '../../../src/platform/backoff.ts';
+import { loadIntegrations, parseIntegrations } from '../../../src/domain/notify/integrations.ts';
 import { seenKey } from '../../../src/domain/notify/seenFact.ts';
 import { isRetryableStatus } from '../../../src/domain/notify/deliverSeen.ts';
 
