@@ -46,6 +46,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     try {
       const result = await processor({
         payload: data.payload,
+        queue,
         jobId: job.id ?? '',
         attempt,
         maxAttempts,

@@ -15,7 +15,7 @@ export function durableJob<C extends JobContract>(effect: (trx: Trx, ctx: JobCon
     const outcome = await runDurable(ctx.services.db, ctx.outboxId, (trx) => effect(trx, ctx));
     if (!outcome.done) {
       ctx.log.info('already done; skipping the duplicate delivery');
-      ctx.services.metrics.jobsProcessed.inc({ queue: 'durable', outcome: 'duplicate' });
+      ctx.services.metrics.jobsProcessed.inc({ queue: ctx.queue, outcome: 'duplicate' });
       return { duplicate: true };
     }
     ctx.services.relay.kick();

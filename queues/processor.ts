@@ -4,6 +4,8 @@ import type { Services } from '../src/services.ts';
 
 export interface JobContext<P> {
   payload: P;
+  /** The job's queue (one per job type). */
+  queue: string;
   jobId: string;
   /** 1 on the first run. */
   attempt: number;

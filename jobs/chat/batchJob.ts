@@ -30,7 +30,7 @@ export function batchJob<C extends JobContract>(
       { outboxId, payload: ctx.payload },
       async (trx, batch) => (await effect(trx, batch, outboxId)) ?? [],
     );
-    if (!outcome.done) metrics.jobsProcessed.inc({ queue: 'durable', outcome: 'duplicate' });
+    if (!outcome.done) metrics.jobsProcessed.inc({ queue: contract.queue, outcome: 'duplicate' });
     else relay.kick();
     const events = outcome.done ? outcome.result : await chatEventsOfOutbox(db, outboxId);
     await publishChatEvents({ redis, prefix: config.queuePrefix }, events);
