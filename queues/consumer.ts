@@ -52,6 +52,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
         maxAttempts,
         eventId: data.event_id,
         outboxId: data.outbox_id,
+        outboxIds: data.outbox_ids,
         log,
         services,
       });

@@ -19,6 +19,12 @@ export interface JobContract<S extends TSchema = TSchema> {
   durable: boolean;
   /** Completed jobs kept for Bull Board, by count. */
   keepCompleted?: number;
+  /**
+   * Its processor handles many outbox rows in one transaction (src/platform/outbox/batch.ts): the
+   * relay sends the rows it finds for this queue in one pass as one job (the job of the first row,
+   * carrying the others' ids in `outbox_ids`) instead of one job per row.
+   */
+  batched?: boolean;
   description: string;
 }
 
@@ -30,6 +36,8 @@ export interface JobData<P = unknown> {
   payload: P;
   /** Set for durable jobs: the outbox row the job was relayed from. */
   outbox_id?: string;
+  /** A batched queue's job: every outbox row relayed with it, outbox_id first (see JobContract.batched). */
+  outbox_ids?: string[];
   event_id?: string;
   /** Overrides the contract's backoff for this job (mark-notify sets it per integration). */
   backoff?: Backoff;

@@ -13,6 +13,8 @@ export interface JobContext<P> {
   eventId: string | undefined;
   /** Set for durable jobs: pass it to runDurable so the effect happens once. */
   outboxId: string | undefined;
+  /** A batched queue's job: the outbox rows relayed with it, outboxId first; else undefined. */
+  outboxIds: string[] | undefined;
   log: Logger;
   services: Services;
 }
