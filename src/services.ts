@@ -48,7 +48,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
   const queues = new QueueSet(redis, config.queuePrefix);
   const clock = overrides.clock ?? systemClock;
-  const relay = new OutboxRelay(db, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize }, clock);
+  const relay = new OutboxRelay(db, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize, rowsPerJob: config.chat.jobBatch }, clock);
   return {
     config,
     log,

@@ -9,9 +9,10 @@ import type { Processor } from '../../queues/processor.ts';
 
 /**
  * Not a job: the wrapper every chat listener job runs in. Durable like durableJob (the effect runs
- * once, with the outbox row lock and the "done" mark), and it takes along up to CHAT_JOB_BATCH - 1
- * other waiting rows of its queue (src/platform/outbox/batch.ts), so a backlog costs one
- * transaction per batch, not one per event. Room events the effect returns are already in
+ * once, with the outbox row lock and the "done" mark). The relay sends the rows it finds in one pass
+ * as one job (up to CHAT_JOB_BATCH), and the job takes along other waiting rows of its queue up to
+ * that size (src/platform/outbox/batch.ts), so a backlog costs one job and one transaction per
+ * batch, not one per event. Room events the effect returns are already in
  * chat_events; they are pushed to Redis (history list, then pub/sub) after the commit. A redelivery
  * of a job that committed but died before the push pushes the stored events again: room events are
  * published at least once, and readers drop repeats by event_id.
@@ -27,7 +28,7 @@ export function batchJob<C extends JobContract>(
     const outcome = await runOutboxBatch(
       db,
       { queue: contract.queue, schema: contract.schema, max: config.chat.jobBatch },
-      { outboxId, payload: ctx.payload },
+      { outboxId, payload: ctx.payload, relayedWith: ctx.outboxIds },
       async (trx, batch) => (await effect(trx, batch, outboxId)) ?? [],
     );
     if (!outcome.done) metrics.jobsProcessed.inc({ queue: contract.queue, outcome: 'duplicate' });

@@ -22,6 +22,7 @@ function listener<S extends TSchema>(queue: string, event: EventDef<S>, descript
     backoff: { delayMs: 200, maxDelayMs: 60_000, jitter: 0.2 },
     concurrency,
     durable: true,
+    batched: true,
     keepCompleted: 200,
   });
 }

@@ -5,12 +5,17 @@ import { compileSchema } from '../validation.ts';
 import { placeholders, selectRows } from '../sql.ts';
 
 /**
- * Durable listener jobs that take their queue's backlog along. A job locks its own outbox row (as
- * runDurable does) and also claims up to `max - 1` other rows of its queue that nobody holds
+ * Durable listener jobs that handle many outbox rows in one transaction. A job locks its own
+ * outbox row and the rows the relay sent with it (`relayedWith`, see addRowsToQueues), as runDurable
+ * locks one, and also claims up to `max` rows in all from its queue's other rows that nobody holds
  * (FOR UPDATE SKIP LOCKED), rows still waiting for the relay first: those never become BullMQ jobs
  * at all. The effect handles them all in one transaction, which marks them all done. Each row is
  * still handled exactly once: whoever holds its lock handles it and marks it done in that
  * transaction; a later delivery of a claimed row's own job finds it done.
+ *
+ * The rows a job was relayed with are locked waiting, not skipped: no other job carries them, so a
+ * job that skipped one held by a transaction that then rolled back would leave it to the
+ * reconciler. Claimed rows are only ever taken with SKIP LOCKED, so the waits cannot form a cycle.
  *
  * The transaction runs in READ COMMITTED: the claim scans a secondary index, which under
  * REPEATABLE READ would leave gap locks that block every insert into the outbox, and the effects
@@ -18,7 +23,7 @@ import { placeholders, selectRows } from '../sql.ts';
  * taken when the claim ran.
  */
 export interface OutboxBatch<P> {
-  /** Outbox ids, ascending; the job's own row among them. */
+  /** Outbox ids, ascending; the job's own row among them unless it was already done. */
   ids: number[];
   /** Payloads in outbox id order (the order their events were published in). */
   payloads: P[];
@@ -28,10 +33,18 @@ export type BatchOutcome<R> = { done: true; result: R; size: number } | { done: 
 
 export interface BatchOptions {
   queue: string;
-  /** The payload schema: a claimed row that fails it is left for its own job to fail visibly. */
+  /** The payload schema: a row that fails it is left undone, for a job of its own to fail visibly. */
   schema: TSchema;
   max: number;
   attempts?: number;
+}
+
+export interface OwnRows<P> {
+  outboxId: string;
+  /** The job's payload, already checked against its contract. */
+  payload: P;
+  /** The other rows relayed in this job (ctx.outboxIds); the job's own id may be among them. */
+  relayedWith?: readonly string[] | undefined;
 }
 
 const checks = new WeakMap<TSchema, ReturnType<typeof compileSchema>>();
@@ -39,24 +52,41 @@ const checks = new WeakMap<TSchema, ReturnType<typeof compileSchema>>();
 export async function runOutboxBatch<P, R>(
   db: Db,
   opts: BatchOptions,
-  own: { outboxId: string; payload: P },
+  own: OwnRows<P>,
   effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>,
 ): Promise<BatchOutcome<R>> {
-  // Most deliveries of a row another job claimed arrive after it is done: a plain read spares them a
-  // transaction. The locked re-check below is what decides.
-  const [seen] = (await db.raw('SELECT status FROM outbox WHERE id = ?', [own.outboxId])) as [{ status: string }[]];
-  if (seen[0]?.status === 'done') return { done: false };
+  const ownId = Number(own.outboxId);
+  const carried = [...new Set([ownId, ...(own.relayedWith ?? []).map(Number)])].sort((a, b) => a - b);
+  // Most deliveries of rows another job claimed arrive after they are done: a plain read spares them
+  // a transaction. The locked re-check below is what decides.
+  const [open] = (await db.raw(`SELECT id FROM outbox WHERE id IN (${placeholders(carried.length)}) AND status <> 'done' LIMIT 1`, carried)) as [unknown[]];
+  if (open.length === 0) return { done: false };
   let check = checks.get(opts.schema);
   if (!check) checks.set(opts.schema, (check = compileSchema(opts.schema)));
   const validate = check;
   return withTransaction(
     db,
     async (trx): Promise<BatchOutcome<R>> => {
-      const [rows] = (await trx.raw('SELECT status FROM outbox WHERE id = ? FOR UPDATE', [own.outboxId])) as [{ status: string }[]];
-      if (!rows[0]) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
-      if (rows[0].status === 'done') return { done: false };
-      const claimed = opts.max > 1 ? await claim(trx, opts.queue, Number(own.outboxId), opts.max - 1) : [];
-      const members = [{ id: Number(own.outboxId), payload: own.payload }];
+      const locked = await selectRows<{ id: unknown; status: string; payload: string }>(
+        trx,
+        `SELECT id, status, payload FROM outbox WHERE id IN (${placeholders(carried.length)}) ORDER BY id FOR UPDATE`,
+        carried,
+      );
+      if (!locked.some((row) => Number(row.id) === ownId)) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
+      const members: { id: number; payload: P }[] = [];
+      for (const row of locked) {
+        if (row.status === 'done') continue;
+        const id = Number(row.id);
+        if (id === ownId) members.push({ id, payload: own.payload });
+        else {
+          // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
+          const payload = JSON.parse(row.payload) as unknown;
+          if (validate(payload)) members.push({ id, payload: payload as P });
+        }
+      }
+      if (members.length === 0) return { done: false };
+      const wanted = opts.max - members.length;
+      const claimed = wanted > 0 ? await claim(trx, opts.queue, new Set(carried), wanted) : [];
       for (const row of claimed) {
         const payload = JSON.parse(row.payload) as unknown;
         // An invalid row is released at commit, for its own job to fail visibly.
@@ -78,9 +108,9 @@ export async function runOutboxBatch<P, R>(
  * Found by a plain read of the (queue, status, id) index, then locked by primary key only (SKIP
  * LOCKED), so the claim never holds index-record locks that a row's own job would wait on.
  */
-async function claim(trx: Trx, queue: string, ownId: number, limit: number): Promise<{ id: number; payload: string }[]> {
+async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number): Promise<{ id: number; payload: string }[]> {
   const out: { id: number; payload: string }[] = [];
-  const taken = new Set([ownId]);
+  const taken = new Set(held);
   for (const status of ['pending', 'relayed']) {
     if (out.length >= limit) break;
     const wanted = limit - out.length;
@@ -88,7 +118,7 @@ async function claim(trx: Trx, queue: string, ownId: number, limit: number): Pro
     // locked in the first pass may have been relayed meanwhile and show up again in the second:
     // SKIP LOCKED does not skip this transaction's own locks, so `taken` must.
     const candidates = (
-      await selectRows<{ id: unknown }>(trx, 'SELECT id FROM outbox WHERE queue = ? AND status = ? AND id <> ? ORDER BY id LIMIT ?', [queue, status, ownId, wanted * 2 + taken.size])
+      await selectRows<{ id: unknown }>(trx, 'SELECT id FROM outbox WHERE queue = ? AND status = ? ORDER BY id LIMIT ?', [queue, status, wanted * 2 + taken.size])
     ).filter((c) => !taken.has(Number(c.id)));
     if (candidates.length === 0) continue;
     const rows = await selectRows<{ id: unknown; payload: string }>(

@@ -35,34 +35,63 @@ export async function jobDataFromOutbox(db: Db, jobId: string | undefined) {
   return row ? rowJobData(row) : null;
 }
 
-/** Adds outbox rows to BullMQ. jobId = "ob-<row id>", so adding a row twice is harmless. */
+/**
+ * Adds outbox rows to BullMQ. jobId = "ob-<row id>", so adding a row twice is harmless.
+ *
+ * Rows of a batched queue (JobContract.batched) go up to `rowsPerJob` at a time as one job: the
+ * job of the first row, whose data also lists the others' ids (`outbox_ids`); its processor
+ * handles them all in one transaction. The other rows have no job of their own: if that job is
+ * lost, the reconciler finds them relayed, not done and absent from Redis, and adds them alone.
+ * Delayed rows always travel alone.
+ */
 export async function addRowsToQueues(
   queues: QueueSet,
   contracts: ReadonlyMap<string, JobContract>,
   rows: OutboxRow[],
   now = Date.now(),
+  rowsPerJob = 1,
 ): Promise<void> {
   const byQueue = new Map<string, OutboxRow[]>();
   for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
   await Promise.all(
     [...byQueue].map(([name, queueRows]) => {
       const contract = contracts.get(name);
+      const groups = groupRows(queueRows, contract?.batched ? rowsPerJob : 1, now);
       return queues.get(name).addBulk(
-        queueRows.map((row) => ({
+        groups.map(([first, ...rest]) => ({
           name,
-          data: rowJobData(row),
+          data: { ...rowJobData(first!), ...(rest.length > 0 ? { outbox_ids: [first!, ...rest].map((r) => String(r.id)) } : {}) },
           opts: {
-            jobId: outboxJobId(row.id),
+            jobId: outboxJobId(first!.id),
             attempts: contract?.attempts ?? 10,
             backoff: { type: 'contract' },
             removeOnComplete: { count: contract?.keepCompleted ?? 1000 },
             removeOnFail: { count: 10_000 },
-            ...(row.available_at.getTime() > now ? { delay: row.available_at.getTime() - now } : {}),
+            ...(first!.available_at.getTime() > now ? { delay: first!.available_at.getTime() - now } : {}),
           },
         })),
       );
     }),
   );
+}
+
+/** Consecutive rows due now, in groups of at most `size`; a delayed row makes a group of its own. */
+function groupRows(rows: OutboxRow[], size: number, now: number): OutboxRow[][] {
+  const groups: OutboxRow[][] = [];
+  let open: OutboxRow[] = [];
+  for (const row of rows) {
+    if (row.available_at.getTime() > now) {
+      groups.push([row]);
+      continue;
+    }
+    open.push(row);
+    if (open.length >= size) {
+      groups.push(open);
+      open = [];
+    }
+  }
+  if (open.length > 0) groups.push(open);
+  return groups;
 }
 
 /**
@@ -81,7 +110,8 @@ export class OutboxRelay {
     private readonly queues: QueueSet,
     private readonly contracts: ReadonlyMap<string, JobContract>,
     private readonly log: Logger,
-    private readonly opts: { pollMs: number; batchSize: number },
+    /** batchSize: rows per relay pass; rowsPerJob: rows of a batched queue sent as one job. */
+    private readonly opts: { pollMs: number; batchSize: number; rowsPerJob?: number },
     // available_at is written in this clock's time (services.clock), so delays are computed in it too.
     private readonly clock: Clock = systemClock,
   ) {}
@@ -131,7 +161,7 @@ export class OutboxRelay {
       if (rows.length === 0) return 0;
       // Adding before marking: a crash in between leaves the rows pending and they are added again,
       // which the jobId makes a no-op.
-      await addRowsToQueues(this.queues, this.contracts, rows, this.clock.now());
+      await addRowsToQueues(this.queues, this.contracts, rows, this.clock.now(), this.opts.rowsPerJob ?? 1);
       await trx('outbox')
         .whereIn('id', rows.map((r) => r.id))
         .update({ status: 'relayed', relayed_at: new Date(), relay_count: trx.raw('relay_count + 1') });
