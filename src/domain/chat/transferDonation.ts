@@ -1,8 +1,7 @@
 import type { Trx } from '../../platform/db.ts';
 import { makeEnvelope, type Envelope } from '../../platform/outbox/envelope.ts';
 import { writeOutbox } from '../../platform/outbox/writer.ts';
-import { creditMany, formatMoney, MAX_CREDIT_BATCH, type CreditResult } from '../ledger/index.ts';
-import { lockAccounts } from '../ledger/transferMoney.ts';
+import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
 import { placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
@@ -10,38 +9,31 @@ import { ReceiveMoney, type AddNewDonatePayload, type ReceiveMoneyPayload } from
 import { privateAudience } from './messages.ts';
 
 /**
- * TransferMoney for a batch of AddNewDonate events (see outboxBatch.ts): moves each donation's money
- * exactly once (the ledger key is the donation id), marks it completed and publishes ReceiveMoney.
- * Lack of funds is final, not retried: the donation ends rejected and only its sender is told.
+ * TransferMoney for a batch of AddNewDonate events (see src/platform/outbox/batch.ts): moves each
+ * donation's money exactly once (the ledger key is the donation id), marks it completed and
+ * publishes ReceiveMoney. Lack of funds is final, not retried: the donation ends rejected and only
+ * its sender is told.
  *
- * A room's wallet is a hot row when many viewers donate at once; each room's donations in the batch
- * are credited with one creditMany, so the wallet is locked once per batch, not once per donation.
- * Every account of the batch is locked first, in one statement in id order, so two batches never
- * wait on each other in a cycle.
+ * The whole batch is one ledger transferMany: every wallet it touches (a hot room's included) is
+ * locked once, in one statement in id order, and the batch costs the same few statements whether it
+ * spans one room or a hundred. Donations apply in publication order against running balances.
  */
 export async function transferDonations(trx: Trx, envelopes: readonly Envelope<AddNewDonatePayload>[], outboxId: string | null): Promise<ChatEvent[]> {
-  const byPayee = new Map<number, Envelope<AddNewDonatePayload>[]>();
-  for (const e of envelopes) byPayee.set(e.payload.to_account_id, [...(byPayee.get(e.payload.to_account_id) ?? []), e]);
-  if (byPayee.size > 1) await lockAccounts(trx, envelopes.flatMap((e) => [e.payload.from_account_id, e.payload.to_account_id]));
-
   const completed: { envelope: Envelope<AddNewDonatePayload>; transferId: number }[] = [];
   const rejected: { envelope: Envelope<AddNewDonatePayload>; reason: string }[] = [];
-  for (const payee of [...byPayee.keys()].sort((a, b) => a - b)) {
-    const group = byPayee.get(payee)!;
-    for (let i = 0; i < group.length; i += MAX_CREDIT_BATCH) {
-      const slice = group.slice(i, i + MAX_CREDIT_BATCH);
-      const results = await creditMany(trx, {
-        toAccountId: payee,
-        items: slice.map(({ payload: p }) => ({ idempotencyKey: `donation:${p.donation_id}`, fromAccountId: p.from_account_id, amount: p.sum, reason: 'donation', reference: p.donation_id })),
-      });
-      results.forEach((result: CreditResult, k) => {
-        const envelope = slice[k]!;
-        if (result.status === 'applied') completed.push({ envelope, transferId: result.transferId });
-        else if (result.status === 'rejected' && result.code === 'idempotency_conflict') throw new Error(`chat: ledger key of donation ${envelope.payload.donation_id} was used for another transfer`);
-        else if (result.status === 'rejected') rejected.push({ envelope, reason: result.code });
-        // 'duplicate': settled by an earlier delivery, in the transaction that moved the money.
-      });
-    }
+  for (let i = 0; i < envelopes.length; i += MAX_TRANSFER_BATCH) {
+    const slice = envelopes.slice(i, i + MAX_TRANSFER_BATCH);
+    const results = await transferMany(
+      trx,
+      slice.map(({ payload: p }) => ({ idempotencyKey: `donation:${p.donation_id}`, fromAccountId: p.from_account_id, toAccountId: p.to_account_id, amount: p.sum, reason: 'donation', reference: p.donation_id })),
+    );
+    results.forEach((result: BatchTransferResult, k) => {
+      const envelope = slice[k]!;
+      if (result.status === 'applied') completed.push({ envelope, transferId: result.transferId });
+      else if (result.status === 'rejected' && result.code === 'idempotency_conflict') throw new Error(`chat: ledger key of donation ${envelope.payload.donation_id} was used for another transfer`);
+      else if (result.status === 'rejected') rejected.push({ envelope, reason: result.code });
+      // 'duplicate': settled by an earlier delivery, in the transaction that moved the money.
+    });
   }
   await completeDonations(trx, completed);
   return rejectDonations(trx, rejected, outboxId);

@@ -1,14 +1,6 @@
-import { BadRequest, NotFound } from '../../platform/errors.ts';
+import { NotFound } from '../../platform/errors.ts';
 import type { Trx } from '../../platform/db.ts';
-import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
-import {
-  deleteTransfers,
-  findTransfersByKey,
-  lockAccounts,
-  validateTransfer,
-  type TransferInput,
-  type TransferResult,
-} from './transferMoney.ts';
+import { transferMany, MAX_TRANSFER_BATCH, type BatchTransferResult } from './transferMany.ts';
 
 export interface CreditItem {
   idempotencyKey: string;
@@ -24,123 +16,21 @@ export interface CreditManyInput {
 }
 
 /** Per item, in input order. A rejected item moved nothing and left no row. */
-export type CreditResult =
-  | TransferResult
-  | { status: 'rejected'; code: 'insufficient_funds' | 'account_not_found' | 'idempotency_conflict' };
+export type CreditResult = BatchTransferResult;
 
-/** Keeps one statement's bindings far below the server's limits. */
-export const MAX_CREDIT_BATCH = 500;
+export const MAX_CREDIT_BATCH = MAX_TRANSFER_BATCH;
 
 /**
- * Applies several transfers into one (hot) account in one transaction: every involved account is
- * locked once, in id order, and the whole batch costs the same five statements as a single
- * transfer, so the hot row's lock is held once per batch rather than once per credit.
- * Items fail one by one (insufficient funds, unknown payer, key reused for another transfer)
- * without failing the batch; a missing payee fails it all.
+ * Several transfers into one (hot) account: transferMany with one payee, so its row is locked once
+ * per batch rather than once per credit. Items fail one by one (insufficient funds, unknown payer,
+ * key reused for another transfer) without failing the batch; a missing payee fails it all.
  */
 export async function creditMany(trx: Trx, input: CreditManyInput): Promise<CreditResult[]> {
-  const transfers: TransferInput[] = input.items.map((item) => ({ ...item, toAccountId: input.toAccountId }));
-  validateBatch(transfers);
-  const results: (CreditResult | undefined)[] = new Array(transfers.length);
-
-  // The unique key guards each item, as in transferMoney; IGNORE turns a taken key into a skipped row.
-  // Rows go in key order, so two batches sharing keys wait on each other instead of deadlocking.
-  const byKey = [...transfers].sort((x, y) => (x.idempotencyKey < y.idempotencyKey ? -1 : 1));
-  const inserted = await selectRows<{ id: unknown; idempotency_key: string }>(
-    trx,
-    `INSERT IGNORE INTO transfers (idempotency_key, from_account_id, to_account_id, amount, reason, reference, created_at)
-     VALUES ${byKey.map(() => '(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')} RETURNING id, idempotency_key`,
-    byKey.flatMap((t) => [t.idempotencyKey, t.fromAccountId, t.toAccountId, t.amount, t.reason, t.reference ?? null]),
-  );
-  const newIds = new Map(inserted.map((row) => [row.idempotency_key, toSafeInt(row.id, 'transfer id')]));
-
-  const taken = transfers.filter((t) => !newIds.has(t.idempotencyKey));
-  if (taken.length > 0) {
-    const twins = await findTransfersByKey(trx, taken.map((t) => t.idempotencyKey));
-    transfers.forEach((t, i) => {
-      if (newIds.has(t.idempotencyKey)) return;
-      const twin = twins.get(t.idempotencyKey);
-      if (!twin) throw new Error(`ledger: transfer ${t.idempotencyKey} collided but cannot be found`);
-      const same =
-        toSafeInt(twin.from_account_id, 'from') === t.fromAccountId &&
-        toSafeInt(twin.to_account_id, 'to') === t.toAccountId &&
-        toSafeInt(twin.amount, 'amount') === t.amount;
-      results[i] = same
-        ? { status: 'duplicate', transferId: toSafeInt(twin.id, 'transfer id') }
-        : { status: 'rejected', code: 'idempotency_conflict' };
-    });
+  const results = await transferMany(trx, input.items.map((item) => ({ ...item, toAccountId: input.toAccountId })));
+  const applied = results.some((r) => r.status === 'applied' || r.status === 'duplicate');
+  if (!applied && results.length > 0 && results.every((r) => r.status === 'rejected' && r.code === 'account_not_found')) {
+    const [payee] = (await trx('accounts').where('id', input.toAccountId).select('id')) as unknown[];
+    if (!payee) throw new NotFound(`account ${input.toAccountId} not found`, 'account_not_found');
   }
-  if (newIds.size === 0) return results as CreditResult[];
-
-  const fresh = transfers.filter((t) => newIds.has(t.idempotencyKey));
-  const accounts = await lockAccounts(trx, [input.toAccountId, ...fresh.map((t) => t.fromAccountId)]);
-  const payee = accounts.get(input.toAccountId);
-  if (!payee) {
-    await deleteTransfers(trx, [...newIds.values()]);
-    throw new NotFound(`account ${input.toAccountId} not found`, 'account_not_found');
-  }
-
-  // Apply in input order against running balances, so each entry's balance_after is exact.
-  const balances = new Map([...accounts].map(([id, a]) => [id, a.balance]));
-  const deltas = new Map<number, number>();
-  const entries: number[] = [];
-  const rejected: number[] = [];
-  for (const [i, t] of transfers.entries()) {
-    const transferId = newIds.get(t.idempotencyKey);
-    if (transferId === undefined) continue;
-    const payer = accounts.get(t.fromAccountId);
-    const payerBalance = balances.get(t.fromAccountId);
-    if (!payer || payerBalance === undefined) {
-      rejected.push(transferId);
-      results[i] = { status: 'rejected', code: 'account_not_found' };
-      continue;
-    }
-    const fromBalance = payerBalance - t.amount;
-    const toBalance = (balances.get(payee.id) ?? 0) + t.amount;
-    if (fromBalance < 0 && !payer.allowNegative) {
-      rejected.push(transferId);
-      results[i] = { status: 'rejected', code: 'insufficient_funds' };
-      continue;
-    }
-    if (!Number.isSafeInteger(toBalance) || !Number.isSafeInteger(fromBalance)) {
-      await deleteTransfers(trx, [...newIds.values()]);
-      throw new Error(`ledger: balance overflow on transfer ${transferId}`);
-    }
-    balances.set(payer.id, fromBalance);
-    balances.set(payee.id, toBalance);
-    deltas.set(payer.id, (deltas.get(payer.id) ?? 0) - t.amount);
-    deltas.set(payee.id, (deltas.get(payee.id) ?? 0) + t.amount);
-    entries.push(transferId, payer.id, -t.amount, fromBalance, transferId, payee.id, t.amount, toBalance);
-    results[i] = { status: 'applied', transferId, fromBalance, toBalance };
-  }
-
-  await deleteTransfers(trx, rejected);
-  if (deltas.size > 0) {
-    const ids = [...deltas.keys()];
-    await execute(
-      trx,
-      `UPDATE accounts SET balance = balance + CASE id ${ids.map(() => 'WHEN ? THEN ?').join(' ')} END,
-       updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)})`,
-      [...ids.flatMap((id) => [id, deltas.get(id) ?? 0]), ...ids],
-    );
-    await execute(
-      trx,
-      `INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
-       VALUES ${new Array<string>(entries.length / 4).fill('(?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}`,
-      entries,
-    );
-  }
-  return results as CreditResult[];
-}
-
-function validateBatch(transfers: readonly TransferInput[]): void {
-  if (transfers.length === 0 || transfers.length > MAX_CREDIT_BATCH) {
-    throw new BadRequest(`a credit batch holds 1..${MAX_CREDIT_BATCH} items`, 'bad_batch');
-  }
-  const keys = new Set<string>();
-  for (const t of transfers) {
-    validateTransfer(t);
-    if (keys.has(t.idempotencyKey)) throw new BadRequest(`idempotency key ${t.idempotencyKey} repeats in the batch`, 'bad_batch');
-    keys.add(t.idempotencyKey);
-  }
+  return results;
 }
