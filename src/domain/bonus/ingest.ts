@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { BadRequest, Conflict } from '../../platform/errors.ts';
 import type { Db, Trx } from '../../platform/db.ts';
 import { compileSchema } from '../../platform/validation.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
 import type { Envelope, EventDef } from '../../platform/outbox/envelope.ts';
 
 /** Any envelope, before its name and version say which payload schema applies. */
@@ -76,11 +76,7 @@ export async function acceptEvent(trx: Trx, def: EventDef, envelope: Envelope, n
     }
     return { duplicate: true };
   }
-  await writeOutbox(
-    trx,
-    def.listeners.map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id })),
-    now,
-  );
+  await writeOutbox(trx, eventJobs(def, envelope), now);
   return { duplicate: false };
 }
 

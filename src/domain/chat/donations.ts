@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Trx } from '../../platform/db.ts';
 import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
 import { makeEnvelope, type Envelope, type EventDef } from '../../platform/outbox/envelope.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { formatMoney } from '../ledger/index.ts';
 import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
@@ -55,7 +55,7 @@ export async function createDonation(trx: Trx, input: DonateInput): Promise<{ do
 /** publishEvent with a chosen event id (one outbox row per listener, one envelope). */
 async function publishEventWithId<S extends TSchema>(trx: Trx, def: EventDef<S>, eventId: string, payload: Static<S>, now: Date): Promise<void> {
   const envelope = { ...makeEnvelope(def, payload, now), event_id: eventId };
-  await writeOutbox(trx, def.listeners.map((queue) => ({ queue, payload: envelope, version: def.version, eventId })), now);
+  await writeOutbox(trx, eventJobs(def, envelope), now);
 }
 
 /** SaveDonate: stores the donations' attached messages as message rows linked to them (once). */

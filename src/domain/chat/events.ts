@@ -51,6 +51,8 @@ export const AddNewDonate = defineEvent({
     { additionalProperties: false },
   ),
   listeners: ['chat.save-donate', 'chat.transfer-money'],
+  // SaveDonate stores an attached message; a donation without one gives it nothing to do.
+  wants: (queue, payload) => queue !== 'chat.save-donate' || payload.message !== undefined,
 });
 
 export const ReceiveMoney = defineEvent({

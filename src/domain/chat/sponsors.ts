@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../platform/db.ts';
 import type { Envelope } from '../../platform/outbox/envelope.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
 import { makeEnvelope } from '../../platform/outbox/envelope.ts';
 import { formatMoney } from '../ledger/index.ts';
 import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
@@ -96,7 +96,7 @@ export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<R
   for (const c of crowned) {
     const name = names.has(c.client_uuid) ? (names.get(c.client_uuid) ?? null) : await clientName(trx, c.client_uuid);
     const envelope = makeEnvelope(NewSponsor, { ...c, client_name: name }, now);
-    jobs.push(...NewSponsor.listeners.map((queue) => ({ queue, payload: envelope, version: NewSponsor.version, eventId: envelope.event_id })));
+    jobs.push(...eventJobs(NewSponsor, envelope));
   }
   await writeOutbox(trx, jobs, now);
   return crowned.length;

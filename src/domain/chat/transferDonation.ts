@@ -1,6 +1,6 @@
 import type { Trx } from '../../platform/db.ts';
 import { makeEnvelope, type Envelope } from '../../platform/outbox/envelope.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
 import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
 import { placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
@@ -54,7 +54,7 @@ async function completeDonations(trx: Trx, completed: { envelope: Envelope<AddNe
       { donation_id: p.donation_id, transfer_id: transferId, room: p.room, sender_uuid: p.sender_uuid, sender_name: p.sender_name, sum: p.sum, ...(p.message ? { message: p.message } : {}) },
       now,
     );
-    return ReceiveMoney.listeners.map((queue) => ({ queue, payload: received, version: ReceiveMoney.version, eventId: received.event_id }));
+    return eventJobs(ReceiveMoney, received);
   });
   await writeOutbox(trx, jobs, now);
 }

@@ -16,7 +16,17 @@ export interface EventDef<S extends TSchema = TSchema> {
   version: number;
   schema: S;
   listeners: readonly string[];
+  /**
+   * For listeners that care about some events of this type only: publishing writes no row for a
+   * listener this says no to (a job that would do nothing is not worth scheduling). Default: all.
+   */
+  wants?(queue: string, payload: Static<S>): boolean;
   description: string;
+}
+
+/** The listener queues an event with this payload goes to. */
+export function listenersOf<S extends TSchema>(def: EventDef<S>, payload: Static<S>): string[] {
+  return def.listeners.filter((queue) => def.wants?.(queue, payload) ?? true);
 }
 
 export function defineEvent<S extends TSchema>(def: EventDef<S>): EventDef<S> {

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../db.ts';
-import { makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
+import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
   queue: string;
@@ -30,6 +30,11 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   await trx('outbox').insert(rows);
 }
 
+/** The outbox rows of one published event: one per listener it goes to, all carrying the envelope. */
+export function eventJobs<S extends TSchema>(def: EventDef<S>, envelope: Envelope<Static<S>>): OutboxJob[] {
+  return listenersOf(def, envelope.payload).map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id }));
+}
+
 /** Publishes a domain event: one outbox row per listener, all carrying the same envelope. */
 export async function publishEvent<S extends TSchema>(
   trx: Trx,
@@ -38,10 +43,6 @@ export async function publishEvent<S extends TSchema>(
   now = new Date(),
 ): Promise<Envelope<Static<S>>> {
   const envelope = makeEnvelope(def, payload, now);
-  await writeOutbox(
-    trx,
-    def.listeners.map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id })),
-    now,
-  );
+  await writeOutbox(trx, eventJobs(def, envelope), now);
   return envelope;
 }

@@ -88,6 +88,13 @@ describe('chat: donation flow end to end (real MySQL and Redis)', function () {
     expect(published.map((e) => e.event_id).sort()).to.deep.equal(seenByModel.map((e) => (e as unknown as { event_id: string }).event_id).sort());
     expect(published.find((e) => e.type === 'message')).to.have.deep.property('audience', [bob.uuid, model.uuid]);
 
+    // SaveDonate only hears of donations that carry a message: the third had none, so no row for it.
+    const saveRows = (await app.database.db('outbox').where('queue', 'chat.save-donate').whereIn('event_id', [first, second, third].map((d) => d.body.donation_id)).select('event_id', 'status')) as { event_id: string; status: string }[];
+    expect(saveRows.map((r) => r.event_id).sort()).to.deep.equal([first, second].map((d) => d.body.donation_id as string).sort());
+    expect(saveRows.every((r) => r.status === 'done')).to.equal(true);
+    const linked = (await app.database.db('donations').whereIn('id', [first, second, third].map((d) => d.body.donation_id)).whereNotNull('message_id').count({ n: '*' })) as { n: number }[];
+    expect(Number(linked[0]!.n)).to.equal(2);
+
     const report = await checkChatInvariants(app.database.db);
     expect(report).to.deep.equal({ completed: 3, rejected: 0, pending: 0 });
   });
