@@ -49,6 +49,7 @@ const args = cliArgs({
     'flat-samples <n>': 'sponsor+goal calls timed per table size (default 1000)',
     'skip-flat': 'skip the 10k → 1M donor rows phase',
     'idle-wait <s>': 'wait at most this long for idle cores before starting (default 60)',
+    'profile <dir>': 'write a V8 CPU profile of each server process into this directory (read it with Chrome DevTools)',
   },
 });
 
@@ -175,6 +176,8 @@ interface E2eFigure {
   stages: Record<string, { rows: number; relayMs: number; jobMs: number }>;
   /** Per queue, from the last completed BullMQ jobs: rows per job, ms waiting, ms running. */
   jobs: Record<string, { jobs: number; batch: number; waitMs: number; runMs: number }>;
+  /** Database statements and row operations per completed donation over the window (all clients). */
+  perDonation: Record<string, number>;
 }
 
 async function jobFigures(redis: Redis, prefix: string): Promise<E2eFigure['jobs']> {
@@ -216,6 +219,13 @@ function dbCpuSeconds(): number | null {
   } catch {
     return null;
   }
+}
+
+/** The database server's statement and row counters (global, so other clients count too). */
+async function dbCounters(db: Db): Promise<Record<string, number>> {
+  const names = ['Questions', 'Com_commit', 'Com_insert', 'Com_update', 'Com_select', 'Innodb_rows_inserted', 'Innodb_rows_updated', 'Innodb_rows_read'];
+  const [rows] = (await db.raw(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names.map(() => '?').join(', ')})`, names)) as [{ Variable_name: string; Value: string }[]];
+  return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
 }
 
 async function outboxBacklog(db: Db): Promise<number> {
@@ -264,8 +274,10 @@ async function endToEnd(
   const bar = startPhase(label, { totalMs: warmupMs + durationMs, counter: () => completed, unit: 'published' });
   let cpuMeter: Awaited<ReturnType<typeof startCpuMeter>> | undefined;
   let db0: { cpu: number | null; at: number } | undefined;
+  let counters0: Promise<Record<string, number>> | undefined;
   const meterAt = setTimeout(() => {
     db0 = { cpu: dbCpuSeconds(), at: performance.now() };
+    counters0 = dbCounters(seeded.db);
     void startCpuMeter(server, monitor).then((m) => (cpuMeter = m));
   }, warmupMs);
 
@@ -304,6 +316,9 @@ async function endToEnd(
   clearTimeout(meterAt);
   const cpu = (await cpuMeter?.stop()) ?? {};
   const db1 = dbCpuSeconds();
+  const counters1 = await dbCounters(seeded.db);
+  const start0 = (await counters0) ?? counters1;
+  const perDonation = Object.fromEntries(Object.keys(counters1).map((k) => [k, Math.round(((counters1[k]! - (start0[k] ?? 0)) / Math.max(1, completed)) * 10) / 10]));
   if (db0?.cpu != null && db1 !== null) {
     cpu.db = Math.round(((db1 - db0.cpu) / ((performance.now() - db0.at) / 1000)) * 100) / 100;
     cpu.others = Math.max(0, Math.round(((cpu.others ?? 0) - cpu.db) * 100) / 100);
@@ -322,8 +337,9 @@ async function endToEnd(
   note(`stages (commit→relayed / relayed→done, ms): ${Object.entries(stages).map(([q, v]) => `${q.replace('chat.', '')} ${v.relayMs}/${v.jobMs}`).join(', ')}`);
   const jobs = await jobFigures(monitor, prefix);
   note(`jobs (rows per job / wait ms / run ms): ${Object.entries(jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
+  note(`database per donation: ${Object.entries(perDonation).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   bar.done(`${fmt(rate)} donations/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, backlog ${backlogAtEnd} rows drained in ${(drainMs / 1000).toFixed(1)} s`);
-  return { rate, accepted, completed, rejected, p50: s.p50, p99: s.p99, backlogAtEnd, drainMs, settledRate: (completed * 1000) / (durationMs + drainMs), cpu, errors, stages, jobs };
+  return { rate, accepted, completed, rejected, p50: s.p50, p99: s.p99, backlogAtEnd, drainMs, settledRate: (completed * 1000) / (durationMs + drainMs), cpu, errors, stages, jobs, perDonation };
 }
 
 interface FlatFigure {
@@ -403,9 +419,11 @@ async function main(): Promise<void> {
       QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', DB_POOL_MAX: '20',
       CHAT_DONATIONS_PER_MINUTE: '1000000', CHAT_MESSAGES_PER_MINUTE: '1000000', ...extraEnv,
     };
-    server = await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: 'conveyor', args: ['--serve'], env: { ...serverEnv, ROLE: workers > 0 ? 'api' : 'all' } });
+    const profileDir = args.str('profile', '');
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    server = await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: 'conveyor', args: ['--serve'], nodeArgs, env: { ...serverEnv, ROLE: workers > 0 ? 'api' : 'all' } });
     for (let i = 0; i < workers; i++) {
-      servers.push(await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: `worker${i + 1}`, args: ['--serve'], env: { ...serverEnv, ROLE: 'worker' } }));
+      servers.push(await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: `worker${i + 1}`, args: ['--serve'], nodeArgs, env: { ...serverEnv, ROLE: 'worker' } }));
     }
     const port = server.info.port;
     const rooms = seeded.rooms;
