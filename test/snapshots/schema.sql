@@ -209,7 +209,6 @@ CREATE TABLE `outbox` (
   `relay_count` int(11) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   KEY `outbox_status_id` (`status`,`id`),
-  KEY `outbox_status_relayed` (`status`,`relayed_at`),
   KEY `outbox_event` (`event_id`),
   KEY `outbox_queue_status_id` (`queue`,`status`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;

@@ -4,6 +4,7 @@ import * as ledger from './0002_ledger.ts';
 import * as chat from './0003_chat.ts';
 import * as bonus from './0004_bonus.ts';
 import * as notifications from './0005_notifications.ts';
+import * as outboxIndexes from './0006_outbox_indexes.ts';
 
 export interface Migration {
   name: string;
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   { name: '0003_chat', ...chat },
   { name: '0004_bonus', ...bonus },
   { name: '0005_notifications', ...notifications },
+  { name: '0006_outbox_indexes', ...outboxIndexes },
 ];
