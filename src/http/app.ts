@@ -6,7 +6,7 @@ import { errorHandler } from './middleware/errorHandler.ts';
 import { requestContext } from './middleware/requestContext.ts';
 import { adminAuth, bullBoard } from './bullBoard.ts';
 import { buildOpenApi } from './openapi.ts';
-import { mount, type AnyRoute } from './route.ts';
+import { mount, type AnyRoute, type RouteHandler } from './route.ts';
 import { systemRoutes } from './routes/system.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { chatRoutes } from './routes/chat.ts';
@@ -39,7 +39,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   const all: AnyRoute[] = [...systemRoutes((): Record<string, unknown> => (openApi ??= buildOpenApi(all))), ...routes];
 
   const router = new Router();
-  for (const route of all) mount(router, services, route);
+  const handlers = all.map((route) => ({ route, handler: mount(router, services, route) }));
   router.get('/metrics', async (ctx) => {
     await collectScrapeGauges(services, Object.keys(contracts)).catch((err: unknown) => services.log.warn({ err }, 'scrape gauges failed'));
     ctx.type = services.metrics.registry.contentType;
@@ -53,7 +53,33 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
     app.use(adminAuth(services.config.adminUser, services.config.adminPassword));
     app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
   }
+  app.use(exactRoutes(router, handlers));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
+}
+
+/**
+ * Requests to a route without path parameters go straight to its handler: one Map lookup instead
+ * of the router testing every route's pattern in turn. Only paths the router would send to that
+ * one route alone are taken; the rest (other spellings, HEAD, params, 405s) reach the router.
+ */
+function exactRoutes(router: Router, handlers: { route: AnyRoute; handler: RouteHandler }[]): Koa.Middleware<AppState> {
+  const exact = new Map<string, { path: string; handler: RouteHandler }>();
+  for (const { route, handler } of handlers) {
+    const method = route.method.toUpperCase();
+    for (const path of [route.path, ...(route.aliases ?? [])]) {
+      if (/[:*(){}?]/.test(path)) continue;
+      const matched = router.match(path, method).pathAndMethod;
+      if (matched.length === 1 && matched[0]!.path === path) exact.set(`${method} ${path}`, { path, handler });
+    }
+  }
+  return (ctx, next) => {
+    const hit = exact.get(`${ctx.method} ${ctx.path}`);
+    if (!hit) return next();
+    // What the router would have set: the route label for metrics, and no params.
+    Object.assign(ctx, { _matchedRoute: hit.path, routerPath: hit.path, params: {} });
+    Object.assign(ctx.request, { params: {} });
+    return hit.handler(ctx);
+  };
 }

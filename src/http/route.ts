@@ -4,7 +4,8 @@ import { BadRequest, Forbidden, Unauthorized } from '../platform/errors.ts';
 import { compileSchema } from '../platform/validation.ts';
 import type { Services } from '../services.ts';
 import type { Claims, TokenRole } from './auth/claims.ts';
-import { bearerToken, verifyToken } from './auth/jwt.ts';
+import { bearerToken } from './auth/jwt.ts';
+import { VerifiedTokens } from './auth/verifiedTokens.ts';
 import type { AppContext } from './context.ts';
 import { readJsonBody } from './middleware/jsonBody.ts';
 import { idempotencyRequest, isDuplicateKey, replayIfSeen, type IdempotencyRequest } from './idempotency.ts';
@@ -60,37 +61,61 @@ export function defineRoute<A extends Auth, B extends TSchema | undefined = unde
   return spec as AnyRoute;
 }
 
-async function authenticate(ctx: AppContext, services: Services, auth: Auth): Promise<Claims | null> {
+// One cache of verified tokens per process (per Services), shared by every route.
+const verifiedTokens = new WeakMap<Services, VerifiedTokens>();
+function tokensOf(services: Services): VerifiedTokens {
+  let tokens = verifiedTokens.get(services);
+  if (!tokens) {
+    tokens = new VerifiedTokens(services.config.jwtSecret);
+    verifiedTokens.set(services, tokens);
+  }
+  return tokens;
+}
+
+async function authenticate(ctx: AppContext, tokens: VerifiedTokens, auth: Auth): Promise<Claims | null> {
   if (auth === 'public') return null;
   const token = bearerToken(ctx.get('authorization') || undefined);
   if (!token) {
     if (auth === 'optional') return null;
     throw new Unauthorized('missing bearer token', 'unauthorized');
   }
-  const claims = await verifyToken(services.config.jwtSecret, token);
+  const claims = await tokens.verify(token);
   if (Array.isArray(auth) && !auth.includes(claims.role)) throw new Forbidden(`role "${claims.role}" may not do this`, 'forbidden_role');
   ctx.state.claims = claims;
   return claims;
 }
 
-function validated<S extends TSchema>(schema: S | undefined, value: unknown, where: string): unknown {
-  if (!schema) return value;
+type Validate = (value: unknown) => unknown;
+
+/** Compiled once at mount, not looked up per request. */
+function validator<S extends TSchema>(schema: S | undefined, where: string): Validate {
+  if (!schema) return (value) => value;
   const check = compileSchema(schema);
-  if (!check(value)) throw new BadRequest(`bad params: ${check.errors().join('; ')}`, 'bad_params', { where, problems: check.errors() });
-  return value;
+  return (value) => {
+    if (!check(value)) throw new BadRequest(`bad params: ${check.errors().join('; ')}`, 'bad_params', { where, problems: check.errors() });
+    return value;
+  };
 }
 
-/** A route reads like a sentence: authenticate, read and validate input, call the service, answer. */
-export function mount(router: Router, services: Services, route: AnyRoute): void {
-  const handler = async (raw: unknown) => {
-    const ctx = raw as AppContext;
-    const claims = await authenticate(ctx, services, route.auth as Auth);
-    const query = validated(route.query, { ...ctx.query }, 'query');
-    const params = validated(route.params, { ...(ctx as unknown as { params: Record<string, string> }).params }, 'path');
+export type RouteHandler = (ctx: AppContext) => Promise<void>;
+
+/**
+ * A route reads like a sentence: authenticate, read and validate input, call the service, answer.
+ * Registers it on the router and returns its handler (app.ts also dispatches exact paths to it).
+ */
+export function mount(router: Router, services: Services, route: AnyRoute): RouteHandler {
+  const tokens = tokensOf(services);
+  const validQuery = validator(route.query, 'query');
+  const validParams = validator(route.params, 'path');
+  const validBody = validator(route.body, 'body');
+  const handler = async (ctx: AppContext) => {
+    const claims = await authenticate(ctx, tokens, route.auth as Auth);
+    const query = validQuery({ ...ctx.query });
+    const params = validParams({ ...(ctx as unknown as { params: Record<string, string> }).params });
     let body: unknown;
     if (route.method !== 'get' && route.method !== 'delete') {
       body = await readJsonBody(ctx, services.config.bodyLimitBytes);
-      if (route.body) validated(route.body, body ?? null, 'body');
+      if (route.body) validBody(body ?? null);
       else if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
         throw new BadRequest('this endpoint takes no body fields', 'bad_params');
       }
@@ -125,4 +150,5 @@ export function mount(router: Router, services: Services, route: AnyRoute): void
     for (const [name, value] of Object.entries(answer.headers ?? {})) ctx.set(name, value);
   };
   for (const path of [route.path, ...(route.aliases ?? [])]) router.register(path, [route.method.toUpperCase()], handler as never);
+  return handler;
 }

@@ -34,7 +34,18 @@ export function identityOf(claims: Claims | null): { kind: SeenKind; identity: I
   throw new Forbidden(`role "${claims.role}" does not mark notifications`, 'forbidden_role');
 }
 
+// Built once per process, not per request.
+const depsOf = new WeakMap<Services, SeenDeps>();
 function seenDeps(services: Services): SeenDeps {
+  let deps = depsOf.get(services);
+  if (!deps) {
+    deps = buildSeenDeps(services);
+    depsOf.set(services, deps);
+  }
+  return deps;
+}
+
+function buildSeenDeps(services: Services): SeenDeps {
   const contract = notifyContracts['notify.deliver-seen'];
   return {
     store: services.notify.seen,
