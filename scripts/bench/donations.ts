@@ -113,7 +113,7 @@ async function rawCeiling(mysqlBase: string, dbName: string, hot: boolean, inFli
   const [res] = await pool.query(
     `INSERT INTO accounts (owner_type, owner_id, kind, balance, allow_negative, created_at, updated_at)
      SELECT 'bench', CONCAT(?, seq), 'raw', 0, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM seq_1_to_${accounts}`,
-    [`${hot ? 'h' : 'u'}-`],
+    [`${hot ? 'h' : 'u'}-${randomBytes(4).toString('hex')}-`],
   );
   const first = (res as { insertId: number }).insertId;
   const ids = Array.from({ length: accounts }, (_, i) => first + i);
