@@ -36,6 +36,11 @@ export interface Config {
     messagesPerMinute: number; donationsPerMinute: number;
     /** Most outbox rows one chat listener job handles in one transaction (its own plus claimed ones). */
     jobBatch: number;
+    /**
+     * Donation accept transactions in flight per api process; donations that arrive meanwhile are
+     * written together in the next one (group commit, src/platform/groupCommit.ts).
+     */
+    acceptTransactions: number;
   };
   /** Single-value overrides of BONUS_CONFIG_FILE (BONUS_*); unset fields keep the file's value. */
   bonus: { points?: string; cooldownMs?: number; holdMs?: number; recheckCron?: string; accountsUrl?: string | null; pointsUrl?: string | null };
@@ -211,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
       messagesPerMinute: r.int('CHAT_MESSAGES_PER_MINUTE', 60, 1, 1_000_000),
       donationsPerMinute: r.int('CHAT_DONATIONS_PER_MINUTE', 30, 1, 1_000_000),
       jobBatch: r.int('CHAT_JOB_BATCH', 100, 1, 500),
+      acceptTransactions: r.int('CHAT_ACCEPT_TRANSACTIONS', 4, 1, 100),
     },
     bonus: dropUndefined({
       points: r.optionalMatching('BONUS_POINTS', /^(0|[1-9]\d{0,6})(\.\d{1,2})?$/, 'an amount such as 100.00'),

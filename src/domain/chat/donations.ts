@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Trx } from '../../platform/db.ts';
 import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
-import { makeEnvelope, type Envelope, type EventDef } from '../../platform/outbox/envelope.ts';
+import { makeEnvelope, type Envelope } from '../../platform/outbox/envelope.ts';
 import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
-import type { Static, TSchema } from '@sinclair/typebox';
 import { formatMoney } from '../ledger/index.ts';
 import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
@@ -17,27 +16,40 @@ export interface DonateInput {
   message?: { message: string; isPublic: boolean } | undefined;
 }
 
+/** The rules a donation must pass before anything is written. */
+export function checkDonation(input: DonateInput): void {
+  if (input.sender.type !== 'client') throw new Forbidden('only viewers donate', 'forbidden_role');
+  if (input.sender.uuid === input.room.uuid) throw new RuleViolation('self_donation', 'a viewer cannot donate to their own room');
+}
+
 /**
  * POST /chat/donat/add: writes the pending donation and its AddNewDonate event in the caller's
  * transaction. The money moves later, in TransferMoney; nothing is checked against the balance here.
  */
 export async function createDonation(trx: Trx, input: DonateInput): Promise<{ donation_id: string }> {
-  if (input.sender.type !== 'client') throw new Forbidden('only viewers donate', 'forbidden_role');
-  if (input.sender.uuid === input.room.uuid) throw new RuleViolation('self_donation', 'a viewer cannot donate to their own room');
-  const id = randomUUID();
+  return (await createDonations(trx, [input]))[0]!;
+}
+
+/**
+ * Several donations in one transaction (the API's group commit): one multi-row INSERT for the
+ * donations and one for their outbox rows. Results in input order.
+ */
+export async function createDonations(trx: Trx, inputs: readonly DonateInput[]): Promise<{ donation_id: string }[]> {
+  inputs.forEach(checkDonation);
   const now = new Date();
-  const message = input.message;
+  const rows = inputs.map((input) => ({ id: randomUUID(), input }));
   await trx.raw(
     `INSERT INTO donations (id, room, sender_uuid, sender_account_id, room_account_id, sum, has_message, message_text, message_public, status, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-    [id, input.room.uuid, input.sender.uuid, input.sender.accountId, input.room.accountId, input.sum, message !== undefined, message?.message ?? null, message?.isPublic ?? null, now, now],
+     VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)").join(', ')}`,
+    rows.flatMap(({ id, input }) => {
+      const message = input.message;
+      return [id, input.room.uuid, input.sender.uuid, input.sender.accountId, input.room.accountId, input.sum, message !== undefined, message?.message ?? null, message?.isPublic ?? null, now, now];
+    }),
   );
   // The event id is the donation id, so TransferMoney can find a donation's outbox row by index.
-  await publishEventWithId(
-    trx,
-    AddNewDonate,
-    id,
-    {
+  const jobs = rows.flatMap(({ id, input }) => {
+    const message = input.message;
+    const payload: AddNewDonatePayload = {
       donation_id: id,
       room: input.room.uuid,
       sender_uuid: input.sender.uuid,
@@ -46,16 +58,11 @@ export async function createDonation(trx: Trx, input: DonateInput): Promise<{ do
       from_account_id: input.sender.accountId,
       to_account_id: input.room.accountId,
       ...(message ? { message: { message: message.message, is_public: message.isPublic } } : {}),
-    },
-    now,
-  );
-  return { donation_id: id };
-}
-
-/** publishEvent with a chosen event id (one outbox row per listener, one envelope). */
-async function publishEventWithId<S extends TSchema>(trx: Trx, def: EventDef<S>, eventId: string, payload: Static<S>, now: Date): Promise<void> {
-  const envelope = { ...makeEnvelope(def, payload, now), event_id: eventId };
-  await writeOutbox(trx, eventJobs(def, envelope), now);
+    };
+    return eventJobs(AddNewDonate, { ...makeEnvelope(AddNewDonate, payload, now), event_id: id });
+  });
+  await writeOutbox(trx, jobs, now);
+  return rows.map(({ id }) => ({ donation_id: id }));
 }
 
 /** SaveDonate: stores the donations' attached messages as message rows linked to them (once). */

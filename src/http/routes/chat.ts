@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { balanceOf, topUp } from '../../domain/chat/accounts.ts';
-import { createDonation, getDonation } from '../../domain/chat/donations.ts';
+import { checkDonation, createDonations, getDonation, type DonateInput } from '../../domain/chat/donations.ts';
 import { createGoal, listGoals } from '../../domain/chat/goals.ts';
 import { checkMessageText, postMessage } from '../../domain/chat/messages.ts';
 import { ensureParticipant, ensureParticipantIn, findParticipant, findRoom, type Participant } from '../../domain/chat/participants.ts';
@@ -11,9 +11,10 @@ import { AddNewConnection } from '../../domain/chat/events.ts';
 import { parseMoney } from '../../domain/ledger/index.ts';
 import { withTransaction, type Trx } from '../../platform/db.ts';
 import { NotFound } from '../../platform/errors.ts';
+import { GroupCommit } from '../../platform/groupCommit.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
 import type { Services } from '../../services.ts';
-import { saveIdempotent } from '../idempotency.ts';
+import { saveIdempotent, type IdempotencyRequest } from '../idempotency.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 
 const Room = Type.String({ minLength: 1, maxLength: 64, description: "the room id: the model's uuid" });
@@ -41,6 +42,31 @@ const ChatEventOut = Type.Object({ type: Type.String(), event_id: Type.String(),
 function feed(services: Services): FeedDeps {
   const { redis, db, config } = services;
   return { redis, db, prefix: config.queuePrefix, historySize: config.chat.historySize, historyWindowMs: config.chat.historyWindowMs };
+}
+
+interface DonationAccept {
+  donation: DonateInput;
+  idempotency: IdempotencyRequest | null;
+}
+
+// One group commit per api process (per services): donations accepted together share a transaction.
+const accepts = new WeakMap<Services, GroupCommit<DonationAccept, { donation_id: string }>>();
+
+function donationAccepts(services: Services): GroupCommit<DonationAccept, { donation_id: string }> {
+  let writer = accepts.get(services);
+  if (!writer) {
+    writer = new GroupCommit(
+      services.db,
+      async (trx, items) => {
+        const created = await createDonations(trx, items.map((i) => i.donation));
+        for (const [k, { idempotency }] of items.entries()) if (idempotency) await saveIdempotent(trx, idempotency, 201, created[k]!);
+        return created;
+      },
+      { concurrency: services.config.chat.acceptTransactions, maxBatch: 100 },
+    );
+    accepts.set(services, writer);
+  }
+  return writer;
 }
 
 async function roomOf(services: Services, room: string): Promise<Participant> {
@@ -90,11 +116,9 @@ export function chatRoutes(): AnyRoute[] {
         await takeRateToken({ redis, prefix: config.queuePrefix }, 'donation', claims.sub, config.chat.donationsPerMinute);
         const room = await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
-        const result = await withTransaction(db, async (trx) => {
-          const created = await createDonation(trx, { sender, room, sum, message });
-          if (idempotency) await saveIdempotent(trx, idempotency, 201, created);
-          return created;
-        });
+        const donation = { sender, room, sum, message };
+        checkDonation(donation);
+        const result = await donationAccepts(services).submit({ donation, idempotency });
         services.relay.kick();
         return { status: 201, body: result };
       },

@@ -14,7 +14,8 @@ describe('chat: bad input, authorization and idempotency (real MySQL and Redis)'
   let bob: Actor;
 
   before(async () => {
-    app = await startChat({ CHAT_MESSAGE_MAX_LENGTH: '50', CHAT_DONATIONS_PER_MINUTE: '1000' });
+    // One accept transaction at a time, so concurrent donations are written together (group commit).
+    app = await startChat({ CHAT_MESSAGE_MAX_LENGTH: '50', CHAT_DONATIONS_PER_MINUTE: '1000', CHAT_ACCEPT_TRANSACTIONS: '1' });
     admin = await actor(app, 'admin');
     model = await actor(app, 'model');
     ann = await actor(app, 'client');
@@ -134,6 +135,30 @@ describe('chat: bad input, authorization and idempotency (real MySQL and Redis)'
     expect((await app.post('/accounts/top-up', { user: bob.uuid, sum: 6 }, { ...admin.auth, 'idempotency-key': topKey })).status).to.equal(409);
     await quiescent(app.database.db);
     expect((await app.get('/accounts/me', bob.auth)).body.balance).to.equal('12.00');
+  });
+
+  it('writes donations accepted together in one transaction, and a repeated key in that batch still answers once', async () => {
+    const key = randomUUID();
+    const before = await count(app, 'donations');
+    const posts = [
+      ...Array.from({ length: 12 }, (_, i) => app.post('/chat/donat/add', { room: model.uuid, sum: `0.0${(i % 9) + 1}` }, (i % 2 ? ann : bob).auth)),
+      ...Array.from({ length: 4 }, () => app.post('/chat/donat/add', { room: model.uuid, sum: '0.10' }, { ...ann.auth, 'idempotency-key': key })),
+    ];
+    const answers = await Promise.all(posts);
+    expect(answers.map((a) => a.status)).to.deep.equal(answers.map(() => 201));
+    expect(new Set(answers.slice(12).map((a) => a.body.donation_id)).size).to.equal(1);
+    expect(new Set(answers.map((a) => a.body.donation_id)).size).to.equal(13);
+    expect(await count(app, 'donations')).to.equal(before + 13);
+    // A transaction stamps its donations with one time: fewer times than donations means they shared.
+    const stamps = (await app.database.db('donations').whereIn('id', answers.map((a) => a.body.donation_id as string)).countDistinct({ n: 'created_at' })) as { n: number }[];
+    expect(Number(stamps[0]!.n)).to.be.lessThan(13);
+    // Every accepted donation has its TransferMoney row, once.
+    const ids = [...new Set(answers.map((a) => a.body.donation_id as string))];
+    const rows = (await app.database.db('outbox').where('queue', 'chat.transfer-money').whereIn('event_id', ids).select('event_id')) as { event_id: string }[];
+    expect(rows.map((r) => r.event_id).sort()).to.deep.equal(ids.sort());
+    await quiescent(app.database.db);
+    const statuses = (await app.database.db('donations').whereIn('id', ids).distinct('status')) as { status: string }[];
+    expect(statuses).to.deep.equal([{ status: 'completed' }]);
   });
 
   it('serves the seed path /chat/donate/add as well', async () => {
