@@ -6,21 +6,23 @@
  *     turns at rising event rates: delivered frames/s, p50/p99 publish-to-receive;
  *  2. Conveyor and bare ws at half of Conveyor's sustained maximum: p99;
  *  3. one frozen client (stops reading): server memory, Conveyor beside bare ws.
+ * The 1,000 clients run in this process, the publisher in a child process of its own (its schedule
+ * must not wait on the clients' reads), the servers in theirs. Every frame carries a sequence
+ * number and its publish time on CLOCK_MONOTONIC, which every process shares: the clients count
+ * each expected delivery exactly once and measure publish-to-receive.
  * Usage: npm run bench:ws -- [--duration 5] [--clients-layout 500,100x2,20x10,1x100] [--rates 50,100,...]
  */
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
-import type { RawData } from 'ws';
 import { cliArgs } from './lib/args.ts';
-import { serveChild } from './lib/child.ts';
+import { serveChild, type Command } from './lib/child.ts';
 import { leastDisturbed, machineFacts, waitForIdle } from './lib/machine.ts';
 import { startCpuMeter, startNodeScript, type ChildHandle } from './lib/processes.ts';
 import { note, startPhase } from './lib/progress.ts';
 import { RawHttpPool, requestBytes } from './lib/raw-http.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
-import { MemorySampler, nowMs, type MemoryReading, type MemoryReport } from './lib/stats.ts';
+import { MemorySampler, type MemoryReading, type MemoryReport } from './lib/stats.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
-import { connectWsClients, type WsClients } from './lib/ws-clients.ts';
+import { connectWsClients, readDecimal, stampMs, type ProbeReader, type WsClients } from './lib/ws-clients.ts';
 import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
@@ -35,7 +37,8 @@ const args = cliArgs({
   defaults: { duration: 5 },
   options: {
     'layout <list>': 'room sizes, "size" or "sizeXcount" (default 500,100x2,20x10,1x100: 1,000 clients in 113 rooms)',
-    'rates <list>': 'events/s of the rising phases (default 50,100,200,400,800,1600,3200); a phase that falls behind ends the ramp',
+    'rates <list>': 'events/s of the rising phases (default 50,100,200,400,800,1600,3200), doubled further while a target keeps up; a phase that falls behind ends its ramp',
+    'refine <n>': 'phases between a target\'s last sustained rate and the first it did not sustain, halving the gap each time (default 2)',
     'bytes <n>': 'frame size in bytes (default 300)',
     'frozen-bytes <n>': 'frame size sent to the frozen client (default 8192)',
     'frozen-rate <n>': 'frames/s sent to the frozen client (default 200)',
@@ -44,40 +47,15 @@ const args = cliArgs({
     'mysql <url>': 'MySQL server, without a database (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
     'skip-bare': 'measure Conveyor only',
+    'skip-two': 'leave out the two-process Conveyor target',
+    'publisher-child': 'publish from a child process of its own instead of this one (beside the clients)',
     'idle-wait <s>': 'wait at most this long for idle cores before starting (default 60)',
   },
 });
 
 const SECRET = 'bench-ws-secret-0123456789abcdef-0123456789';
 const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
-
-// ---- child: a Conveyor process with the ws role alone -----------------------------------------
-
-if (args.flag('serve')) {
-  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', ROLE: 'ws' });
-  const ext = wsExtension();
-  const running = await start(config, ['ws'], { metricsDefaults: false, extensions: [ext] });
-  const child = serveChild({
-    commands: {
-      // Live memory: after a full GC (the child runs with --expose-gc), so garbage does not pass for a leak.
-      liveMemory: () => {
-        (globalThis as { gc?: () => void }).gc?.();
-        const m = process.memoryUsage();
-        return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
-      },
-      stats: async () => {
-        const drops = await running.services.metrics.wsDrops.get();
-        return { ...ext.server!.stats(), drops: Object.fromEntries(drops.values.map((v) => [String(v.labels.reason), v.value])) };
-      },
-    },
-    stop: () => running.stop(),
-  });
-  child.ready({ port: running.port });
-} else {
-  await main();
-}
-
-// ---- parent -----------------------------------------------------------------------------------
+const LAYOUT = '500,100x2,20x10,1x100';
 
 type Server = ChildHandle<{ port: number }>;
 
@@ -110,29 +88,97 @@ function pickRoom(layout: Layout): number {
   return k < 0 ? layout.sizes.length - 1 : k;
 }
 
-/** `"t":<ms>` inside the frame's data: found with a byte search, no JSON parse. */
-function readJsonStamp(data: RawData): number | undefined {
-  if (!Buffer.isBuffer(data)) return undefined;
-  const i = data.indexOf('"t":');
-  if (i < 0) return undefined;
-  const t = parseFloat(data.toString('latin1', i + 4, i + 4 + 24));
-  return Number.isFinite(t) ? t : undefined;
+const DATA_N = Buffer.from('"data":{"n":');
+/** Where DATA_N stood in the last frame: makeEvent's frames all have it at the same offset. */
+let dataAt = -1;
+
+function hasDataAt(buf: Buffer, i: number, end: number): boolean {
+  if (i < 0 || i + DATA_N.length >= end) return false;
+  for (let k = 0; k < DATA_N.length; k++) if (buf[i + k] !== DATA_N[k]) return false;
+  return true;
 }
 
-/** A chat event whose wire frame is `bytes` long and carries its publish time. */
-function makeEvent(room: string, bytes: number): ChatEvent {
-  const event: ChatEvent = { type: 'message', event_id: randomUUID(), room, at: new Date().toISOString(), data: { t: nowMs(), pad: '' }, audience: null };
+/**
+ * `"data":{"n":<seq>,"t":<ms>` inside the frame (makeEvent's layout): read in place, no JSON
+ * parse; looked for where the last frame had it, searched for otherwise. A frame laid out
+ * otherwise has neither.
+ */
+const readEventProbe: ProbeReader = (buf, start, end, into) => {
+  into.seq = -1;
+  into.stamp = NaN;
+  let i = start + dataAt;
+  if (!hasDataAt(buf, i, end)) {
+    i = buf.indexOf(DATA_N, start);
+    if (!hasDataAt(buf, i, end)) return;
+    dataAt = i - start;
+  }
+  let j = i + DATA_N.length;
+  let n = 0;
+  for (; j < end && buf[j]! >= 0x30 && buf[j]! <= 0x39; j++) n = n * 10 + (buf[j]! - 0x30);
+  // ,"t":
+  if (j === i + DATA_N.length || buf[j] !== 0x2c || buf[j + 1] !== 0x22 || buf[j + 2] !== 0x74 || buf[j + 3] !== 0x22 || buf[j + 4] !== 0x3a) return;
+  into.seq = n;
+  into.stamp = readDecimal(buf, j + 5, end);
+};
+
+/** A chat event whose wire frame is `bytes` long and carries its sequence number and publish time. */
+function makeEvent(room: string, bytes: number, seq: number): ChatEvent {
+  const event: ChatEvent = { type: 'message', event_id: randomUUID(), room, at: new Date().toISOString(), data: { n: seq, t: stampMs(), pad: '' }, audience: null };
   const size = Buffer.byteLength(JSON.stringify(toWire(event)));
   (event.data as { pad: string }).pad = 'x'.repeat(Math.max(0, bytes - size));
   return event;
+}
+
+/** Every published event gets the next sequence number; a window remembers the room of each of its own. */
+class Ledger {
+  private first = 0;
+  private rooms: number[] = [];
+
+  /** Opens a window; returns its first sequence number. */
+  open(): number {
+    this.first += this.rooms.length;
+    this.rooms = [];
+    return this.first;
+  }
+
+  /** The rooms of the window's events, in sequence order (what the publisher reports). */
+  record(rooms: number[]): void {
+    this.rooms = rooms;
+  }
+
+  /** The window's sequence numbers, by room. */
+  byRoom(roomCount: number): number[][] {
+    const out = Array.from({ length: roomCount }, (): number[] => []);
+    this.rooms.forEach((room, k) => out[room]!.push(this.first + k));
+    return out;
+  }
+}
+
+const ledger = new Ledger();
+
+/** Where the publisher sends events: Conveyor's Redis (the chat module's path) or the bare server's HTTP. */
+type Destination = { prefix: string } | { port: number };
+
+/** What the publisher child is asked to do; it answers with the room of each event, in sequence order. */
+interface PublishPlan {
+  to: Destination;
+  /** Events/s, spread over durationMs on schedule. */
+  rate: number;
+  durationMs: number;
+  bytes: number;
+  /** Sequence number of the first event. */
+  firstSeq: number;
+  /** The frozen-client phase: this many of the events per second go to `room`, `bytes` long. */
+  frozen?: { room: number; rate: number; bytes: number };
 }
 
 interface Target {
   name: string;
   servers: Server[];
   clients: WsClients;
-  /** Publishes one event to room k; returns how many deliveries it should make. */
-  publish(k: number, bytes: number): number;
+  to: Destination;
+  /** One for all targets. */
+  publisher: Publisher;
   close(): Promise<void>;
 }
 
@@ -146,28 +192,14 @@ interface Phase {
   keptUp: boolean;
   p50: number;
   p99: number;
+  /** Deliveries that never came, and receipts beyond exactly one per expected delivery (duplicates, wrong room, protocol errors). */
   lost: number;
+  extra: number;
   serverCores: number;
   clientCores: number;
+  publisherCores: number;
   redisCores: number;
   otherCores: number;
-}
-
-/** Publishes on schedule (catching up on late timer ticks) for durationMs; returns expected deliveries. */
-async function publishAtRate(rate: number, durationMs: number, publish: () => number): Promise<number> {
-  const t0 = performance.now();
-  const endAt = t0 + durationMs;
-  let i = 0;
-  let expected = 0;
-  while (performance.now() < endAt) {
-    const now = performance.now();
-    while (t0 + i * (1000 / rate) <= now) {
-      expected += publish();
-      i++;
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return expected;
 }
 
 /** measure(), again (twice at most) while processes outside the benchmark take more than a quarter core. */
@@ -185,17 +217,25 @@ function onRetry(n: number, others: number): void {
 }
 
 async function measure(target: Target, rate: number, durationMs: number, bytes: number, layout: Layout, monitor: ReturnType<typeof benchRedis>): Promise<Phase> {
-  const { clients } = target;
-  clients.reset();
-  const cpu = await startCpuMeter(target.servers, monitor);
+  const { clients, publisher } = target;
+  const firstSeq = ledger.open();
+  clients.reset(firstSeq);
+  const cpu = await startCpuMeter([...target.servers, ...(publisher.child ? [publisher.child] : [])], monitor);
   const bar = startPhase(`${target.name} at ${fmt(rate)} events/s`, { totalMs: durationMs, counter: () => clients.delivered, unit: 'frames' });
   const t0 = performance.now();
-  const expected = await publishAtRate(rate, durationMs, () => target.publish(pickRoom(layout), bytes));
+  const { rooms } = await publisher.request<{ rooms: number[] }>('publish', { to: target.to, rate, durationMs, bytes, firstSeq } satisfies PublishPlan, durationMs + 30_000);
   const inWindow = clients.delivered;
   const seconds = (performance.now() - t0) / 1000;
   const cores = await cpu.stop();
+  ledger.record(rooms);
+  const expected = rooms.reduce((a, k) => a + layout.sizes[k]!, 0);
   await clients.settle(expected, 15_000, 2_000);
-  const lost = Math.max(0, expected - clients.delivered);
+  // Each client's receipts against the events published to its room: exactly once each.
+  const byRoom = ledger.byRoom(layout.sizes.length);
+  const audit = clients.audit((i) => byRoom[layout.roomOf[i]!]!);
+  const lost = audit.missing;
+  const extra = audit.duplicates + audit.unexpected + audit.unnumbered + audit.protocolErrors;
+  if (extra > 0 || audit.closed > 0) note(`${target.name} at ${fmt(rate)} events/s: ${JSON.stringify(audit)}`);
   const h = clients.histogram;
   const phase: Phase = {
     target: target.name,
@@ -206,27 +246,37 @@ async function measure(target: Target, rate: number, durationMs: number, bytes: 
     p50: h.percentile(50),
     p99: h.percentile(99),
     lost,
+    extra,
     serverCores: target.servers.reduce((a, s) => a + (cores[s.name] ?? 0), 0),
     clientCores: cores.parent ?? 0,
+    publisherCores: publisher.child ? (cores[publisher.name] ?? 0) : 0,
     redisCores: cores.redis ?? 0,
     otherCores: cores.others ?? 0,
   };
-  bar.done(`${fmt(phase.deliveredPerSec)} frames/s, p99 ${phase.p99.toFixed(1)} ms${lost ? `, ${fmt(lost)} not delivered` : ''}`);
+  bar.done(`${fmt(phase.deliveredPerSec)} frames/s, p99 ${phase.p99.toFixed(1)} ms${lost ? `, ${fmt(lost)} not delivered` : ''}${extra ? `, ${fmt(extra)} extra` : ''}`);
   return phase;
 }
 
-/** The best delivery rate among phases that kept up (the first phase's when none did). */
-function sustainedMax(phases: Phase[]): number {
-  const kept = phases.filter((p) => p.keptUp);
+/** The best delivery rate among phases that were sustained (the first phase's when none was). */
+function sustainedMax(phases: Phase[], sustained: (p: Phase) => boolean): number {
+  const kept = phases.filter(sustained);
   return Math.max(...(kept.length > 0 ? kept : phases.slice(0, 1)).map((p) => p.deliveredPerSec));
 }
 
-function freeze(ws: unknown): void {
-  (ws as { _socket: Socket })._socket.pause();
+/** The publisher's stamp clock against this process's: the offset, and half the round trip that bounds it. */
+async function clockSkew(publisher: Publisher): Promise<{ offsetMs: number; withinMs: number }> {
+  let best = { offsetMs: 0, withinMs: Infinity };
+  for (let k = 0; k < 20; k++) {
+    const sent = stampMs();
+    const theirs = await publisher.request<number>('clock');
+    const back = stampMs();
+    if ((back - sent) / 2 < best.withinMs) best = { offsetMs: theirs - (sent + back) / 2, withinMs: (back - sent) / 2 };
+  }
+  return best;
 }
 
 async function main(): Promise<void> {
-  const layout = parseLayout(args.str('layout', '500,100x2,20x10,1x100'));
+  const layout = parseLayout(args.str('layout', LAYOUT));
   const rates = args.str('rates', '50,100,200,400,800,1600,3200').split(',').map(Number);
   const bytes = args.num('bytes', 300);
   const frozenBytes = args.num('frozen-bytes', 8192);
@@ -249,6 +299,10 @@ async function main(): Promise<void> {
   note(`${layout.clients} clients in ${layout.sizes.length} rooms (${layout.sizes.slice(0, 6).join(', ')}…), ${fmt(fanout)} deliveries per event on average, ${bytes}-byte frames`);
 
   const roomIds = layout.sizes.map(() => randomUUID());
+  const publisher = await startPublisher(!args.flag('publisher-child'));
+  await publisher.request('rooms', roomIds);
+  const clock = await clockSkew(publisher);
+  note(`publisher's clock − clients' clock: ${clock.offsetMs.toFixed(3)} ms ± ${clock.withinMs.toFixed(3)}`);
   const exp = Math.floor(Date.now() / 1000) + 6 * 3600;
   const tokens = await Promise.all(layout.roomOf.map(() => signToken(SECRET, { sub: randomUUID(), role: 'client', exp })));
   const serverEnv = (extra: Record<string, string> = {}) => ({
@@ -269,7 +323,7 @@ async function main(): Promise<void> {
     const clients = await connectWsClients({
       count: layout.clients,
       urlFor: (i) => `ws://127.0.0.1:${servers[i % processes]!.info.port}/ws?room=${roomIds[layout.roomOf[i]!]}&token=${tokens[i]}`,
-      timestampOf: readJsonStamp,
+      probe: readEventProbe,
       parallel: 50,
     });
     const seen = (await Promise.all(servers.map((s) => s.request<{ connections: number }>('stats')))).reduce((a, s) => a + s.connections, 0);
@@ -278,11 +332,8 @@ async function main(): Promise<void> {
       name,
       servers,
       clients,
-      publish(k, size) {
-        // The chat module's own publishing path (history push + PUBLISH in one script).
-        publishChatEvents({ redis, prefix }, [makeEvent(roomIds[k]!, size)]).catch((err: unknown) => note(`publish failed: ${String(err)}`));
-        return layout.sizes[k]!;
-      },
+      to: { prefix },
+      publisher,
       async close() {
         await clients.close();
         await Promise.all(servers.map((s) => s.stop()));
@@ -292,22 +343,16 @@ async function main(): Promise<void> {
 
   async function bare(): Promise<Target> {
     const server = await startNodeScript<{ port: number }>('scripts/bench/ceilings/ws-broadcast.ts', { name: 'bare-ws', args: ['--rooms', String(layout.sizes.length)] });
-    const clients = await connectWsClients({ count: layout.clients, urlFor: (i) => `ws://127.0.0.1:${server.info.port}/?room=r${layout.roomOf[i]}`, timestampOf: readJsonStamp });
-    const pool = new RawHttpPool({ host: '127.0.0.1', port: server.info.port, method: 'POST', connections: 8, timeoutMs: 30_000 });
-    const host = `127.0.0.1:${server.info.port}`;
+    const clients = await connectWsClients({ count: layout.clients, urlFor: (i) => `ws://127.0.0.1:${server.info.port}/?room=r${layout.roomOf[i]}`, probe: readEventProbe });
     return {
       name: 'bare ws',
       servers: [server],
       clients,
-      publish(k, size) {
-        // The same frame Conveyor would write, sent verbatim to the room.
-        const frame = JSON.stringify(toWire(makeEvent(roomIds[k]!, size)));
-        pool.request(requestBytes('POST', `/publish?room=r${k}`, host, 'content-type: application/json\r\n', frame)).catch(() => undefined);
-        return layout.sizes[k]!;
-      },
+      to: { port: server.info.port },
+      publisher,
       async close() {
-        pool.close();
         await clients.close();
+        await publisher.request('forget', server.info.port);
         await server.stop();
       },
     };
@@ -319,7 +364,7 @@ async function main(): Promise<void> {
    */
   async function frozen(target: Target, rate: number): Promise<{ memory: MemoryReport; maxSocketBufferedMB?: number; maxTotalBufferedMB?: number; after?: MemoryReading; stats?: Record<string, unknown> }> {
     const room = layout.sizes.lastIndexOf(Math.min(...layout.sizes));
-    freeze(target.clients.sockets[layout.roomOf.indexOf(room)]);
+    target.clients.freeze(layout.roomOf.indexOf(room));
     // Conveyor's child can run a full GC before each reading, so its heap figure is live memory only.
     const conveyorServer = target.name.startsWith('conveyor') ? target.servers[0]! : undefined;
     const reading = conveyorServer ? () => conveyorServer.request<MemoryReading>('liveMemory') : () => target.servers[0]!.memory();
@@ -334,11 +379,8 @@ async function main(): Promise<void> {
         }, () => undefined), 250)
       : undefined;
     const bar = startPhase(`${target.name}, one frozen client: ${fmt(frozenRate)}/s of ${frozenBytes} bytes to it, ${fmt(rate)} events/s elsewhere`, { totalMs: frozenMs });
-    const total = rate + frozenRate;
-    let n = 0;
-    // Spread evenly: event n goes to the frozen room when n·frozenRate/total crosses an integer.
-    const toFrozen = () => Math.floor(((n + 1) * frozenRate) / total) > Math.floor((n++ * frozenRate) / total);
-    await publishAtRate(total, frozenMs, () => (toFrozen() ? target.publish(room, frozenBytes) : target.publish(pickRoom(layout), bytes)));
+    const plan: PublishPlan = { to: target.to, rate: rate + frozenRate, durationMs: frozenMs, bytes, firstSeq: ledger.open(), frozen: { room, rate: frozenRate, bytes: frozenBytes } };
+    ledger.record((await target.publisher.request<{ rooms: number[] }>('publish', plan, frozenMs + 30_000)).rooms);
     const memory = await sampler.stop();
     clearInterval(buffers);
     bar.done(`RSS ${memory.rss.startMB.toFixed(0)} → max ${memory.rss.maxMB.toFixed(0)} MB`);
@@ -359,26 +401,43 @@ async function main(): Promise<void> {
     const bigCap = { WS_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024) };
     const one = await conveyor('conveyor ws', 1, bigCap);
     const b = args.flag('skip-bare') ? undefined : await bare();
-    const two = await conveyor('conveyor ws ×2', 2, bigCap);
-    const targets = [one, ...(b ? [b] : []), two];
+    const two = args.flag('skip-two') ? undefined : await conveyor('conveyor ws ×2', 2, bigCap);
+    const targets = [one, ...(b ? [b] : []), ...(two ? [two] : [])];
     // The targets take turns at each rate, so load from outside the benchmark falls on all of them alike.
     const byTarget = new Map<Target, Phase[]>(targets.map((t) => [t, []]));
-    const ramping = new Set(targets);
+    /** Per target: the highest rate it sustained and the lowest it did not. */
+    const bounds = new Map<Target, { kept: number; failed: number }>(targets.map((t) => [t, { kept: 0, failed: Infinity }]));
+    const sustained = (p: Phase) => p.keptUp && p.lost === 0 && p.extra === 0;
+    const step = async (t: Target, rate: number) => {
+      const phase = await steadyMeasure(t, rate, durationMs, bytes, layout, redis);
+      byTarget.get(t)!.push(phase);
+      const b = bounds.get(t)!;
+      if (sustained(phase)) b.kept = Math.max(b.kept, rate);
+      else b.failed = Math.min(b.failed, rate);
+    };
     // Warm-up, unmeasured: the first frames run before the JIT has compiled the send path.
     for (const t of targets) await measure(t, rates[0]!, 1_000, bytes, layout, redis);
-    for (const rate of rates) {
-      for (const t of targets) {
-        if (!ramping.has(t)) continue;
-        const phase = await steadyMeasure(t, rate, durationMs, bytes, layout, redis);
-        byTarget.get(t)!.push(phase);
-        // A phase that falls behind ends this target's ramp; it is kept as the overload figure.
-        if (phase.lost > 0 || !phase.keptUp) ramping.delete(t);
-      }
-      if (ramping.size === 0) break;
+    // The listed rates, then doubling while a target keeps up: its maximum must be one it could
+    // not go past, not the end of the list. A phase that falls behind ends the target's ramp and
+    // is kept as its overload figure.
+    // (A ceiling on the doubling keeps a broken run from publishing without end.)
+    for (let k = 0, rate = rates[0]!; targets.some((t) => bounds.get(t)!.failed === Infinity); k++) {
+      rate = k < rates.length ? rates[k]! : rate * 2;
+      if (rate > 100_000) break;
+      for (const t of targets) if (bounds.get(t)!.failed === Infinity) await step(t, rate);
     }
-    const convMax = sustainedMax(byTarget.get(one)!);
-    const bareMax = b ? sustainedMax(byTarget.get(b)!) : 0;
-    const twoMax = sustainedMax(byTarget.get(two)!);
+    // Then the gap between the last sustained rate and the first failed one, halved (geometrically)
+    // `refine` times, so a maximum found on a doubling ramp is not understated by up to half.
+    for (let r = 0; r < args.num('refine', 2); r++) {
+      for (const t of targets) {
+        const b = bounds.get(t)!;
+        if (b.kept > 0 && Number.isFinite(b.failed)) await step(t, Math.round(Math.sqrt(b.kept * b.failed)));
+      }
+    }
+    for (const list of byTarget.values()) list.sort((x, y) => x.rate - y.rate);
+    const convMax = sustainedMax(byTarget.get(one)!, sustained);
+    const bareMax = b ? sustainedMax(byTarget.get(b)!, sustained) : 0;
+    const twoMax = two ? sustainedMax(byTarget.get(two)!, sustained) : 0;
     const half = Math.max(1, Math.round(convMax / fanout / 2));
     byTarget.get(one)!.push({ ...(await carefulMeasure(one, half, durationMs, bytes, layout, redis)), target: 'conveyor ws, half max' });
     if (b) byTarget.get(b)!.push({ ...(await carefulMeasure(b, half, durationMs, bytes, layout, redis)), target: 'bare ws, same rate' });
@@ -403,24 +462,24 @@ async function main(): Promise<void> {
 
     const halfPhase = phases.find((p) => p.target === 'conveyor ws, half max')!;
     Object.assign(figures, {
-      clients: layout.clients, rooms: layout.sizes.length, fanout, bytes, conveyorMaxFramesPerSec: convMax, bareMaxFramesPerSec: bareMax,
+      clients: layout.clients, rooms: layout.sizes.length, fanout, bytes, clockSkew: clock, conveyorMaxFramesPerSec: convMax, bareMaxFramesPerSec: bareMax,
       twoProcessesMaxFramesPerSec: twoMax, halfRate: half, halfP50: halfPhase.p50, halfP99: halfPhase.p99, rampDrops: drops.drops,
       frozen: { rate: memRate, frozenRate, bytes: frozenBytes, conveyor: convFrozen, bare: bareFrozen?.memory },
       phases,
     });
     const table = {
-      columns: ['server', 'events/s', 'frames/s', 'p50 ms', 'p99 ms', 'lost', 'server cores', 'server µs/frame', 'client cores', 'redis cores', 'other cores'],
+      columns: ['server', 'events/s', 'frames/s', 'p50 ms', 'p99 ms', 'lost', 'extra', 'server cores', 'server µs/frame', 'client cores', 'publisher cores', 'redis cores', 'other cores'],
       rows: phases.map((p): Cell[] => [
-        p.target, p.rate, p.deliveredPerSec, p.p50.toFixed(1), p.p99.toFixed(1), String(p.lost), p.serverCores.toFixed(2),
+        p.target, p.rate, p.deliveredPerSec, p.p50.toFixed(1), p.p99.toFixed(1), String(p.lost), String(p.extra), p.serverCores.toFixed(2),
         // CPU time per frame is what outside load disturbs least: it is the server's own cost.
-        p.deliveredPerSec > 0 ? ((p.serverCores * 1e6) / p.deliveredPerSec).toFixed(1) : '', p.clientCores.toFixed(2), p.redisCores.toFixed(2), p.otherCores.toFixed(2),
+        p.deliveredPerSec > 0 ? ((p.serverCores * 1e6) / p.deliveredPerSec).toFixed(1) : '', p.clientCores.toFixed(2), p.publisherCores.toFixed(2), p.redisCores.toFixed(2), p.otherCores.toFixed(2),
       ]),
     };
     const memoryTable = ['| server, one client frozen | RSS start MB | RSS max MB | RSS end MB | RSS MB/min | heap start → max → after MB | largest socket buffer MB | all buffers max MB | drops |', '|---|--:|--:|--:|--:|--:|--:|--:|---|',
       ...memoryRows.map((r) => `| ${r.map((c) => (typeof c === 'number' ? c.toFixed(1) : c)).join(' | ')} |`)].join('\n');
     const ratios: Record<string, number> = bareMax > 0 ? { 'conveyor / bare ws, max frames/s': ratio(convMax, bareMax), 'two processes / one, max frames/s': ratio(twoMax, convMax) } : {};
     const notes = [
-      `${layout.clients} clients in ${layout.sizes.length} rooms; an event goes to a room with probability size/clients (${fmt(fanout)} frames per event on average); ${bytes}-byte frames; clients and publisher in this process.`,
+      `${layout.clients} clients in ${layout.sizes.length} rooms; an event goes to a room with probability size/clients (${fmt(fanout)} frames per event on average); ${bytes}-byte frames; the clients in this process, the publisher in a child of its own (its clock − the clients': ${clock.offsetMs.toFixed(3)} ms ± ${clock.withinMs.toFixed(3)}).`,
       `Conveyor: ${fmt(convMax)} frames/s max${bareMax ? `, ${pct(ratio(convMax, bareMax))} of bare ws (${fmt(bareMax)}); target ≥ 70 %: ${convMax >= 0.7 * bareMax ? 'met' : 'MISSED'}` : ''}.`,
       `At half max (${fmt(half)} events/s): p99 ${halfPhase.p99.toFixed(1)} ms; target < 50 ms: ${halfPhase.p99 < 50 ? 'met' : 'MISSED'}.`,
       `Two ws processes sharing the rooms: ${fmt(twoMax)} frames/s max.`,
@@ -428,10 +487,123 @@ async function main(): Promise<void> {
       memoryTable,
       'Ramps run with WS_MAX_BUFFERED_BYTES=64 MiB (the bare server has no cap); the frozen-client phase with the default 1 MiB.',
     ];
-    finish({ bench: 'ws fan-out', machine, table, figures, ratios, params: { durationMs, rates, bytes, layout: args.str('layout', '500,100x2,20x10,1x100') }, notes });
+    finish({ bench: 'ws fan-out', machine, table, figures, ratios, params: { durationMs, rates, bytes, layout: args.str('layout', LAYOUT) }, notes });
   } finally {
+    await publisher.stop();
     for (const prefix of prefixes) await deletePrefix(redis, prefix).catch(() => 0);
     redis.disconnect();
     await dropDatabase(databaseUrl).catch(() => undefined);
   }
+}
+
+/** Publishes on schedule (catching up on late timer ticks) for durationMs; returns how many. */
+async function publishAtRate(rate: number, durationMs: number, publish: () => void): Promise<number> {
+  const t0 = performance.now();
+  const endAt = t0 + durationMs;
+  let i = 0;
+  while (performance.now() < endAt) {
+    const now = performance.now();
+    for (; t0 + i * (1000 / rate) <= now; i++) publish();
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return i;
+}
+
+// ---- the publisher (a child process, or with --publisher-in-parent, this one) -----------------
+
+/** The publisher's commands, answered in whichever process it runs. */
+function publisherCommands(): { commands: Record<string, Command>; stop: () => Promise<void> } {
+  const layout = parseLayout(args.str('layout', LAYOUT));
+  const redis = benchRedis(redisUrl);
+  const pools = new Map<number, RawHttpPool>();
+  let roomIds: string[] = [];
+
+  function send(to: Destination, k: number, bytes: number, seq: number): void {
+    const event = makeEvent(roomIds[k]!, bytes, seq);
+    if ('prefix' in to) {
+      // The chat module's own publishing path (history push + PUBLISH in one script).
+      publishChatEvents({ redis, prefix: to.prefix }, [event]).catch((err: unknown) => process.stderr.write(`publish failed: ${String(err)}\n`));
+      return;
+    }
+    let pool = pools.get(to.port);
+    if (!pool) pools.set(to.port, (pool = new RawHttpPool({ host: '127.0.0.1', port: to.port, method: 'POST', connections: 8, timeoutMs: 30_000 })));
+    // The same frame Conveyor would write, sent verbatim to the room.
+    const frame = JSON.stringify(toWire(event));
+    pool.request(requestBytes('POST', `/publish?room=r${k}`, `127.0.0.1:${to.port}`, 'content-type: application/json\r\n', frame)).catch(() => undefined);
+  }
+
+  return {
+    commands: {
+      rooms: (ids) => (roomIds = ids as string[]).length,
+      clock: () => stampMs(),
+      forget: (port) => {
+        pools.get(port as number)?.close();
+        pools.delete(port as number);
+      },
+      publish: async (data) => {
+        const plan = data as PublishPlan;
+        const f = plan.frozen;
+        const rooms: number[] = [];
+        await publishAtRate(plan.rate, plan.durationMs, () => {
+          const n = rooms.length;
+          // Spread evenly: event n goes to the frozen room when n·f.rate/rate crosses an integer.
+          const frozen = f !== undefined && Math.floor(((n + 1) * f.rate) / plan.rate) > Math.floor((n * f.rate) / plan.rate);
+          const k = frozen ? f.room : pickRoom(layout);
+          send(plan.to, k, frozen ? f.bytes : plan.bytes, plan.firstSeq + n);
+          rooms.push(k);
+        });
+        return { rooms };
+      },
+    },
+    stop: async () => {
+      for (const pool of pools.values()) pool.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** The publisher as the parent sees it, in a child process or in the parent itself. */
+interface Publisher {
+  name: string;
+  /** The child's handle, for the CPU meter; none when the publisher runs in the parent. */
+  child?: ChildHandle;
+  request<R>(cmd: string, data?: unknown, timeoutMs?: number): Promise<R>;
+  stop(): Promise<unknown>;
+}
+
+async function startPublisher(inParent: boolean): Promise<Publisher> {
+  if (inParent) {
+    const { commands, stop } = publisherCommands();
+    return { name: 'parent', request: async <R>(cmd: string, data?: unknown) => (await commands[cmd]!(data)) as R, stop };
+  }
+  const child = await startNodeScript('scripts/bench/ws.ts', { name: 'publisher', args: ['--publish', '--layout', args.str('layout', LAYOUT), '--redis', redisUrl] });
+  return { name: child.name, child, request: (cmd, data, timeoutMs) => child.request(cmd, data, timeoutMs), stop: () => child.stop() };
+}
+
+// ---- child: a Conveyor process with the ws role alone -----------------------------------------
+
+if (args.flag('publish')) {
+  serveChild(publisherCommands()).ready({});
+} else if (args.flag('serve')) {
+  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', ROLE: 'ws' });
+  const ext = wsExtension();
+  const running = await start(config, ['ws'], { metricsDefaults: false, extensions: [ext] });
+  const child = serveChild({
+    commands: {
+      // Live memory: after a full GC (the child runs with --expose-gc), so garbage does not pass for a leak.
+      liveMemory: () => {
+        (globalThis as { gc?: () => void }).gc?.();
+        const m = process.memoryUsage();
+        return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
+      },
+      stats: async () => {
+        const drops = await running.services.metrics.wsDrops.get();
+        return { ...ext.server!.stats(), drops: Object.fromEntries(drops.values.map((v) => [String(v.labels.reason), v.value])) };
+      },
+    },
+    stop: () => running.stop(),
+  });
+  child.ready({ port: running.port });
+} else {
+  await main();
 }
