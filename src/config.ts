@@ -216,7 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
       messagesPerMinute: r.int('CHAT_MESSAGES_PER_MINUTE', 60, 1, 1_000_000),
       donationsPerMinute: r.int('CHAT_DONATIONS_PER_MINUTE', 30, 1, 1_000_000),
       jobBatch: r.int('CHAT_JOB_BATCH', 100, 1, 500),
-      acceptTransactions: r.int('CHAT_ACCEPT_TRANSACTIONS', 4, 1, 100),
+      acceptTransactions: r.int('CHAT_ACCEPT_TRANSACTIONS', 2, 1, 100),
     },
     bonus: dropUndefined({
       points: r.optionalMatching('BONUS_POINTS', /^(0|[1-9]\d{0,6})(\.\d{1,2})?$/, 'an amount such as 100.00'),
