@@ -2,7 +2,10 @@ import type { Duplex } from 'node:stream';
 
 // A burst of pub/sub messages is fanned out in one event-loop turn; frames held longer than this
 // leave before the burst ends, so batching costs the first events of a burst at most this much.
-const MAX_HOLD_MS = 2;
+// Each early release is a write per socket (6 ms for 750 sockets on 2 vCPU), so the bound is
+// above a normal turn's fanout: at 2 ms, turns at half the maximum rate were cut up and p99 there
+// rose from ~30 to ~40 ms (bench:ws, docs/BENCHMARKS.md).
+const MAX_HOLD_MS = 8;
 
 /**
  * Corks each socket on its first write of an event-loop turn and uncorks them all once the turn's
