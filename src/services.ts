@@ -7,7 +7,6 @@ import { createRedis } from './platform/redis.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { OutboxRelay } from './platform/outbox/relay.ts';
 import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
-import { SeenStore } from './domain/notify/seenStore.ts';
 import { loadBonusSettings, type BonusSettings } from './domain/bonus/settings.ts';
 import { channelsFromConfig, type NotificationChannels } from './domain/notifications/channels.ts';
 import { QueueSet } from '../queues/producer.ts';
@@ -24,7 +23,7 @@ export interface Services {
   clock: Clock;
   queues: QueueSet;
   relay: OutboxRelay;
-  notify: { integrations: Integrations; seen: SeenStore };
+  notify: { integrations: Integrations };
   bonus: BonusSettings;
   notifications: { channels: NotificationChannels };
 }
@@ -58,7 +57,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     clock,
     queues,
     relay,
-    notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile), seen: new SeenStore(redis, config.queuePrefix) },
+    notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile) },
     bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
     notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
   };

@@ -48,28 +48,33 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
 
   app.use(requestContext(services));
   app.use(errorHandler());
+  // Before the chat page and the board, but exactRoutes leaves the paths they serve alone.
+  app.use(exactRoutes(router, handlers));
   if (opts.api) {
     app.use(staticChat());
     app.use(adminAuth(services.config.adminUser, services.config.adminPassword));
     app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
   }
-  app.use(exactRoutes(router, handlers));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
 }
 
+// Served by the chat page (GET /chat/...) and Bull Board behind HTTP Basic: never short-cut.
+const NOT_EXACT = /^\/(admin|chat)(\/|$)|[:*(){}?]/;
+
 /**
  * Requests to a route without path parameters go straight to its handler: one Map lookup instead
- * of the router testing every route's pattern in turn. Only paths the router would send to that
- * one route alone are taken; the rest (other spellings, HEAD, params, 405s) reach the router.
+ * of the middlewares in between and the router testing every route's pattern in turn. Only paths
+ * the router would send to that one route alone are taken; the rest (other spellings, HEAD,
+ * params, 405s, the chat page, the board) go the long way.
  */
 function exactRoutes(router: Router, handlers: { route: AnyRoute; handler: RouteHandler }[]): Koa.Middleware<AppState> {
   const exact = new Map<string, { path: string; handler: RouteHandler }>();
   for (const { route, handler } of handlers) {
     const method = route.method.toUpperCase();
     for (const path of [route.path, ...(route.aliases ?? [])]) {
-      if (/[:*(){}?]/.test(path)) continue;
+      if (NOT_EXACT.test(path)) continue;
       const matched = router.match(path, method).pathAndMethod;
       if (matched.length === 1 && matched[0]!.path === path) exact.set(`${method} ${path}`, { path, handler });
     }

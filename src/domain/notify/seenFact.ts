@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 
 export const SeenKind = Type.Union([Type.Literal('client'), Type.Literal('driver'), Type.Literal('unauthorized')]);
@@ -29,5 +29,5 @@ export type Identity = SeenFact['identity'];
 /** The key a fact is remembered under: who (kind + stable identity) saw what (tag + id). */
 export function seenKey(kind: SeenKind, identity: Identity, tag: string, id: string): string {
   const who = 'user_id' in identity ? identity.user_id : 'db_id' in identity ? `${identity.db_id}/${identity.uuid}` : '';
-  return createHash('sha256').update(JSON.stringify([kind, who, tag, id])).digest('base64url');
+  return hash('sha256', JSON.stringify([kind, who, tag, id]), 'base64url');
 }

@@ -47,9 +47,10 @@ function seenDeps(services: Services): SeenDeps {
 
 function buildSeenDeps(services: Services): SeenDeps {
   const contract = notifyContracts['notify.deliver-seen'];
+  const queue = services.queues.get(contract.queue);
   return {
-    store: services.notify.seen,
     integrations: services.notify.integrations,
+    findQueued: (key) => queue.getDeduplicationJobId(key),
     now: () => services.clock.now(),
     enqueue: (fact, integration, dedupe) =>
       services.queues.enqueue(contract, fact, {

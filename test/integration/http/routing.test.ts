@@ -49,4 +49,11 @@ describe('routing: exact paths go straight to their route, the rest through the 
     const unknown = await app.get('/4.0/mark-notify/v1/nope');
     expect(unknown.status).to.equal(404);
   });
+
+  it('still serves the chat page and keeps the board behind HTTP Basic', async () => {
+    const page = await fetch(`${app.url}/chat/`);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    expect((await app.get('/admin/queues')).status).to.equal(401);
+  });
 });

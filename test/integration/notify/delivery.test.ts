@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { parseIntegrations } from '../../../src/domain/notify/integrations.ts';
+import { seenKey } from '../../../src/domain/notify/seenFact.ts';
 import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
 import { ConsumerServer } from '../../helpers/consumerServer.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
@@ -155,10 +156,16 @@ describe('mark-notify delivery (real Redis, MySQL and HTTP consumer)', function 
     await sleep(300);
     expect(consumer.received).to.have.length(2);
     const seen = await app.get(`${SEEN}?tag=promotions&id=dup-1`, auth);
-    expect(seen.body).to.include({ seen: true, event_id: first.body.event_id });
-    expect(Date.parse(seen.body.seen_at as string)).to.be.closeTo(Date.now(), 10_000);
-    const ttl = await redis.pttl((await redis.keys(`${app.prefix}:seen:*`))[0]!);
-    expect(ttl).to.be.greaterThan(0);
+    // seen_at is the delivered fact's own, read back from what was remembered.
+    const delivered = consumer.received.find((r) => r.body.event_id === first.body.event_id)!;
+    expect(seen.body).to.deep.include({ seen: true, event_id: first.body.event_id, seen_at: delivered.body.seen_at });
+    // Remembered for the tag's window (30d), then forgotten.
+    const key = seenKey('client', { user_id: userId, uid: 'u-1', bound_uids: ['b-1', 'b-2'], phone_id: 'p-1' }, 'promotions', 'dup-1');
+    const ttl = await redis.pttl(`${app.prefix}:notify.deliver-seen:de:${key}`);
+    expect(ttl).to.be.within(30 * 86_400_000 - 60_000, 30 * 86_400_000);
+    // Another identity's GET sees nothing.
+    const stranger = await app.get(`${SEEN}?tag=promotions&id=dup-1`, { authorization: `Bearer ${await clientToken()}` });
+    expect(stranger.body).to.deep.include({ seen: false, seen_at: null, event_id: null });
   });
 
   it('rejects an unknown tag with 400 unknown_tag and queues nothing', async () => {
