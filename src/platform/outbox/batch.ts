@@ -7,8 +7,9 @@ import { placeholders, selectRows } from '../sql.ts';
 /**
  * Durable listener jobs that handle many outbox rows in one transaction. A job locks its own
  * outbox row and the rows the relay sent with it (`relayedWith`, see addRowsToQueues), as runDurable
- * locks one, and fills the batch up to `max` rows with rows of its queue still waiting for the relay
- * that nobody holds (FOR UPDATE SKIP LOCKED): those never become BullMQ jobs at all. The effect handles them all in one transaction, which marks them all done. Each row is
+ * locks one, and also claims up to `max` rows in all from its queue's other rows that nobody holds
+ * (FOR UPDATE SKIP LOCKED), rows still waiting for the relay first: those never become BullMQ jobs
+ * at all. The effect handles them all in one transaction, which marks them all done. Each row is
  * still handled exactly once: whoever holds its lock handles it and marks it done in that
  * transaction; a later delivery of a claimed row's own job finds it done.
  *
@@ -103,22 +104,32 @@ export async function runOutboxBatch<P, R>(
 }
 
 /**
- * Rows of the queue still waiting for the relay that nobody holds, oldest first: they join this
- * batch and never become BullMQ jobs. Relayed rows are left alone: each already rides in a job of
- * its own group. Found by a plain read of the (queue, status, id) index, then locked by primary key
- * only (SKIP LOCKED), so the claim never holds index-record locks another job would wait on.
+ * Not-done rows of the queue that nobody holds, oldest first: the relay's backlog, then BullMQ's.
+ * Found by a plain read of the (queue, status, id) index, then locked by primary key only (SKIP
+ * LOCKED), so the claim never holds index-record locks that a row's own job would wait on.
  */
 async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number): Promise<{ id: number; payload: string }[]> {
-  // Twice as many candidates as wanted (some are being relayed or claimed and get skipped), plus
-  // the rows this job holds already, which may be pending too.
-  const candidates = (await selectRows<{ id: unknown }>(trx, "SELECT id FROM outbox WHERE queue = ? AND status = 'pending' ORDER BY id LIMIT ?", [queue, limit * 2 + held.size])).filter(
-    (c) => !held.has(Number(c.id)),
-  );
-  if (candidates.length === 0) return [];
-  const rows = await selectRows<{ id: unknown; payload: string }>(
-    trx,
-    `SELECT id, payload FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-    [...candidates.map((c) => Number(c.id)), limit],
-  );
-  return rows.map((row) => ({ id: Number(row.id), payload: row.payload }));
+  const out: { id: number; payload: string }[] = [];
+  const taken = new Set(held);
+  for (const status of ['pending', 'relayed']) {
+    if (out.length >= limit) break;
+    const wanted = limit - out.length;
+    // Twice as many candidates as wanted: some are held by their own jobs and get skipped. A row
+    // locked in the first pass may have been relayed meanwhile and show up again in the second:
+    // SKIP LOCKED does not skip this transaction's own locks, so `taken` must.
+    const candidates = (
+      await selectRows<{ id: unknown }>(trx, 'SELECT id FROM outbox WHERE queue = ? AND status = ? ORDER BY id LIMIT ?', [queue, status, wanted * 2 + taken.size])
+    ).filter((c) => !taken.has(Number(c.id)));
+    if (candidates.length === 0) continue;
+    const rows = await selectRows<{ id: unknown; payload: string }>(
+      trx,
+      `SELECT id, payload FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+      [...candidates.map((c) => Number(c.id)), wanted],
+    );
+    for (const row of rows) {
+      taken.add(Number(row.id));
+      out.push({ id: Number(row.id), payload: row.payload });
+    }
+  }
+  return out;
 }
