@@ -9,7 +9,11 @@ export function buildSchedules({ config, bonus }: Pick<Services, 'config' | 'bon
       id: 'platform.prune',
       contract: contracts['platform.prune'],
       pattern: config.prune.cron,
-      payload: { outbox_retention_ms: config.outbox.retentionMs, idempotency_retention_ms: config.prune.idempotencyRetentionMs },
+      payload: {
+        outbox_retention_ms: config.outbox.retentionMs,
+        idempotency_retention_ms: config.prune.idempotencyRetentionMs,
+        connection_retention_ms: config.prune.connectionRetentionMs,
+      },
     }),
     schedule({
       id: 'bonus.recheck-links',

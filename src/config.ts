@@ -21,7 +21,8 @@ export interface Config {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number; retentionMs: number };
-  prune: { cron: string; idempotencyRetentionMs: number };
+  /** connectionRetentionMs: connection rows nobody deleted (a crashed ws process, an external gateway) go after this. */
+  prune: { cron: string; idempotencyRetentionMs: number; connectionRetentionMs: number };
   workerConcurrencyScale: number;
   schedulerCheckMs: number;
   ws: {
@@ -198,7 +199,11 @@ export function loadConfig(env: Env = process.env): Config {
       reconcileGraceMs: r.duration('OUTBOX_RECONCILE_GRACE', '30s'),
       retentionMs: r.duration('OUTBOX_RETENTION', '7d'),
     },
-    prune: { cron: r.str('PRUNE_CRON', '17 * * * *'), idempotencyRetentionMs: r.duration('IDEMPOTENCY_RETENTION', '24h') },
+    prune: {
+      cron: r.str('PRUNE_CRON', '17 * * * *'),
+      idempotencyRetentionMs: r.duration('IDEMPOTENCY_RETENTION', '24h'),
+      connectionRetentionMs: r.duration('CONNECTION_RETENTION', '7d'),
+    },
     workerConcurrencyScale: r.int('WORKER_CONCURRENCY_SCALE', 1, 1, 100),
     schedulerCheckMs: r.duration('SCHEDULER_CHECK_EVERY', '10s'),
     ws: {

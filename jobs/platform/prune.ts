@@ -1,7 +1,8 @@
+import { pruneConnections } from '../../src/domain/chat/connections.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import type { Processor } from '../../queues/processor.ts';
 
-/** Deletes in small batches so the prune never holds long locks on the hot outbox table. */
+/** Deletes in small batches so the prune never holds long locks on the hot outbox table. Connection rows a closed socket left (its process crashed) or an external gateway registered go by age. */
 export const pruneJob: Processor<Contracts['platform.prune']> = async ({ payload, services, log }) => {
   const { db, clock } = services;
   const outboxBefore = new Date(clock.now() - payload.outbox_retention_ms);
@@ -14,6 +15,7 @@ export const pruneJob: Processor<Contracts['platform.prune']> = async ({ payload
   for (let n = -1; n !== 0; keys += n) {
     n = await db('idempotency_keys').where('created_at', '<', keysBefore).limit(1000).delete();
   }
-  log.info({ outbox, keys }, 'pruned');
-  return { outbox, keys };
+  const connections = payload.connection_retention_ms === undefined ? 0 : await pruneConnections(db, new Date(clock.now() - payload.connection_retention_ms));
+  log.info({ outbox, keys, connections }, 'pruned');
+  return { outbox, keys, connections };
 };

@@ -2,11 +2,19 @@ import { Type } from '@sinclair/typebox';
 import { defineJob } from '../contract.ts';
 
 export const platformContracts = {
-  /** Deletes done outbox rows and expired idempotency keys, so the hot tables stay small. */
+  /** Deletes done outbox rows, expired idempotency keys and stale connection rows, so the hot tables stay small. */
   'platform.prune': defineJob({
     queue: 'platform.prune',
-    description: 'Prune done outbox rows and old idempotency keys',
-    schema: Type.Object({ outbox_retention_ms: Type.Integer({ minimum: 0 }), idempotency_retention_ms: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    description: 'Prune done outbox rows, old idempotency keys and stale connection rows',
+    schema: Type.Object(
+      {
+        outbox_retention_ms: Type.Integer({ minimum: 0 }),
+        idempotency_retention_ms: Type.Integer({ minimum: 0 }),
+        // Optional: schedules written before it existed still validate (and keep connections).
+        connection_retention_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+      },
+      { additionalProperties: false },
+    ),
     version: 1,
     attempts: 3,
     backoff: { delayMs: 10_000, maxDelayMs: 60_000, jitter: 0.2 },

@@ -6,7 +6,7 @@ import { createRedis } from '../platform/redis.ts';
 import { AppError } from '../platform/errors.ts';
 import { verifyToken } from '../http/auth/jwt.ts';
 import type { Claims } from '../http/auth/claims.ts';
-import { ensureParticipant, registerConnection } from '../domain/chat/connections.ts';
+import { ensureParticipant, registerConnection, unregisterConnection } from '../domain/chat/connections.ts';
 import { roomHistory, type FeedDeps } from '../domain/chat/roomFeed.ts';
 import { RoomBridge } from './bridge.ts';
 import { createFanout } from './fanout.ts';
@@ -49,6 +49,8 @@ export class WsServer {
   private readonly closed = new Map<Member, Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
+  private readonly registrations = new Map<Member, Promise<void>>();
+  private readonly unregistering = new Set<Promise<void>>();
   private readonly feed: FeedDeps;
 
   constructor(private readonly services: Services) {
@@ -104,6 +106,7 @@ export class WsServer {
     for (const member of [...this.rooms.all()]) member.close(CLOSE.goingAway, 'server shutting down');
     await Promise.all(this.closed.values());
     this.wss.close();
+    await Promise.all(this.unregistering);
     await this.bridge.close();
   }
 
@@ -119,7 +122,7 @@ export class WsServer {
       return this.refuse(socket, err);
     }
 
-    const { config, db } = this.services;
+    const { config } = this.services;
     const member = new Member(claims.sub, claims.role, request.room, config.ws, this.batch, {
       sent: (type) => this.services.metrics.wsFrames.inc({ type }),
       dropped: (reason: DropReason) => this.services.metrics.wsDrops.inc({ reason }),
@@ -129,12 +132,7 @@ export class WsServer {
     socket.once('close', () => this.leave(member));
     try {
       await withTimeout(
-        Promise.all([
-          this.bridge.sync(request.room),
-          ensureParticipant(db, { sub: claims.sub, role: claims.role, name: claims.name }).then(() =>
-            registerConnection(db, { connectionId: member.connectionId, entityUuid: claims.sub, type: claims.role as 'client' | 'model' }),
-          ),
-        ]),
+        Promise.all([this.bridge.sync(request.room), this.register(member, claims)]),
         config.ws.handshakeTimeoutMs,
         'ws handshake',
       );
@@ -213,8 +211,32 @@ export class WsServer {
     );
   }
 
+  /** Records the connection (the seed's connections table); leave() deletes it again. */
+  private register(member: Member, claims: Claims): Promise<void> {
+    const { db } = this.services;
+    const registered = ensureParticipant(db, { sub: claims.sub, role: claims.role, name: claims.name }).then(() =>
+      registerConnection(db, { connectionId: member.connectionId, entityUuid: claims.sub, type: claims.role as 'client' | 'model' }),
+    );
+    this.registrations.set(member, registered);
+    return registered;
+  }
+
+  /** Deletes a departed member's connection row, after its registration settled (it may still be under way). */
+  private unregister(member: Member): void {
+    const registered = this.registrations.get(member);
+    if (!registered) return;
+    this.registrations.delete(member);
+    const done = registered
+      .catch(() => undefined)
+      .then(() => unregisterConnection(this.services.db, member.connectionId))
+      .catch((err: unknown) => this.services.log.warn({ err: (err as Error).message }, 'ws connection row not deleted; the prune job will'))
+      .finally(() => this.unregistering.delete(done));
+    this.unregistering.add(done);
+  }
+
   private leave(member: Member): void {
     if (!this.rooms.remove(member)) return;
+    this.unregister(member);
     if (!this.rooms.has(member.room)) {
       this.bridge.sync(member.room).catch((err: unknown) => this.services.log.warn({ err: (err as Error).message, room: member.room }, 'ws unsubscribe failed'));
     }

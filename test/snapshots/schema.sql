@@ -84,7 +84,8 @@ CREATE TABLE `connections` (
   `created_at` datetime(3) NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `connections_connection_uuid` (`connection_uuid`),
-  KEY `connections_entity` (`entity_uuid`)
+  KEY `connections_entity` (`entity_uuid`),
+  KEY `connections_created` (`created_at`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `donations` (

@@ -5,6 +5,7 @@ import * as chat from './0003_chat.ts';
 import * as bonus from './0004_bonus.ts';
 import * as notifications from './0005_notifications.ts';
 import * as outboxIndexes from './0006_outbox_indexes.ts';
+import * as connectionsCreated from './0007_connections_created.ts';
 
 export interface Migration {
   name: string;
@@ -20,4 +21,5 @@ export const migrations: Migration[] = [
   { name: '0004_bonus', ...bonus },
   { name: '0005_notifications', ...notifications },
   { name: '0006_outbox_indexes', ...outboxIndexes },
+  { name: '0007_connections_created', ...connectionsCreated },
 ];

@@ -20,11 +20,6 @@ export async function saveConnection(conn: Db | Trx, input: ConnectionInput): Pr
   );
 }
 
-/**
- * For Conveyor's own ws server: registers a connection directly (one idempotent insert), since the
- * ws server is itself where the connection happened. External gateways use POST
- * /chat/connection/add, which goes through AddNewConnection → SaveConnection.
- */
 /** SaveConnection for a batch of AddNewConnection events. */
 export async function saveConnections(trx: Trx, inputs: readonly ConnectionInput[]): Promise<void> {
   if (inputs.length === 0) return;
@@ -34,8 +29,27 @@ export async function saveConnections(trx: Trx, inputs: readonly ConnectionInput
   );
 }
 
+/**
+ * For Conveyor's own ws server: registers a connection directly (one idempotent insert), since the
+ * ws server is itself where the connection happened. External gateways use POST
+ * /chat/connection/add, which goes through AddNewConnection → SaveConnection.
+ */
 export async function registerConnection(db: Db, input: ConnectionInput): Promise<void> {
   await saveConnection(db, input);
+}
+
+/** The ws server's side of a closed connection. Rows nobody deleted (a crashed process, an external gateway) are pruned by age. */
+export async function unregisterConnection(db: Db, connectionId: string): Promise<void> {
+  await db.raw('DELETE FROM connections WHERE connection_uuid = ?', [connectionId]);
+}
+
+/** Deletes connection rows older than `before`, a batch at a time; how many went. */
+export async function pruneConnections(db: Db, before: Date): Promise<number> {
+  let total = 0;
+  for (let n = -1; n !== 0; total += n) {
+    n = Number((await db('connections').where('created_at', '<', before).limit(1000).delete()) ?? 0);
+  }
+  return total;
 }
 
 export { ensureParticipant, type Participant, type ParticipantClaims } from './participants.ts';

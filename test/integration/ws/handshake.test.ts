@@ -4,6 +4,8 @@ import { SignJWT } from 'jose';
 import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
 import { wsExtension } from '../../../src/ws/extension.ts';
 import { TestSocket, refusal, wsUrl } from './clients.ts';
+import { waitFor } from '../../helpers/wait.ts';
+import { pruneJob } from '../../../jobs/platform/prune.ts';
 
 describe('ws handshake: checked before the upgrade completes', function () {
   this.timeout(30_000);
@@ -27,6 +29,22 @@ describe('ws handshake: checked before the upgrade completes', function () {
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ entity_uuid: sub, type: 'client' });
     await socket.close();
+    // The row lives as long as the socket: a closed connection leaves nothing behind.
+    await waitFor(async () => (await app.database.db('connections').where({ connection_uuid: socket.connectionId })).length === 0, { what: 'the connection row to go' });
+  });
+
+  it('prunes connection rows nobody deleted by age, and only those', async () => {
+    const db = app.database.db;
+    const old = randomUUID();
+    const fresh = randomUUID();
+    await db('connections').insert([
+      { type: 'client', entity_uuid: randomUUID(), connection_uuid: old, created_at: new Date(Date.now() - 8 * 86_400_000) },
+      { type: 'client', entity_uuid: randomUUID(), connection_uuid: fresh, created_at: new Date() },
+    ]);
+    const payload = { outbox_retention_ms: 86_400_000, idempotency_retention_ms: 86_400_000, connection_retention_ms: 7 * 86_400_000 };
+    const pruned = await pruneJob({ payload, queue: 'platform.prune', jobId: 'test-prune', attempt: 1, maxAttempts: 1, eventId: undefined, outboxId: undefined, outboxIds: undefined, log: app.running.services.log, services: app.running.services });
+    expect(pruned).to.deep.include({ connections: 1 });
+    expect((await db('connections').whereIn('connection_uuid', [old, fresh]).select('connection_uuid')).map((r: { connection_uuid: string }) => r.connection_uuid)).to.deep.equal([fresh]);
   });
 
   it('takes the token from Sec-WebSocket-Protocol and echoes that protocol', async () => {
