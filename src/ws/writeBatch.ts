@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 // A burst of pub/sub messages is fanned out in one event-loop turn; frames held longer than this
 // leave before the burst ends, so batching costs the first events of a burst at most this much.
 // Each early release is a write per socket (6 ms for 750 sockets on 2 vCPU), so the bound is
-// above a normal turn's fanout: at 2 ms, turns at half the maximum rate were cut up and p99 there
-// rose from ~30 to ~40 ms (bench:ws, docs/BENCHMARKS.md).
+// above a normal turn's fanout: at 2 ms, turns at 3,200 events/s were cut up and the median p99
+// there rose from ~33 to ~39 ms (bench:ws, docs/BENCHMARKS.md).
 const MAX_HOLD_MS = 8;
 
 /**
