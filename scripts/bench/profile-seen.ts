@@ -1,19 +1,36 @@
 /**
- * Profiles Conveyor's POST /seen (api role) under load: writes a .cpuprofile and prints the
- * functions and files with the most self time. Usage: npx tsx scripts/bench/profile-seen.ts [--duration 10] [--out dir]
+ * Profiles Conveyor's mark-notify path under load: writes a .cpuprofile and prints the functions
+ * and files with the most self time.
+ *   --side api (default): the api role while POST /seen is driven at full speed.
+ *   --side worker: facts queued as the API queues them, then the worker role is profiled while
+ *     it delivers them all to a consumer that answers at once.
+ * Usage: npx tsx scripts/bench/profile-seen.ts [--side api|worker] [--duration 10] [--out dir]
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
+import { parseIntegrations } from '../../src/domain/notify/integrations.ts';
+import { notifyContracts } from '../../queues/contracts/notify.ts';
+import { jobData, jobOptions } from '../../queues/producer.ts';
 import { cliArgs } from './lib/args.ts';
-import { runHttpLoad } from './lib/http-load.ts';
-import { startNodeScript } from './lib/processes.ts';
+import { runHttpLoad, runHttpLoadAtRate } from './lib/http-load.ts';
+import { startCpuMeter, startNodeScript } from './lib/processes.ts';
 import { benchPrefix, benchRedis, deletePrefix } from './lib/redis.ts';
 
-const args = cliArgs({ name: 'profile-seen', summary: 'CPU profile of POST /seen', defaults: { duration: 10, connections: 64 }, options: { 'out <dir>': 'profile directory (default /tmp/conveyor-prof)', 'roles <r>': 'roles (default api)' } });
+const args = cliArgs({
+  name: 'profile-seen',
+  summary: 'CPU profile of POST /seen (api side) or of its deliveries (worker side)',
+  defaults: { duration: 10, connections: 64 },
+  options: { 'out <dir>': 'profile directory (default /tmp/conveyor-prof)', 'side <s>': 'api (default) or worker', 'roles <r>': 'roles of the profiled api process (default api; api,worker profiles both)', 'jobs <n>': 'worker side: jobs to deliver (default 50,000)' },
+});
+const side = args.str('side', 'api');
 const out = args.str('out', '/tmp/conveyor-prof');
+// Profiles of earlier runs would be mistaken for this one's.
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
 const databaseUrl = `mysql://root@127.0.0.1:3306/conveyor_prof_${randomUUID().slice(0, 8)}`;
 const prefix = benchPrefix('bench-prof');
 const redis = benchRedis();
@@ -22,14 +39,54 @@ const db = createDb(databaseUrl, 1);
 await migrate(db);
 await db.destroy();
 const consumer = await startNodeScript<{ port: number }>('scripts/bench/seen/consumer.ts', { name: 'consumer' });
-const child = await startNodeScript<{ port: number }>('scripts/bench/seen/conveyor.ts', {
-  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`],
-  args: ['--roles', args.str('roles', 'api'), '--database-url', databaseUrl, '--prefix', prefix, '--consumer', `http://127.0.0.1:${consumer.info.port}/v1/seen`],
-});
+const conveyor = (roles: string, profiled: boolean) =>
+  startNodeScript<{ port: number }>('scripts/bench/seen/conveyor.ts', {
+    name: `conveyor[${roles}]`,
+    nodeArgs: profiled ? ['--cpu-prof', `--cpu-prof-dir=${out}`] : [],
+    args: ['--roles', roles, '--database-url', databaseUrl, '--prefix', prefix, '--consumer', `http://127.0.0.1:${consumer.info.port}/v1/seen`],
+  });
 const token = await signToken('bench-secret-bench-secret-bench-secret', { sub: randomUUID(), role: 'client', user_id: 'u' }, 3600);
 let n = 0;
-const r = await runHttpLoad({ engine: 'raw', url: `http://127.0.0.1:${child.info.port}/4.0/mark-notify/v1/seen`, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: () => `{"tag":"promotions","id":"${++n}"}`, connections: args.connections, durationMs: args.durationMs, label: 'profiling' });
-await child.stop();
+const load = (port: number, label: string) => {
+  const o = { url: `http://127.0.0.1:${port}/4.0/mark-notify/v1/seen`, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: () => `{"tag":"promotions","id":"${++n}"}`, connections: args.connections, durationMs: args.durationMs, label };
+  // --rate: open loop at that rate (e.g. with --roles api,worker, the latency phase's load).
+  return args.rate ? runHttpLoadAtRate({ ...o, rate: args.rate }) : runHttpLoad(o);
+};
+
+let headline: string;
+if (side === 'worker') {
+  // Jobs exactly as the API queues them (same contract, data and options), added in bulk.
+  const contract = notifyContracts['notify.deliver-seen'];
+  const integration = parseIntegrations({ promotions: { delivery: 'http', url: 'http://127.0.0.1:9/v1/seen', backoff: { delay_ms: 100, max_delay_ms: 1000 } } }).get('promotions')!;
+  const queue = new Queue(contract.queue, { connection: redis, prefix });
+  const queued = args.num('jobs', 50_000);
+  for (let i = 0; i < queued; i += 1000) {
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, queued - i) }, (_, k) => {
+        const eventId = randomUUID();
+        const fact = { event_id: eventId, seen_at: new Date().toISOString(), tag: 'promotions', id: `p-${i + k}`, kind: 'client' as const, identity: { user_id: 'u', bound_uids: [] } };
+        const opts = { jobId: eventId, attempts: integration.maxAttempts, eventId, backoff: integration.backoff, deduplication: { id: `k-${i + k}`, ttl: integration.rememberMs } };
+        return { name: contract.queue, data: jobData(contract, fact, opts), opts: jobOptions(contract, opts) };
+      }),
+    );
+  }
+  const worker = await conveyor('worker', true);
+  const cpu = await startCpuMeter([worker, consumer], redis);
+  const t0 = performance.now();
+  while ((await queue.getWaitingCount()) + (await queue.getActiveCount()) > 0) await new Promise((r) => setTimeout(r, 50));
+  const seconds = (performance.now() - t0) / 1000;
+  const cores = await cpu.stop();
+  await queue.close();
+  await worker.stop();
+  headline = `${(queued / seconds).toFixed(0)} deliveries/s (${queued} in ${seconds.toFixed(1)} s); cores ${JSON.stringify(cores)}`;
+} else {
+  const api = await conveyor(args.str('roles', 'api'), true);
+  const cpu = await startCpuMeter([api], redis);
+  const r = await load(api.info.port, 'profiling');
+  const cores = await cpu.stop();
+  await api.stop();
+  headline = `${r.rps.toFixed(0)} req/s; cores ${JSON.stringify(cores)}`;
+}
 await consumer.stop();
 await deletePrefix(redis, prefix);
 redis.disconnect();
@@ -50,4 +107,4 @@ for (const x of prof.nodes) {
   byFile.set(pkg, (byFile.get(pkg) ?? 0) + x.hitCount);
 }
 const top = (m: Map<string, number>, k: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, h]) => `${((h / total) * 100).toFixed(1).padStart(5)} %  ${name}`).join('\n');
-process.stdout.write(`${r.rps.toFixed(0)} req/s\n\nby package/file:\n${top(byFile, 25)}\n\nby function:\n${top(byFn, 30)}\n`);
+process.stdout.write(`${headline}\nprofile: ${join(out, file)}\n\nby package/file:\n${top(byFile, 25)}\n\nby function:\n${top(byFn, 40)}\n`);

@@ -1,36 +1,54 @@
 /**
  * mark-notify end to end: POST /seen → BullMQ → delivery to a consumer that answers at once,
  * beside the raw ceilings measured in the same run (a bare Koa route doing one Queue.add, and a
- * bare BullMQ no-op worker).
- * Usage: npm run bench:seen -- [--duration 15] [--connections 64]
+ * bare BullMQ no-op worker), each ceiling measured before and after Conveyor's phase so outside
+ * load shows as a difference between the two.
+ * Usage: npm run bench:seen -- [--duration 15] [--connections 64] [--users 1000] [--memory 300]
+ *   --memory <s>: the latency phase (API and workers in one process at half the maximum) lasts
+ *   that long and its memory is judged (heap and RSS slopes, heap floor per 30 s).
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
-import { signToken } from '../../src/http/auth/jwt.ts';
+import { parseIntegrations } from '../../src/domain/notify/integrations.ts';
+import { newEventId } from '../../src/domain/notify/eventId.ts';
+import { notifyContracts } from '../../queues/contracts/notify.ts';
+import { jobData, jobOptions } from '../../queues/producer.ts';
 import { cliArgs } from './lib/args.ts';
+import { measureDrain } from './lib/bullmq.ts';
 import { machineFacts, waitForIdle } from './lib/machine.ts';
 import { note } from './lib/progress.ts';
 import { runHttpLoad, runHttpLoadAtRate } from './lib/http-load.ts';
 import { startCpuMeter, startNodeScript, type ChildHandle } from './lib/processes.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
-import { MemorySampler, type LatencySummary } from './lib/stats.ts';
+import { slope, type LatencySummary } from './lib/stats.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
 import { koaQueueAddCeiling, workerDrainCeiling } from './ceilings/measure.ts';
+import { clientTokens } from './seen/tokens.ts';
 
 const args = cliArgs({
   name: 'seen',
   summary: 'POST /4.0/mark-notify/v1/seen end to end, beside bare Koa+Queue.add and a bare BullMQ worker.',
   defaults: { duration: 15, connections: 64 },
-  options: { 'mysql <url>': 'MySQL server (default mysql://root@127.0.0.1:3306)', 'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})` },
+  options: {
+    'users <n>': 'distinct callers, one token each (default 1,000)',
+    'memory <s>': 'length of the latency phase, judged for memory (default: --duration)',
+    'mysql <url>': 'MySQL server (default mysql://root@127.0.0.1:3306)',
+    'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
+  },
 });
 
 const SECRET = 'bench-secret-bench-secret-bench-secret';
+const SEEN = '/4.0/mark-notify/v1/seen';
+// The deliver-seen contract's concurrency; the bare worker runs at the same.
+const CONCURRENCY = notifyContracts['notify.deliver-seen'].concurrency;
+const DRAIN_JOBS = 30_000;
 const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
 const databaseUrl = `${args.str('mysql', 'mysql://root@127.0.0.1:3306')}/conveyor_bench_${randomUUID().slice(0, 8)}`;
+const users = args.num('users', 1_000);
+const latencyMs = args.num('memory', args.duration) * 1000;
 const redis = benchRedis(redisUrl);
-const prefix = benchPrefix('bench-seen');
-const ceilingPrefix = benchPrefix('bench-seen-ceil');
+const prefixes = { api: benchPrefix('bench-seen-api'), drain: benchPrefix('bench-seen-drain'), e2e: benchPrefix('bench-seen-e2e'), ceiling: benchPrefix('bench-seen-ceil') };
 
 note('waiting (up to 60 s) for idle cores…');
 const busyBefore = await waitForIdle(60_000);
@@ -40,13 +58,13 @@ const db = createDb(databaseUrl, 2);
 await migrate(db);
 await db.destroy();
 
-const token = await signToken(SECRET, { sub: randomUUID(), role: 'client', user_id: 'bench-user', bound_uids: ['b1'] }, 3600);
+// Every request is a new fact (unique ids); callers take turns, each with its own token.
+const tokens = clientTokens(SECRET, users);
 let n = 0;
-// Unique ids: every request is a new fact, none is deduplicated.
 const body = () => `{"tag":"promotions","id":"p-${++n}"}`;
-const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+const userHeaders = () => ({ authorization: `Bearer ${tokens[n % users]!}` });
 const children: ChildHandle<{ port: number }>[] = [];
-const startConveyor = async (roles: string, consumerPort: number) => {
+const startConveyor = async (roles: string, prefix: string, consumerPort: number) => {
   const c = await startNodeScript<{ port: number }>('scripts/bench/seen/conveyor.ts', {
     name: `conveyor[${roles}]`,
     args: ['--roles', roles, '--database-url', databaseUrl, '--prefix', prefix, '--redis', redisUrl, '--consumer', `http://127.0.0.1:${consumerPort}/v1/seen`],
@@ -54,93 +72,207 @@ const startConveyor = async (roles: string, consumerPort: number) => {
   children.push(c);
   return c;
 };
+const stopChild = async (c: ChildHandle<{ port: number }>) => {
+  await c.stop();
+  children.splice(children.indexOf(c), 1);
+};
+const cpuSeconds = async (c: ChildHandle<unknown>) => {
+  const u = await c.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 type Counts = Record<'waiting' | 'active' | 'delayed' | 'completed' | 'failed', number>;
+const ms = (x: number) => x.toFixed(2);
+const us = (x: number) => `${x.toFixed(0)} µs`;
 
 try {
   const consumer = await startNodeScript<{ port: number }>('scripts/bench/seen/consumer.ts', { name: 'consumer' });
   children.push(consumer);
+  const base = { durationMs: args.durationMs, connections: args.connections, redisUrl, prefix: prefixes.ceiling, monitor: redis };
 
-  // 1. Ceilings, same run.
-  const base = { durationMs: args.durationMs, connections: args.connections, redisUrl, prefix: ceilingPrefix, monitor: redis };
-  const bareAdd = await koaQueueAddCeiling({ ...base, queue: 'seen-ceiling' });
-  const [bareDrain] = await workerDrainCeiling({ ...base, jobs: 30_000, concurrencies: [50] });
+  // 1. The API: ceiling, Conveyor, ceiling, then Conveyor with a never-seen token per request.
+  const bareAdd1 = await koaQueueAddCeiling({ ...base, queue: 'seen-ceiling' });
+  const api = await startConveyor('api', prefixes.api, consumer.info.port);
+  const apiUrl = `http://127.0.0.1:${api.info.port}${SEEN}`;
+  const apiRun = async (label: string, headersFor: () => Record<string, string>) => {
+    const cpu = await startCpuMeter([api], redis);
+    const r = await runHttpLoad({ url: apiUrl, method: 'POST', headers: { 'content-type': 'application/json' }, headersFor, body, connections: args.connections, durationMs: args.durationMs, warmupMs: 1000, label });
+    const cores = await cpu.stop();
+    // As for the ceiling: the server's cores over the run divided by its rate.
+    const apiCores = cores[api.name] ?? 0;
+    return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.requests - r.ok, errors: r.errors, cpuUsPerRequest: (apiCores / r.rps) * 1e6, cores: apiCores, otherCpuCores: cores.others ?? 0 };
+  };
+  const apiFig = await apiRun(`conveyor POST /seen, ${fmt(users)} callers`, userHeaders);
+  const bareAdd2 = await koaQueueAddCeiling({ ...base, queue: 'seen-ceiling' });
+  // Enough never-seen tokens for the run at the rate just measured, and then some.
+  const fresh = clientTokens(SECRET, Math.ceil(apiFig.rps * (args.duration + 1) * 1.5) + 1_000, users);
+  let f = 0;
+  const coldFig = await apiRun('conveyor POST /seen, a new token per request', () => ({ authorization: `Bearer ${fresh[f++ % fresh.length]!}` }));
+  await stopChild(api);
+  await deletePrefix(redis, prefixes.api);
+  const bareAddRps = (bareAdd1.rps + bareAdd2.rps) / 2;
 
-  // 2. Conveyor's API alone (no workers): requests/s it can accept and queue.
-  const api = await startConveyor('api', consumer.info.port);
-  const apiCpu = await startCpuMeter([api], redis);
-  const apiLoad = await runHttpLoad({ url: `http://127.0.0.1:${api.info.port}/4.0/mark-notify/v1/seen`, method: 'POST', headers, body, connections: args.connections, durationMs: args.durationMs, warmupMs: 1000, label: 'conveyor POST /seen (api role)' });
-  const apiCores = await apiCpu.stop();
-  await api.stop();
-
-  // 3. Conveyor's workers draining what the API queued: deliveries/s to the consumer.
-  const queue = new Queue('notify.deliver-seen', { connection: redis, prefix });
-  const queued = await queue.getWaitingCount();
+  // 2. Delivery: the bare worker, Conveyor's workers, the bare worker again; the same harness,
+  // the same job count and concurrency. Conveyor's jobs are made as the API makes them.
+  const [bareDrain1] = await workerDrainCeiling({ ...base, jobs: DRAIN_JOBS, concurrencies: [CONCURRENCY] });
+  const contract = notifyContracts['notify.deliver-seen'];
+  const integration = parseIntegrations({ promotions: { delivery: 'http', url: 'http://127.0.0.1:9/', backoff: { delay_ms: 100, max_delay_ms: 1000 } } }).get('promotions')!;
+  let seq = 0;
+  let current = { eventId: '', key: '' };
+  const fact = () => {
+    const k = seq++;
+    const now = Date.now();
+    current = { eventId: newEventId(now), key: `drain-${k}` };
+    return jobData(contract, { event_id: current.eventId, seen_at: new Date(now).toISOString(), tag: 'promotions', id: `d-${k}`, kind: 'client', identity: { user_id: `bench-user-${k % users}`, bound_uids: [] } }, { eventId: current.eventId, backoff: integration.backoff });
+  };
+  // addBulk builds each job's data, then its options: both describe the same fact.
+  const factOpts = () => jobOptions(contract, { jobId: current.eventId, attempts: integration.maxAttempts, deduplication: { id: current.key, ttl: integration.rememberMs } });
+  const drainQueue = new Queue(contract.queue, { connection: redis, prefix: prefixes.drain });
   await consumer.request('reset');
-  const worker = await startConveyor('worker', consumer.info.port);
-  const drainStart = performance.now();
-  let counts: Counts;
-  const drainDeadline = drainStart + Math.max(60_000, args.durationMs * 6);
-  for (;;) {
-    counts = (await worker.request('deliveries')) as Counts;
-    if (counts.waiting + counts.active + counts.delayed === 0 || performance.now() > drainDeadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const drainSeconds = (performance.now() - drainStart) / 1000;
+  const worker = await startConveyor('worker', prefixes.drain, consumer.info.port);
+  const drainCpu = await startCpuMeter([worker, consumer], redis);
+  const [w0, c0] = [await cpuSeconds(worker), await cpuSeconds(consumer)];
+  const warmupJobs = Math.min(5_000, Math.ceil(DRAIN_JOBS / 4));
+  const drain = await measureDrain(drainQueue, { jobs: DRAIN_JOBS, warmupJobs, name: contract.queue, data: fact, optsAt: factOpts, label: `conveyor delivery of ${fmt(DRAIN_JOBS)} facts, c=${CONCURRENCY}` });
+  const drained = warmupJobs + DRAIN_JOBS - drain.left;
+  const [w1, c1] = [await cpuSeconds(worker), await cpuSeconds(consumer)];
+  const drainCores = await drainCpu.stop();
+  const drainCounts = (await worker.request('deliveries')) as Counts;
   const delivered = ((await consumer.request('stats')) as { count: number }).count;
-  const deliveryRate = delivered / drainSeconds;
-  await worker.stop();
+  await stopChild(worker);
+  await drainQueue.close();
+  await deletePrefix(redis, prefixes.drain);
+  const [bareDrain2] = await workerDrainCeiling({ ...base, jobs: DRAIN_JOBS, concurrencies: [CONCURRENCY] });
+  const bareDrainRate = ((bareDrain1?.jobsPerSec ?? 0) + (bareDrain2?.jobsPerSec ?? 0)) / 2;
+  const deliveryFig = { rate: drain.jobsPerSec, delivered, expected: drained, failed: drainCounts.failed, workerCpuUsPerJob: ((w1 - w0) / drained) * 1e6, consumerCpuUsPerJob: ((c1 - c0) / drained) * 1e6, cores: drainCores };
 
-  // 4. API + workers in one process at half the end-to-end maximum: request-to-delivery latency and
-  // memory. One process does both halves of the work, so its maximum is the harmonic combination.
-  const combinedMax = 1 / (1 / apiLoad.rps + 1 / deliveryRate);
-  const halfRate = Math.max(50, Math.floor(combinedMax / 2));
-  const both = await startConveyor('api,worker', consumer.info.port);
-  // A warm-up at the same rate (JIT, pools, sockets), drained, before the stats are reset: a cold
-  // process's first second would otherwise be the p99.
-  await runHttpLoadAtRate({ url: `http://127.0.0.1:${both.info.port}/4.0/mark-notify/v1/seen`, method: 'POST', headers, body, rate: halfRate, connections: args.connections, durationMs: 3000, label: 'warm-up' });
-  for (let i = 0; i < 100 && ((await both.request('deliveries')) as Counts).waiting > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  // 3. API and workers in one process. Its maximum is measured: POSTs as fast as 64 connections
+  // send them while its workers deliver, counting deliveries at the consumer (what it sustains end
+  // to end); the harmonic combination of the two rates above, which assumes the costs only add,
+  // is reported beside it. The latency is measured at half the measured maximum, after a warm-up.
+  const combinedMax = 1 / (1 / apiFig.rps + 1 / deliveryFig.rate);
+  const both = await startConveyor('api,worker', prefixes.e2e, consumer.info.port);
+  const bothUrl = `http://127.0.0.1:${both.info.port}${SEEN}`;
+  const waitDrained = async (maxMs: number) => {
+    const until = performance.now() + maxMs;
+    for (;;) {
+      const c = (await both.request('deliveries')) as Counts;
+      if (c.waiting + c.active + c.delayed === 0 || performance.now() > until) return c;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   await consumer.request('reset');
-  const memory = new MemorySampler(() => both.memory()).start();
-  const open = await runHttpLoadAtRate({ url: `http://127.0.0.1:${both.info.port}/4.0/mark-notify/v1/seen`, method: 'POST', headers, body, rate: halfRate, connections: args.connections, durationMs: args.durationMs, label: `api+worker at ${fmt(halfRate)} req/s` });
-  const sent = open.ok;
-  const settleDeadline = performance.now() + 30_000;
-  let e2e: { count: number; latency: LatencySummary };
-  for (;;) {
-    e2e = (await consumer.request('stats')) as { count: number; latency: LatencySummary };
-    if (e2e.count >= sent || performance.now() > settleDeadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const mem = await memory.stop();
-  await both.stop();
+  const satStart = performance.now();
+  const saturated = await runHttpLoad({ url: bothUrl, method: 'POST', headers: { 'content-type': 'application/json' }, headersFor: userHeaders, body, connections: args.connections, durationMs: args.durationMs, warmupMs: 1000, label: 'api+worker, POSTs as fast as they go' });
+  const satDelivered = ((await consumer.request('stats')) as { count: number }).count;
+  // Deliveries over the whole run (its 1 s warm-up included), not only the measured window.
+  const oneProcessMax = satDelivered / ((performance.now() - satStart) / 1000);
+  await waitDrained(120_000);
+  type Pauses = { loopDelayMs: { p99: number; max: number }; gc: { count: number; totalMs: number; maxMs: number } };
+  const samples: { t: number; rss: number; heap: number }[] = [];
+  const latencyAt = async (rate: number, durationMs: number, label: string, sampleMemory: boolean) => {
+    const open = (ms: number, what: string) => runHttpLoadAtRate({ url: bothUrl, method: 'POST', headers: { 'content-type': 'application/json' }, headersFor: userHeaders, body, rate, connections: args.connections, durationMs: ms, label: what });
+    await open(3_000, `settle at ${fmt(rate)} req/s`);
+    await waitDrained(30_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await consumer.request('reset');
+    await both.request('pauses');
+    const t0 = performance.now();
+    const sampler = sampleMemory
+      ? setInterval(() => {
+          void both.memory().then(
+            (m) => samples.push({ t: (performance.now() - t0) / 1000, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 }),
+            () => undefined,
+          );
+        }, 1_000)
+      : undefined;
+    const cpu = await startCpuMeter([both, consumer], redis);
+    const load = await open(durationMs, label);
+    const cores = await cpu.stop();
+    clearInterval(sampler);
+    const settleDeadline = performance.now() + 30_000;
+    let e2e: { count: number; latency: LatencySummary };
+    for (;;) {
+      e2e = (await consumer.request('stats')) as { count: number; latency: LatencySummary };
+      if (e2e.count >= load.ok || performance.now() > settleDeadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const pauses = (await both.request('pauses')) as Pauses;
+    return { rate, seconds: durationMs / 1000, latency: e2e.latency, delivered: e2e.count, sent: load.ok, skipped: load.skipped, non2xx: load.requests - load.ok, cores, pauses };
+  };
+  // The earlier runs' rate (half the harmonic estimate), then half the measured maximum.
+  const harmonicHalf = Math.max(50, Math.floor(combinedMax / 2));
+  const atHarmonic = await latencyAt(harmonicHalf, args.durationMs, `api+worker at ${fmt(harmonicHalf)} req/s (half the estimate)`, false);
+  const halfRate = Math.max(50, Math.floor(oneProcessMax / 2));
+  const atHalf = await latencyAt(halfRate, latencyMs, `api+worker at ${fmt(halfRate)} req/s (half the measured maximum)`, true);
+  await stopChild(both);
 
-  const ms = (x: number) => x.toFixed(2);
+  // Memory: slopes over the run, and of the heap's floor (its lowest reading per 30 s, i.e.
+  // after collections), which is what grows when something leaks.
+  const series = (pick: (s: (typeof samples)[number]) => number) => slope(samples.map((s) => s.t), samples.map(pick)) * 60;
+  const floors: { t: number; heap: number }[] = [];
+  for (let w = 0; w * 30 < (samples.at(-1)?.t ?? 0); w++) {
+    const inWindow = samples.filter((s) => s.t >= w * 30 && s.t < (w + 1) * 30);
+    if (inWindow.length >= 10) floors.push({ t: w * 30 + 15, heap: Math.min(...inWindow.map((s) => s.heap)) });
+  }
+  const memory = {
+    seconds: samples.at(-1)?.t ?? 0,
+    rss: { startMB: samples[0]?.rss ?? 0, endMB: samples.at(-1)?.rss ?? 0, maxMB: Math.max(...samples.map((s) => s.rss)), slopeMBPerMin: series((s) => s.rss) },
+    heap: { startMB: samples[0]?.heap ?? 0, endMB: samples.at(-1)?.heap ?? 0, maxMB: Math.max(...samples.map((s) => s.heap)), slopeMBPerMin: series((s) => s.heap) },
+    heapFloorMB: floors.map((x) => Math.round(x.heap)),
+    heapFloorSlopeMBPerMin: floors.length >= 3 ? slope(floors.map((x) => x.t), floors.map((x) => x.heap)) * 60 : null,
+  };
+
+  const apiRatio = ratio(apiFig.rps, bareAddRps);
+  const deliveryRatio = ratio(deliveryFig.rate, bareDrainRate);
+  const bareUs = ((bareAdd1.serverCpuCores / bareAdd1.rps + bareAdd2.serverCpuCores / bareAdd2.rps) / 2) * 1e6;
+  const bareDrainUs = ((bareDrain1?.workerCpuUsPerJob ?? 0) + (bareDrain2?.workerCpuUsPerJob ?? 0)) / 2;
+  const floorNote = memory.heapFloorSlopeMBPerMin === null ? 'heap floor: run --memory 300 to judge' : `heap floor per 30 s ${memory.heapFloorMB.join(', ')} MB (slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min)`;
   const rows: Cell[][] = [
-    ['bare Koa + one Queue.add (ceiling)', `${fmt(bareAdd.rps)} req/s`, ms(bareAdd.p50), ms(bareAdd.p99), ''],
-    ['Conveyor POST /seen, api role', `${fmt(apiLoad.rps)} req/s`, ms(apiLoad.latency.p50), ms(apiLoad.latency.p99), `${apiLoad.requests - apiLoad.ok} non-2xx, api ${(apiCores.conveyor ?? Object.values(apiCores)[0] ?? 0).toFixed(2)} cores`],
-    ['bare BullMQ no-op worker c=50 (ceiling)', `${fmt(bareDrain?.jobsPerSec ?? 0)} jobs/s`, '', '', ''],
-    ['Conveyor delivery to an HTTP consumer', `${fmt(deliveryRate)} deliveries/s`, '', '', `${fmt(delivered)} of ${fmt(queued)} queued in ${drainSeconds.toFixed(1)} s; failed ${counts.failed}`],
-    [`request → delivery at ${fmt(halfRate)} req/s (api+worker)`, `${fmt(e2e.count)} delivered`, ms(e2e.latency.p50), ms(e2e.latency.p99), `${open.skipped} skipped, ${open.requests - open.ok} non-2xx`],
-    ['memory of api+worker over that run', `RSS ${mem.rss.startMB.toFixed(0)} → ${mem.rss.endMB.toFixed(0)} MB`, '', '', `max ${mem.rss.maxMB.toFixed(0)} MB, slope ${mem.rss.slopeMBPerMin.toFixed(1)} MB/min, heap slope ${mem.heapUsed.slopeMBPerMin.toFixed(1)} MB/min`],
+    ['bare Koa + one Queue.add (ceiling, before)', `${fmt(bareAdd1.rps)} req/s`, ms(bareAdd1.p50), ms(bareAdd1.p99), `${us((bareAdd1.serverCpuCores / bareAdd1.rps) * 1e6)} CPU/req, others ${bareAdd1.otherCpuCores.toFixed(2)} cores`],
+    [`Conveyor POST /seen, api role, ${fmt(users)} callers`, `${fmt(apiFig.rps)} req/s`, ms(apiFig.p50), ms(apiFig.p99), `${us(apiFig.cpuUsPerRequest)} CPU/req, ${apiFig.non2xx} non-2xx, others ${apiFig.otherCpuCores.toFixed(2)} cores`],
+    ['bare Koa + one Queue.add (ceiling, after)', `${fmt(bareAdd2.rps)} req/s`, ms(bareAdd2.p50), ms(bareAdd2.p99), `${us((bareAdd2.serverCpuCores / bareAdd2.rps) * 1e6)} CPU/req, others ${bareAdd2.otherCpuCores.toFixed(2)} cores`],
+    ['Conveyor POST /seen, a new token per request', `${fmt(coldFig.rps)} req/s`, ms(coldFig.p50), ms(coldFig.p99), `${us(coldFig.cpuUsPerRequest)} CPU/req, ${coldFig.non2xx} non-2xx (no cache hits: the lower bound)`],
+    [`bare BullMQ no-op worker c=${CONCURRENCY} (ceiling, before)`, `${fmt(bareDrain1?.jobsPerSec ?? 0)} jobs/s`, '', '', `${us(bareDrain1?.workerCpuUsPerJob ?? 0)} CPU/job, others ${(bareDrain1?.otherCpuCores ?? 0).toFixed(2)} cores`],
+    [`Conveyor delivery to an HTTP consumer, c=${CONCURRENCY}`, `${fmt(deliveryFig.rate)} deliveries/s`, '', '', `worker ${us(deliveryFig.workerCpuUsPerJob)} + consumer ${us(deliveryFig.consumerCpuUsPerJob)} CPU/delivery; ${fmt(delivered)} of ${fmt(drained)} delivered, ${deliveryFig.failed} failed; redis ${(drainCores.redis ?? 0).toFixed(2)}, others ${(drainCores.others ?? 0).toFixed(2)} cores`],
+    [`bare BullMQ no-op worker c=${CONCURRENCY} (ceiling, after)`, `${fmt(bareDrain2?.jobsPerSec ?? 0)} jobs/s`, '', '', `${us(bareDrain2?.workerCpuUsPerJob ?? 0)} CPU/job, others ${(bareDrain2?.otherCpuCores ?? 0).toFixed(2)} cores`],
+    ['api+worker in one process, POSTs as fast as they go', `${fmt(oneProcessMax)} deliveries/s`, '', '', `API took ${fmt(saturated.rps)} req/s meanwhile; the harmonic estimate from the rows above was ${fmt(combinedMax)}/s`],
+    ...[atHarmonic, atHalf].map((x, i): Cell[] => [
+      `request → delivery at ${fmt(x.rate)} req/s, half the ${i === 0 ? 'estimate' : 'measured maximum'} (api+worker, ${x.seconds.toFixed(0)} s)`,
+      `${fmt(x.delivered)} delivered`,
+      ms(x.latency.p50),
+      ms(x.latency.p99),
+      `p90 ${ms(x.latency.p90)}, max ${ms(x.latency.max)}; ${x.skipped} skipped, ${x.non2xx} non-2xx; process ${(x.cores[both.name] ?? 0).toFixed(2)} cores, loop delay p99 ${ms(x.pauses.loopDelayMs.p99)} max ${ms(x.pauses.loopDelayMs.max)}, GC max ${x.pauses.gc.maxMs} ms; others ${(x.cores.others ?? 0).toFixed(2)} cores`,
+    ]),
+    ['memory of api+worker over that run', `RSS ${memory.rss.startMB.toFixed(0)} → ${memory.rss.endMB.toFixed(0)} MB`, '', '', `heap ${memory.heap.startMB.toFixed(0)} → ${memory.heap.endMB.toFixed(0)} MB; slopes RSS ${memory.rss.slopeMBPerMin.toFixed(2)}, heap ${memory.heap.slopeMBPerMin.toFixed(2)} MB/min; ${floorNote}`],
   ];
-  const apiRatio = ratio(apiLoad.rps, bareAdd.rps);
-  const deliveryRatio = ratio(deliveryRate, bareDrain?.jobsPerSec ?? 0);
   finish({
     bench: 'seen',
     machine,
     table: { columns: ['what', 'figure', 'p50 ms', 'p99 ms', 'notes'], rows },
-    figures: { combinedMax, bareKoaQueueAdd: bareAdd, bareWorkerDrain: bareDrain, api: { rps: apiLoad.rps, latency: apiLoad.latency, cpu: apiCores }, delivery: { rate: deliveryRate, delivered, queued, seconds: drainSeconds, counts }, endToEnd: { rate: halfRate, latency: e2e.latency, delivered: e2e.count, sent, skipped: open.skipped }, memory: mem },
-    ratios: { apiVsBareKoaQueueAdd: apiRatio, deliveryVsBareWorker: deliveryRatio },
-    params: { duration: args.duration, connections: args.connections },
+    figures: {
+      bareKoaQueueAdd: [bareAdd1, bareAdd2],
+      api: apiFig,
+      apiFreshTokens: coldFig,
+      bareWorkerDrain: [bareDrain1, bareDrain2],
+      delivery: deliveryFig,
+      combinedMax,
+      oneProcess: { deliveriesPerSec: oneProcessMax, apiRps: saturated.rps },
+      endToEndAtHalfEstimate: atHarmonic,
+      endToEnd: atHalf,
+      memory,
+    },
+    ratios: { apiVsBareKoaQueueAdd: apiRatio, deliveryVsBareWorker: deliveryRatio, apiCpuVsBare: ratio(bareUs, apiFig.cpuUsPerRequest), deliveryCpuVsBare: ratio(bareDrainUs, deliveryFig.workerCpuUsPerJob) },
+    params: { duration: args.duration, connections: args.connections, users, concurrency: CONCURRENCY, drainJobs: DRAIN_JOBS, latencySeconds: latencyMs / 1000 },
     notes: [
-      `API ${pct(apiRatio)} of the bare Koa+Queue.add route (target ≥ 70 %); delivery ${pct(deliveryRatio)} of the bare no-op worker (target ≥ 70 %; ours makes an HTTP call per job, the ceiling does nothing).`,
-      `p99 request → delivery ${ms(e2e.latency.p99)} ms at ${fmt(halfRate)} req/s, half the end-to-end maximum (target < 50 ms).`,
-      'Run --duration 300 to judge memory: the slope should stay near 0 MB/min.',
+      `API ${pct(apiRatio)} of the bare Koa+Queue.add route (mean of the runs before and after; target ≥ 70 %); per request ${us(apiFig.cpuUsPerRequest)} of CPU against the ceiling's ${us(bareUs)}.`,
+      `Delivery ${pct(deliveryRatio)} of the bare no-op worker (mean of before and after; target ≥ 70 %); ours makes an HTTP call per job: worker ${us(deliveryFig.workerCpuUsPerJob)} of CPU per delivery against the bare worker's ${us(bareDrainUs)} per job.`,
+      `p99 request → delivery ${ms(atHalf.latency.p99)} ms at ${fmt(halfRate)} req/s, half the measured one-process maximum of ${fmt(oneProcessMax)}/s (target < 50 ms); ${ms(atHarmonic.latency.p99)} ms at ${fmt(harmonicHalf)} req/s, half the harmonic estimate of ${fmt(combinedMax)}/s used before.`,
+      memory.heapFloorSlopeMBPerMin === null ? 'Run --memory 300 to judge memory over 5 minutes.' : `Memory over ${memory.seconds.toFixed(0)} s: heap floor slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min, RSS slope ${memory.rss.slopeMBPerMin.toFixed(2)} MB/min.`,
     ],
   });
 } finally {
   for (const c of children) await c.stop().catch(() => undefined);
-  await deletePrefix(redis, prefix);
-  await deletePrefix(redis, ceilingPrefix);
+  for (const p of Object.values(prefixes)) await deletePrefix(redis, p);
   redis.disconnect();
   await dropDatabase(databaseUrl);
 }

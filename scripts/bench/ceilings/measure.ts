@@ -125,6 +125,8 @@ export interface DrainFigure {
   jobsPerSec: number;
   addBulkPerSec: number;
   left: number;
+  /** CPU time of the worker process per job drained (warm-up jobs included), in µs. */
+  workerCpuUsPerJob: number;
   /** Cores used outside the benchmark (and Redis) over warm-up, prefill and drain. */
   otherCpuCores: number;
 }
@@ -143,13 +145,17 @@ export async function workerDrainCeiling(o: CeilingOptions & { jobs: number; con
       });
       try {
         const cpu = await startCpuMeter([worker], o.monitor);
+        const cpu0 = await worker.cpuUsage();
+        const warmupJobs = Math.min(5_000, Math.ceil(o.jobs / 4));
         const r = await measureDrain(queue, {
           jobs: o.jobs,
-          warmupJobs: Math.min(5_000, Math.ceil(o.jobs / 4)),
+          warmupJobs,
           label: `worker drain ${o.jobs.toLocaleString('en-US')} jobs, c=${concurrency}`,
         });
+        const cpu1 = await worker.cpuUsage();
         const { others } = await cpu.stop();
-        out.push({ concurrency, jobsPerSec: r.jobsPerSec, addBulkPerSec: r.addBulkPerSec, left: r.left, otherCpuCores: others ?? 0 });
+        const workerCpuUsPerJob = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (warmupJobs + o.jobs - r.left);
+        out.push({ concurrency, jobsPerSec: r.jobsPerSec, addBulkPerSec: r.addBulkPerSec, left: r.left, workerCpuUsPerJob, otherCpuCores: others ?? 0 });
       } finally {
         await worker.stop();
         await queue.close();

@@ -17,6 +17,8 @@ export interface PrefillOptions {
   name?: string;
   data?: (i: number) => object;
   opts?: JobsOptions;
+  /** Per-job options (e.g. a job id and a deduplication id each), instead of `opts`. */
+  optsAt?: (i: number) => JobsOptions;
   /** Jobs per addBulk call. Default 1,000. */
   batch?: number;
 }
@@ -28,7 +30,7 @@ export async function prefillQueue(queue: Queue, o: PrefillOptions): Promise<num
   for (let i = 0; i < o.jobs; i += batch) {
     const n = Math.min(batch, o.jobs - i);
     await queue.addBulk(
-      Array.from({ length: n }, (_, k) => ({ name: o.name ?? 'bench', data: o.data?.(i + k) ?? { i: i + k }, opts: o.opts ?? BENCH_JOB_OPTS })),
+      Array.from({ length: n }, (_, k) => ({ name: o.name ?? 'bench', data: o.data?.(i + k) ?? { i: i + k }, opts: o.optsAt?.(i + k) ?? o.opts ?? BENCH_JOB_OPTS })),
     );
   }
   return (o.jobs * 1000) / (performance.now() - t0);

@@ -11,6 +11,8 @@ export interface HttpLoadOptions {
   body?: () => string | Buffer;
   /** Per-request path and query (e.g. a random room), replacing the URL's; same host and port. */
   path?: () => string;
+  /** Per-request extra headers (e.g. a different token each time); raw engine only. */
+  headersFor?: () => Record<string, string>;
   /** Keep-alive sockets (and, closed-loop, requests in flight). */
   connections: number;
   /** Measured time, after the warm-up. */
@@ -124,14 +126,16 @@ function engine(opts: HttpLoadOptions): Engine {
     const pool = new RawHttpPool({ host, port, method, connections: opts.connections, timeoutMs });
     const headerLines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     const hostHeader = url.host;
-    const fixed = !opts.body && !opts.path ? requestBytes(method, fixedPath, hostHeader, headerLines) : undefined;
+    const fixed = !opts.body && !opts.path && !opts.headersFor ? requestBytes(method, fixedPath, hostHeader, headerLines) : undefined;
+    const linesFor = opts.headersFor ? () => headerLines + Object.entries(opts.headersFor!()).map(([k, v]) => `${k}: ${v}\r\n`).join('') : () => headerLines;
     return {
       timeoutMs,
-      send: () => pool.request(fixed ?? requestBytes(method, opts.path?.() ?? fixedPath, hostHeader, headerLines, opts.body?.())),
+      send: () => pool.request(fixed ?? requestBytes(method, opts.path?.() ?? fixedPath, hostHeader, linesFor(), opts.body?.())),
       close: () => pool.close(),
     };
   }
 
+  if (opts.headersFor) throw new Error('headersFor needs the raw engine');
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections, maxFreeSockets: opts.connections });
   const base: http.RequestOptions = { agent, host, port, path: fixedPath, method, headers };
   return {

@@ -1,8 +1,12 @@
 /**
  * Conveyor itself as a benchmark child: the given roles, in one process, on a given DB and prefix.
  * Usage: conveyor.ts --roles api,worker --database-url <url> --prefix <p> --consumer <url>
- * Prints READY {"port"}; command `deliveries` answers the deliver-seen queue's counts.
+ * Prints READY {"port"} once its Redis connections are ready. Commands: `deliveries` answers the
+ * deliver-seen queue's counts; `pauses` answers the event-loop delay and GC pauses since the
+ * last `pauses` call (what a latency tail is made of).
  */
+import { once } from 'node:events';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig, type Role } from '../../../src/config.ts';
 import { parseIntegrations } from '../../../src/domain/notify/integrations.ts';
 import { start } from '../../../src/runtime.ts';
@@ -29,11 +33,33 @@ const integrations = parseIntegrations({
 });
 const running = await start(config, roles, { integrations });
 const queue = running.services.queues.get('notify.deliver-seen');
+// The API fails fast while Redis is not connected yet (503): the load must not start before.
+const { redis } = running.services;
+if (redis.status !== 'ready') await once(redis, 'ready');
+await queue.waitUntilReady();
+for (const w of running.workers) await w.waitUntilReady();
+
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+let gc = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.totalMs += e.duration;
+    gc.maxMs = Math.max(gc.maxMs, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const child = serveChild({
   stop: () => running.stop(),
   commands: {
     deliveries: async () => queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+    pauses: () => {
+      const out = { loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }, gc: { ...gc, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs * 10) / 10 } };
+      loop.reset();
+      gc = { count: 0, totalMs: 0, maxMs: 0 };
+      return out;
+    },
   },
 });
 child.ready({ port: running.port });
