@@ -43,7 +43,8 @@ describe('two ws processes share rooms through Redis', function () {
 
   it('a ws-only process answers /ws, /healthz, /readyz and /metrics, and no API', async () => {
     expect((await fetch(`${url2()}/healthz`)).status).to.equal(200);
-    expect((await fetch(`${url2()}/readyz`)).status).to.equal(200);
+    // Freshly started: its first MySQL connection may still be opening (readiness allows 1 s per check).
+    await waitFor(async () => (await fetch(`${url2()}/readyz`)).status === 200, { what: 'the ws-only process to be ready', timeoutMs: 10_000 });
     const metrics = await (await fetch(`${url2()}/metrics`)).text();
     expect(metrics).to.include('conveyor_ws_connections');
     expect((await fetch(`${url2()}/chat/message/add`, { method: 'POST', body: '{}' })).status).to.equal(404);
