@@ -18,5 +18,4 @@ export {
 } from './accounts.ts';
 export { transferMoney, type TransferInput, type TransferResult } from './transferMoney.ts';
 export { transferMany, MAX_TRANSFER_BATCH, type BatchTransferResult } from './transferMany.ts';
-export { creditMany, MAX_CREDIT_BATCH, type CreditItem, type CreditManyInput, type CreditResult } from './creditMany.ts';
 export { sumOfBalances, checkLedger, isLedgerSound, type LedgerReport } from './invariants.ts';

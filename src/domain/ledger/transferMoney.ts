@@ -154,7 +154,7 @@ export async function deleteTransfers(trx: Trx, ids: readonly number[]): Promise
   await execute(trx, `DELETE FROM transfers WHERE id IN (${placeholders(ids.length)})`, ids);
 }
 
-/** Shape checks shared with creditMany; widths match the transfers table. */
+/** Shape checks shared with transferMany; widths match the transfers table. */
 export function validateTransfer(input: TransferInput): void {
   const { idempotencyKey, fromAccountId, toAccountId, amount, reason, reference } = input;
   if (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > 191) {

@@ -48,6 +48,24 @@ describe('ledger transferMany: many payers, many payees, one transaction (MySQL)
     expect(await getBalance(t.db, a)).to.equal(10);
   });
 
+  it('concurrent batches and single transfers into one hot account add up exactly', async () => {
+    const model = await wallet(t.db);
+    const payers = await Promise.all(Array.from({ length: 30 }, () => wallet(t.db)));
+    await Promise.all(payers.map((p) => topUp(t.db, p, 1_000)));
+    const jobs: Promise<unknown>[] = [];
+    for (let round = 0; round < 10; round++) {
+      const batch = payers.slice(round, round + 10).map((p) => ({ idempotencyKey: `b:${round}:${p}`, fromAccountId: p, toAccountId: model, amount: 30, reason: 'donation' }));
+      jobs.push(withTransaction(t.db, (trx) => transferMany(trx, batch)));
+      for (const p of payers.slice(round, round + 3)) {
+        jobs.push(withTransaction(t.db, (trx) => transferMoney(trx, { idempotencyKey: `s:${round}:${p}`, fromAccountId: p, toAccountId: model, amount: 11, reason: 'donation' })));
+      }
+    }
+    await Promise.all(jobs);
+    expect(await getBalance(t.db, model)).to.equal(10 * 10 * 30 + 10 * 3 * 11);
+    const paid = (await Promise.all(payers.map((p) => getBalance(t.db, p)))).reduce((s, b) => s + 1_000 - b, 0);
+    expect(paid).to.equal(10 * 10 * 30 + 10 * 3 * 11);
+  });
+
   it('concurrent batches over overlapping accounts, beside single transfers, move each key once and conserve the sum', async function () {
     this.timeout(30_000);
     const wallets = await Promise.all(Array.from({ length: 12 }, () => wallet(t.db)));
