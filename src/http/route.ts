@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { BadRequest, Forbidden, Unauthorized } from '../platform/errors.ts';
 import { compileSchema } from '../platform/validation.ts';
+import { oncePer } from '../platform/oncePer.ts';
 import type { Services } from '../services.ts';
 import type { Claims, TokenRole } from './auth/claims.ts';
 import { bearerToken } from './auth/jwt.ts';
@@ -62,15 +63,7 @@ export function defineRoute<A extends Auth, B extends TSchema | undefined = unde
 }
 
 // One cache of verified tokens per process (per Services), shared by every route.
-const verifiedTokens = new WeakMap<Services, VerifiedTokens>();
-function tokensOf(services: Services): VerifiedTokens {
-  let tokens = verifiedTokens.get(services);
-  if (!tokens) {
-    tokens = new VerifiedTokens(services.config.jwtSecret);
-    verifiedTokens.set(services, tokens);
-  }
-  return tokens;
-}
+const tokensOf = oncePer((services: Services) => new VerifiedTokens(services.config.jwtSecret));
 
 async function authenticate(ctx: AppContext, tokens: VerifiedTokens, auth: Auth): Promise<Claims | null> {
   if (auth === 'public') return null;

@@ -12,6 +12,7 @@ import { parseMoney } from '../../domain/ledger/index.ts';
 import { withTransaction, type Trx } from '../../platform/db.ts';
 import { NotFound } from '../../platform/errors.ts';
 import { GroupCommit } from '../../platform/groupCommit.ts';
+import { oncePer } from '../../platform/oncePer.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
 import type { Services } from '../../services.ts';
 import { saveIdempotent, type IdempotencyRequest } from '../idempotency.ts';
@@ -50,12 +51,9 @@ interface DonationAccept {
 }
 
 // One group commit per api process (per services): donations accepted together share a transaction.
-const accepts = new WeakMap<Services, GroupCommit<DonationAccept, { donation_id: string }>>();
-
-function donationAccepts(services: Services): GroupCommit<DonationAccept, { donation_id: string }> {
-  let writer = accepts.get(services);
-  if (!writer) {
-    writer = new GroupCommit(
+const donationAccepts = oncePer(
+  (services: Services) =>
+    new GroupCommit<DonationAccept, { donation_id: string }>(
       services.db,
       async (trx, items) => {
         const created = await createDonations(trx, items.map((i) => i.donation));
@@ -63,11 +61,8 @@ function donationAccepts(services: Services): GroupCommit<DonationAccept, { dona
         return created;
       },
       { concurrency: services.config.chat.acceptTransactions, maxBatch: 100 },
-    );
-    accepts.set(services, writer);
-  }
-  return writer;
-}
+    ),
+);
 
 async function roomOf(services: Services, room: string): Promise<Participant> {
   const owner = await findRoom(services.db, room);

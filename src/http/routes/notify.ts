@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Forbidden, Unauthorized } from '../../platform/errors.ts';
+import { oncePer } from '../../platform/oncePer.ts';
 import { lookupSeen, recordSeen, type SeenDeps } from '../../domain/notify/recordSeen.ts';
 import type { Identity, SeenKind } from '../../domain/notify/seenFact.ts';
 import type { Services } from '../../services.ts';
@@ -35,15 +36,7 @@ export function identityOf(claims: Claims | null): { kind: SeenKind; identity: I
 }
 
 // Built once per process, not per request.
-const depsOf = new WeakMap<Services, SeenDeps>();
-function seenDeps(services: Services): SeenDeps {
-  let deps = depsOf.get(services);
-  if (!deps) {
-    deps = buildSeenDeps(services);
-    depsOf.set(services, deps);
-  }
-  return deps;
-}
+const seenDeps = oncePer(buildSeenDeps);
 
 function buildSeenDeps(services: Services): SeenDeps {
   const contract = notifyContracts['notify.deliver-seen'];
