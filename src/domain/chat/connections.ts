@@ -10,20 +10,13 @@ export interface ConnectionInput {
 }
 
 /**
- * Binds a ws connection id to its participant (the seed's SaveConnection). Idempotent: the
- * connection id is unique and a repeat is ignored, so a retried job or call is harmless.
+ * Binds ws connection ids to their participants (the seed's SaveConnection, for a batch of
+ * AddNewConnection events). Idempotent: the connection id is unique and a repeat is ignored, so a
+ * retried job or call is harmless.
  */
-export async function saveConnection(conn: Db | Trx, input: ConnectionInput): Promise<void> {
-  await conn.raw(
-    'INSERT IGNORE INTO connections (type, entity_uuid, connection_uuid, created_at) VALUES (?, ?, ?, UTC_TIMESTAMP(3))',
-    [input.type, input.entityUuid, input.connectionId],
-  );
-}
-
-/** SaveConnection for a batch of AddNewConnection events. */
-export async function saveConnections(trx: Trx, inputs: readonly ConnectionInput[]): Promise<void> {
+export async function saveConnections(conn: Db | Trx, inputs: readonly ConnectionInput[]): Promise<void> {
   if (inputs.length === 0) return;
-  await trx.raw(
+  await conn.raw(
     `INSERT IGNORE INTO connections (type, entity_uuid, connection_uuid, created_at) VALUES ${inputs.map(() => '(?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}`,
     inputs.flatMap((i) => [i.type, i.entityUuid, i.connectionId]),
   );
@@ -35,7 +28,7 @@ export async function saveConnections(trx: Trx, inputs: readonly ConnectionInput
  * /chat/connection/add, which goes through AddNewConnection → SaveConnection.
  */
 export async function registerConnection(db: Db, input: ConnectionInput): Promise<void> {
-  await saveConnection(db, input);
+  await saveConnections(db, [input]);
 }
 
 /** The ws server's side of a closed connection. Rows nobody deleted (a crashed process, an external gateway) are pruned by age. */

@@ -23,16 +23,10 @@ export function checkDonation(input: DonateInput): void {
 }
 
 /**
- * POST /chat/donat/add: writes the pending donation and its AddNewDonate event in the caller's
- * transaction. The money moves later, in TransferMoney; nothing is checked against the balance here.
- */
-export async function createDonation(trx: Trx, input: DonateInput): Promise<{ donation_id: string }> {
-  return (await createDonations(trx, [input]))[0]!;
-}
-
-/**
- * Several donations in one transaction (the API's group commit): one multi-row INSERT for the
- * donations and one for their outbox rows. Results in input order.
+ * POST /chat/donat/add: writes pending donations and their AddNewDonate events in the caller's
+ * transaction — several at once under the API's group commit: one multi-row INSERT for the
+ * donations and one for their outbox rows. Results in input order. The money moves later, in
+ * TransferMoney; nothing is checked against the balance here.
  */
 export async function createDonations(trx: Trx, inputs: readonly DonateInput[]): Promise<{ donation_id: string }[]> {
   inputs.forEach(checkDonation);

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
 import type { Envelope } from '../../../src/platform/outbox/envelope.ts';
 import { topUp } from '../../../src/domain/chat/accounts.ts';
-import { createDonation } from '../../../src/domain/chat/donations.ts';
+import { createDonations, type DonateInput } from '../../../src/domain/chat/donations.ts';
 import type { AddNewDonatePayload } from '../../../src/domain/chat/events.ts';
 import { runOutboxBatch } from '../../../src/platform/outbox/batch.ts';
 import { ensureParticipantIn, type Participant } from '../../../src/domain/chat/participants.ts';
@@ -38,6 +38,8 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
     return { id: row.id, status: row.status, envelope: JSON.parse(row.payload) };
   }
 
+  const donate = async (input: DonateInput) => (await withTransaction(database.db, (trx) => createDonations(trx, [input])))[0]!;
+
   const run = (row: { id: number; envelope: Envelope<AddNewDonatePayload> }, max = 100) =>
     runOutboxBatch(database.db, { queue: contract.queue, schema: contract.schema, max }, { outboxId: String(row.id), payload: row.envelope }, (trx, batch) =>
       transferDonations(trx, batch.payloads, String(row.id)),
@@ -48,7 +50,7 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
     const poor = await viewer(150);
     const plan = [[rich, 0, 500], [poor, 0, 100], [rich, 1, 700], [poor, 1, 100], [rich, 0, 300]] as const;
     const ids: string[] = [];
-    for (const [sender, room, sum] of plan) ids.push((await withTransaction(database.db, (trx) => createDonation(trx, { sender, room: rooms[room]!, sum }))).donation_id);
+    for (const [sender, room, sum] of plan) ids.push((await donate({ sender, room: rooms[room]!, sum })).donation_id);
     // The newest donation's job runs first and takes the older ones along.
     const outcome = await run(await transferRow(ids[4]!));
     expect(outcome).to.include({ done: true, size: 5 });
@@ -75,7 +77,7 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
   it('leaves rows another job holds, and takes no more than the batch size', async () => {
     const sender = await viewer(10_000);
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await withTransaction(database.db, (trx) => createDonation(trx, { sender, room: rooms[i % 2]!, sum: 100 }))).donation_id);
+    for (let i = 0; i < 4; i++) ids.push((await donate({ sender, room: rooms[i % 2]!, sum: 100 })).donation_id);
     const rows = await Promise.all(ids.map(transferRow));
     const holder = await database.db.transaction();
     await holder.raw('SELECT id FROM outbox WHERE id = ? FOR UPDATE', [rows[1]!.id]);
