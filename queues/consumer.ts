@@ -1,11 +1,12 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
 import { jobDataFromOutbox } from '../src/platform/outbox/relay.ts';
 import type { Services } from '../src/services.ts';
-import { backoffDelay, type Backoff, type JobContract, type JobData } from './contract.ts';
-import type { Processor } from './processor.ts';
+import { backoffDelay, WAKE_JOB, type Backoff, type JobContract, type JobData } from './contract.ts';
+import type { BatchedProcessor, Processor } from './processor.ts';
 
 /** Errors no retry can fix: our PermanentError, and 4xx AppErrors other than "try later" ones. */
 export function isPermanent(err: unknown): boolean {
@@ -25,11 +26,21 @@ export function wrapProcessor(services: Services, contract: JobContract, process
   const check = compileSchema(contract.schema);
   const { metrics } = services;
   const queue = contract.queue;
+  const wake = (processor as Partial<BatchedProcessor<JobContract>>).wake;
   return async (job: Job): Promise<unknown> => {
-    let data: unknown = job.data;
-    if (contract.durable && !isJobData(data)) data = (await jobDataFromOutbox(services.db, job.id)) ?? data;
     const maxAttempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
+
+    if (job.name === WAKE_JOB) {
+      const log = services.log.child({ queue, job_id: job.id, attempt });
+      if (!contract.batched || !wake) throw new UnrecoverableError(`${queue} takes no wake jobs`);
+      return observe(job, log, attempt, maxAttempts, () =>
+        wake({ queue, jobId: job.id ?? '', attempt, log, services, noted: job.progress, note: (value) => job.updateProgress(value) }),
+      );
+    }
+
+    let data: unknown = job.data;
+    if (contract.durable && !isJobData(data)) data = (await jobDataFromOutbox(services.db, job.id)) ?? data;
     const log = services.log.child({ queue, job_id: job.id, attempt, ...(isJobData(data) && data.event_id ? { event_id: data.event_id } : {}) });
 
     if (!isJobData(data) || data.v > contract.version || !check(data.payload)) {
@@ -38,24 +49,31 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       log.error({ problems }, 'job payload fails its contract; not retrying');
       throw new UnrecoverableError(`invalid payload: ${problems.join('; ')}`);
     }
+    const valid = data;
+    return observe(job, log, attempt, maxAttempts, () =>
+      processor({
+        payload: valid.payload,
+        queue,
+        jobId: job.id ?? '',
+        attempt,
+        maxAttempts,
+        eventId: valid.event_id,
+        outboxId: valid.outbox_id,
+        outboxIds: valid.outbox_ids,
+        log,
+        services,
+      }),
+    );
+  };
 
+  /** Wait and duration metrics, outcome counts and the failure class around one run. */
+  async function observe(job: Job, log: Logger, attempt: number, maxAttempts: number, run: () => Promise<unknown>): Promise<unknown> {
     // A job torn by a Redis wipe may have lost its timestamps: no wait figure for it.
     const waitMs = (job.processedOn ?? Date.now()) - (job.timestamp + (job.delay ?? 0));
     if (Number.isFinite(waitMs)) metrics.jobWait.observe({ queue }, Math.max(0, waitMs) / 1000);
     const stopTimer = metrics.jobDuration.startTimer({ queue });
     try {
-      const result = await processor({
-        payload: data.payload,
-        queue,
-        jobId: job.id ?? '',
-        attempt,
-        maxAttempts,
-        eventId: data.event_id,
-        outboxId: data.outbox_id,
-        outboxIds: data.outbox_ids,
-        log,
-        services,
-      });
+      const result = await run();
       metrics.jobsProcessed.inc({ queue, outcome: 'completed' });
       return result;
     } catch (err) {
@@ -68,7 +86,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     } finally {
       stopTimer();
     }
-  };
+  }
 }
 
 /** The delay before retry n: the job's own backoff (set per integration) or its contract's. */

@@ -21,5 +21,21 @@ export interface JobContext<P> {
 
 export type Processor<C extends JobContract> = (ctx: JobContext<PayloadOf<C>>) => Promise<unknown>;
 
+/** A batched queue's wake job (WAKE_JOB): no payload; its handler claims the queue's waiting rows. */
+export interface WakeContext {
+  queue: string;
+  jobId: string;
+  attempt: number;
+  log: Logger;
+  services: Services;
+  /** What an earlier run of this job noted (job progress), or undefined on the first run. */
+  noted: unknown;
+  /** Notes a value on the job (its progress, shown in Bull Board) for a later run of it to read. */
+  note: (value: object) => Promise<void>;
+}
+
+/** The processor of a batched queue: its rows' jobs, plus the wake jobs that claim them. */
+export type BatchedProcessor<C extends JobContract> = Processor<C> & { wake: (ctx: WakeContext) => Promise<unknown> };
+
 /** One processor per contract; a missing key is a type error in jobs/index.ts. */
 export type ProcessorMap<Cs extends Record<string, JobContract>> = { [K in keyof Cs]: Processor<Cs[K]> };

@@ -5,6 +5,8 @@ export interface GroupCommitOptions {
   concurrency: number;
   /** Most writes in one transaction. */
   maxBatch: number;
+  /** Runs once a transaction committed, before its writers hear so (e.g. OutboxRelay.afterCommit). */
+  afterCommit?: (trx: Trx) => void;
 }
 
 interface Pending<I, O> {
@@ -66,7 +68,9 @@ export class GroupCommit<I, O> {
   }
 
   private async transaction(items: I[]): Promise<O[]> {
-    const out = await withTransaction(this.db, (trx) => this.write(trx, items));
+    let last: Trx | undefined;
+    const out = await withTransaction(this.db, (trx) => this.write((last = trx), items));
+    if (last) this.opts.afterCommit?.(last);
     if (out.length !== items.length) throw new Error(`group commit: ${items.length} writes gave ${out.length} results`);
     return out;
   }

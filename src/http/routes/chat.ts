@@ -60,7 +60,7 @@ const donationAccepts = oncePer(
         for (const [k, { idempotency }] of items.entries()) if (idempotency) await saveIdempotent(trx, idempotency, 201, created[k]!);
         return created;
       },
-      { concurrency: services.config.chat.acceptTransactions, maxBatch: 100 },
+      { concurrency: services.config.chat.acceptTransactions, maxBatch: 100, afterCommit: (trx) => services.relay.afterCommit(trx) },
     ),
 );
 
@@ -89,8 +89,7 @@ export function chatRoutes(): AnyRoute[] {
         await takeRateToken({ redis, prefix: config.queuePrefix }, 'message', claims.sub, config.chat.messagesPerMinute);
         await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
-        const result = await withTransaction(db, (trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }));
-        services.relay.kick();
+        const result = await services.relay.transaction((trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }));
         return { status: 201, body: result };
       },
     }),
@@ -114,7 +113,6 @@ export function chatRoutes(): AnyRoute[] {
         const donation = { sender, room, sum, message };
         checkDonation(donation);
         const result = await donationAccepts(services).submit({ donation, idempotency });
-        services.relay.kick();
         return { status: 201, body: result };
       },
     }),
@@ -136,10 +134,9 @@ export function chatRoutes(): AnyRoute[] {
       responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) } },
       handler: async ({ body, claims, services }) => {
         const participant = await ensureParticipant(services.db, claims);
-        const envelope = await withTransaction(services.db, (trx) =>
+        const envelope = await services.relay.transaction((trx) =>
           publishEvent(trx, AddNewConnection, { connection_id: body.connection_id, entity_uuid: participant.uuid, type: participant.type }),
         );
-        services.relay.kick();
         return { status: 201, body: { event_id: envelope.event_id } };
       },
     }),

@@ -3,15 +3,17 @@ import { withTransaction, type Db, type Trx } from '../db.ts';
 import { PermanentError } from '../errors.ts';
 import { compileSchema } from '../validation.ts';
 import { placeholders, selectRows } from '../sql.ts';
+import { outboxWrites, type OutboxWrites } from './writer.ts';
 
 /**
- * Durable listener jobs that handle many outbox rows in one transaction. A job locks its own
- * outbox row and the rows the relay sent with it (`relayedWith`, see addRowsToQueues), as runDurable
- * locks one, and also claims up to `max` rows in all from its queue's other rows that nobody holds
- * (FOR UPDATE SKIP LOCKED), rows still waiting for the relay first: those never become BullMQ jobs
- * at all. The effect handles them all in one transaction, which marks them all done. Each row is
- * still handled exactly once: whoever holds its lock handles it and marks it done in that
- * transaction; a later delivery of a claimed row's own job finds it done.
+ * Durable listener jobs that handle many outbox rows in one transaction. Most jobs of a batched
+ * queue are wake jobs (OutboxRelay.wake, one per commit that wrote the queue rows): they carry no
+ * row and claim up to `max` of the queue's rows that nobody holds (FOR UPDATE SKIP LOCKED), oldest
+ * first. A job the relay or the reconciler made from a row locks that row and the rows sent with it
+ * (`relayedWith`, see addRowsToQueues), as runDurable locks one, and fills up the same way. The
+ * effect handles them all in one transaction, which marks them all done. Each row is handled
+ * exactly once: whoever holds its lock handles it and marks it done in that transaction; a later
+ * job of a claimed row finds it done.
  *
  * The rows a job was relayed with are locked waiting, not skipped: no other job carries them, so a
  * job that skipped one held by a transaction that then rolled back would leave it to the
@@ -29,7 +31,9 @@ export interface OutboxBatch<P> {
   payloads: P[];
 }
 
-export type BatchOutcome<R> = { done: true; result: R; size: number } | { done: false };
+export type BatchOutcome<R> =
+  | { done: true; result: R; size: number; first: number; written: OutboxWrites }
+  | { done: false };
 
 export interface BatchOptions {
   queue: string;
@@ -49,55 +53,72 @@ export interface OwnRows<P> {
 
 const checks = new WeakMap<TSchema, ReturnType<typeof compileSchema>>();
 
+function validatorFor(schema: TSchema) {
+  let check = checks.get(schema);
+  if (!check) checks.set(schema, (check = compileSchema(schema)));
+  return check;
+}
+
+/**
+ * `own`: the rows a relayed job carries, or null for a wake job, which has none and only claims.
+ * `claimed` runs inside the transaction once the batch is known, before the effect (a wake job notes
+ * its first row there, to find its events again if it dies after the commit).
+ */
 export async function runOutboxBatch<P, R>(
   db: Db,
   opts: BatchOptions,
-  own: OwnRows<P>,
+  own: OwnRows<P> | null,
   effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>,
+  claimed?: (batch: OutboxBatch<P>) => Promise<void>,
 ): Promise<BatchOutcome<R>> {
-  const ownId = Number(own.outboxId);
-  const carried = [...new Set([ownId, ...(own.relayedWith ?? []).map(Number)])].sort((a, b) => a - b);
-  // Most deliveries of rows another job claimed arrive after they are done: a plain read spares them
-  // a transaction. The locked re-check below is what decides.
-  const [open] = (await db.raw(`SELECT id FROM outbox WHERE id IN (${placeholders(carried.length)}) AND status <> 'done' LIMIT 1`, carried)) as [unknown[]];
-  if (open.length === 0) return { done: false };
-  let check = checks.get(opts.schema);
-  if (!check) checks.set(opts.schema, (check = compileSchema(opts.schema)));
-  const validate = check;
+  const ownId = own ? Number(own.outboxId) : null;
+  const carried = own ? [...new Set([ownId!, ...(own.relayedWith ?? []).map(Number)])].sort((a, b) => a - b) : [];
+  if (carried.length > 0) {
+    // Most deliveries of rows another job claimed arrive after they are done: a plain read spares
+    // them a transaction. The locked re-check below is what decides.
+    const [open] = (await db.raw(`SELECT id FROM outbox WHERE id IN (${placeholders(carried.length)}) AND status <> 'done' LIMIT 1`, carried)) as [unknown[]];
+    if (open.length === 0) return { done: false };
+  }
+  const validate = validatorFor(opts.schema);
   return withTransaction(
     db,
     async (trx): Promise<BatchOutcome<R>> => {
-      const locked = await selectRows<{ id: unknown; status: string; payload: string }>(
-        trx,
-        `SELECT id, status, payload FROM outbox WHERE id IN (${placeholders(carried.length)}) ORDER BY id FOR UPDATE`,
-        carried,
-      );
-      if (!locked.some((row) => Number(row.id) === ownId)) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
       const members: { id: number; payload: P }[] = [];
-      for (const row of locked) {
-        if (row.status === 'done') continue;
-        const id = Number(row.id);
-        if (id === ownId) members.push({ id, payload: own.payload });
-        else {
-          // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
-          const payload = JSON.parse(row.payload) as unknown;
-          if (validate(payload)) members.push({ id, payload: payload as P });
+      if (own) {
+        const locked = await selectRows<{ id: unknown; status: string; payload: string }>(
+          trx,
+          `SELECT id, status, payload FROM outbox WHERE id IN (${placeholders(carried.length)}) ORDER BY id FOR UPDATE`,
+          carried,
+        );
+        if (!locked.some((row) => Number(row.id) === ownId)) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
+        for (const row of locked) {
+          if (row.status === 'done') continue;
+          const id = Number(row.id);
+          if (id === ownId) members.push({ id, payload: own.payload });
+          else {
+            // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
+            const payload = JSON.parse(row.payload) as unknown;
+            if (validate(payload)) members.push({ id, payload: payload as P });
+          }
         }
+        // Its own rows are done: another job claimed them. It claims no others (a wake job does).
+        if (members.length === 0) return { done: false };
       }
-      if (members.length === 0) return { done: false };
       const wanted = opts.max - members.length;
-      const claimed = wanted > 0 ? await claim(trx, opts.queue, new Set(carried), wanted) : [];
-      for (const row of claimed) {
+      const taken = wanted > 0 ? await claim(trx, opts.queue, new Set(carried), wanted) : [];
+      for (const row of taken) {
         const payload = JSON.parse(row.payload) as unknown;
         // An invalid row is released at commit, for its own job to fail visibly.
         if (validate(payload)) members.push({ id: row.id, payload: payload as P });
       }
+      if (members.length === 0) return { done: false };
       members.sort((a, b) => a.id - b.id);
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
       const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload) };
+      await claimed?.(batch);
       const result = await effect(trx, batch);
       await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
-      return { done: true, result, size: batch.ids.length };
+      return { done: true, result, size: batch.ids.length, first: batch.ids[0]!, written: outboxWrites(trx) };
     },
     { isolationLevel: 'read committed', attempts: opts.attempts ?? 8 },
   );

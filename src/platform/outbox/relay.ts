@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db.ts';
+import { withTransaction, type Db, type TransactionOptions, type Trx } from '../db.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
-import { outboxJobId } from '../../../queues/contract.ts';
+import { outboxJobId, WAKE_JOB } from '../../../queues/contract.ts';
+import { outboxWrites, type OutboxWrites } from './writer.ts';
 import type { JobContract } from '../../../queues/contract.ts';
 
 export interface OutboxRow {
@@ -123,6 +124,48 @@ export class OutboxRelay {
       if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
     };
     this.timer = setTimeout(tick, this.opts.pollMs);
+  }
+
+  /**
+   * Runs `fn` in a transaction (withTransaction: deadlocks retried) and, once it committed, hands
+   * what it wrote to the outbox on (afterCommit).
+   */
+  async transaction<T>(fn: (trx: Trx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    let last: Trx | undefined;
+    const out = await withTransaction(this.db, (trx) => fn((last = trx)), opts);
+    if (last) this.afterCommit(last);
+    return out;
+  }
+
+  /** After `trx` committed: kick the relay if it wrote pending rows, wake the claiming queues it wrote to. */
+  afterCommit(trx: Trx): void {
+    this.handOn(outboxWrites(trx));
+  }
+
+  handOn(written: OutboxWrites): void {
+    if (written.pending) this.kick();
+    this.wake(written.wake);
+  }
+
+  /**
+   * Adds a wake job to each batched queue: its processor claims the queue's waiting rows. One per
+   * commit, added after it, so a wake never starts before the rows it is for are visible. A lost wake
+   * (a crash right after the commit, a Redis wipe) leaves the rows `relayed` with no job: the
+   * reconciler gives them jobs of their own after its grace.
+   */
+  wake(queues: Iterable<string>): void {
+    for (const name of queues) {
+      const contract = this.contracts.get(name);
+      void this.queues
+        .get(name)
+        .add(WAKE_JOB, { v: contract?.version ?? 1, payload: null }, {
+          attempts: contract?.attempts ?? 10,
+          backoff: { type: 'contract' },
+          removeOnComplete: true,
+          removeOnFail: { count: 1000 },
+        })
+        .catch((err: unknown) => this.log.warn({ err, queue: name }, 'wake job not added; the reconciler will pick its rows up'));
+    }
   }
 
   /** Relay now; if a pass is under way, run one more right after it so nothing written meanwhile waits. */

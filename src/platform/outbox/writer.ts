@@ -12,21 +12,66 @@ export interface OutboxJob {
 }
 
 /**
+ * Queues whose workers take their rows from the outbox themselves (JobContract.batched; defineJob
+ * registers them). Their rows due now skip the relay: they are written `relayed` and the commit
+ * wakes the queue (OutboxRelay.afterCommit), whose job claims every waiting row
+ * (src/platform/outbox/batch.ts). That spares each row the relay's read, lock and `relayed` update,
+ * and BullMQ a job carrying its payload. A process that never loaded the contract writes them
+ * `pending`, for the relay: slower, never lost.
+ */
+const claimingQueues = new Set<string>();
+
+export function claimsOwnRows(queue: string): void {
+  claimingQueues.add(queue);
+}
+
+interface Written {
+  /** Claiming queues that got rows in this transaction: the commit must wake them. */
+  wake: Set<string>;
+  /** Rows left for the relay. */
+  pending: boolean;
+}
+
+const writtenIn = new WeakMap<Trx, Written>();
+
+export interface OutboxWrites {
+  wake: string[];
+  pending: boolean;
+}
+
+/** What a transaction wrote to the outbox: the claiming queues to wake, and whether the relay has rows. */
+export function outboxWrites(trx: Trx): OutboxWrites {
+  const written = writtenIn.get(trx);
+  return written ? { wake: [...written.wake], pending: written.pending } : { wake: [], pending: false };
+}
+
+/**
  * Writes outbox rows in the caller's transaction, so the job exists exactly when the domain rows do.
- * The relay turns them into BullMQ jobs with jobId "ob-<id>".
+ * The relay turns pending rows into BullMQ jobs with jobId "ob-<id>"; a claiming queue's rows wait
+ * for its workers (claimsOwnRows).
  */
 export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date()): Promise<void> {
   if (jobs.length === 0) return;
-  const rows = jobs.map((job) => ({
-    queue: job.queue,
-    job_name: job.queue,
-    payload_version: job.version,
-    payload: JSON.stringify(job.payload),
-    event_id: job.eventId ?? null,
-    status: 'pending',
-    available_at: job.availableAt ?? now,
-    created_at: now,
-  }));
+  let written = writtenIn.get(trx);
+  if (!written) writtenIn.set(trx, (written = { wake: new Set(), pending: false }));
+  const relayedAt = new Date(); // wall time, as the relay and the reconciler's grace use
+  const rows = jobs.map((job) => {
+    const availableAt = job.availableAt ?? now;
+    const claimed = claimingQueues.has(job.queue) && availableAt <= now;
+    if (claimed) written.wake.add(job.queue);
+    else written.pending = true;
+    return {
+      queue: job.queue,
+      job_name: job.queue,
+      payload_version: job.version,
+      payload: JSON.stringify(job.payload),
+      event_id: job.eventId ?? null,
+      status: claimed ? 'relayed' : 'pending',
+      available_at: availableAt,
+      created_at: now,
+      relayed_at: claimed ? relayedAt : null,
+    };
+  });
   await trx('outbox').insert(rows);
 }
 

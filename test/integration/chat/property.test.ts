@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { TestConveyor } from '../../helpers/conveyor.ts';
 import { processors } from '../../../jobs/index.ts';
 import { chatContracts } from '../../../queues/contracts/chat.ts';
-import type { Processor } from '../../../queues/processor.ts';
+import type { BatchedProcessor } from '../../../queues/processor.ts';
 import type { JobContract } from '../../../queues/contract.ts';
 import { formatMoney } from '../../../src/domain/ledger/index.ts';
 import { actor, checkChatInvariants, quiescent, startChat, type Actor } from './chatApp.ts';
@@ -15,18 +15,23 @@ type Fault = 'before' | 'after';
 const faults = new Map<string, Fault[]>();
 const originals = new Map<string, unknown>();
 
+/** Wraps a run of the queue's job (a row's job or a wake) with the next armed fault. */
+function faulty<A>(queue: string, run: (arg: A) => Promise<unknown>): (arg: A) => Promise<unknown> {
+  return async (arg) => {
+    const fault = faults.get(queue)?.shift();
+    if (fault === 'before') throw new Error(`injected failure before ${queue}`);
+    const result = await run(arg);
+    if (fault === 'after') throw new Error(`injected failure after ${queue} committed`);
+    return result;
+  };
+}
+
 function injectFaults(): void {
-  const table = processors as unknown as Record<string, Processor<JobContract>>;
+  const table = processors as unknown as Record<string, BatchedProcessor<JobContract>>;
   for (const queue of Object.keys(chatContracts)) {
     const original = table[queue]!;
     originals.set(queue, original);
-    table[queue] = async (ctx) => {
-      const fault = faults.get(queue)?.shift();
-      if (fault === 'before') throw new Error(`injected failure before ${queue}`);
-      const result = await original(ctx);
-      if (fault === 'after') throw new Error(`injected failure after ${queue} committed`);
-      return result;
-    };
+    table[queue] = Object.assign(faulty(queue, original), { wake: faulty(queue, original.wake) });
   }
 }
 

@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import { Type } from '@sinclair/typebox';
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { defineJob, type JobContract, type JobData } from '../../../queues/contract.ts';
+import { defineJob, WAKE_JOB, type JobContract, type JobData } from '../../../queues/contract.ts';
 import { startWorker } from '../../../queues/consumer.ts';
-import type { Processor } from '../../../queues/processor.ts';
-import { runOutboxBatch } from '../../../src/platform/outbox/batch.ts';
+import type { BatchedProcessor, Processor, WakeContext } from '../../../queues/processor.ts';
+import { runOutboxBatch, type OutboxBatch } from '../../../src/platform/outbox/batch.ts';
+import type { Trx } from '../../../src/platform/db.ts';
 import { OutboxRelay } from '../../../src/platform/outbox/relay.ts';
 import { OutboxReconciler } from '../../../src/platform/outbox/reconciler.ts';
 import { writeOutbox } from '../../../src/platform/outbox/writer.ts';
@@ -34,28 +35,45 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
   const contracts = new Map<string, JobContract>([[batchContract.queue, batchContract]]);
   const ROWS_PER_JOB = 10;
 
-  const processor = (async (ctx) => {
-    const outcome = await runOutboxBatch(
-      ctx.services.db,
-      { queue: batchContract.queue, schema: batchContract.schema, max: ROWS_PER_JOB },
-      { outboxId: ctx.outboxId!, payload: ctx.payload, relayedWith: ctx.outboxIds },
-      async (trx, batch) => {
-        await trx('test_batch_effects').insert(batch.ids.map((id, k) => ({ outbox_id: String(id), n: batch.payloads[k]!.n, job_id: ctx.jobId })));
-        return batch.ids.length;
-      },
-    );
+  const options = { queue: batchContract.queue, schema: batchContract.schema, max: ROWS_PER_JOB };
+  const effect = (jobId: string) => async (trx: Trx, batch: OutboxBatch<{ n: number }>) => {
+    await trx('test_batch_effects').insert(batch.ids.map((id, k) => ({ outbox_id: String(id), n: batch.payloads[k]!.n, job_id: jobId })));
+    return batch.ids.length;
+  };
+  const rowJob: Processor<typeof batchContract> = async (ctx) => {
+    const outcome = await runOutboxBatch(ctx.services.db, options, { outboxId: ctx.outboxId!, payload: ctx.payload, relayedWith: ctx.outboxIds }, effect(ctx.jobId));
     return outcome.done ? { batch: outcome.size } : { duplicate: true };
-  }) as Processor<typeof batchContract> as unknown as Processor<JobContract>;
+  };
+  const processor: BatchedProcessor<typeof batchContract> = Object.assign(rowJob, {
+    wake: async (ctx: WakeContext) => {
+      const outcome = await runOutboxBatch(ctx.services.db, options, null, effect(ctx.jobId));
+      // As jobs/chat/batchJob.ts: a full batch wakes the queue again for the rest.
+      if (outcome.done && outcome.size >= ROWS_PER_JOB) wakeRelay.wake([batchContract.queue]);
+      return outcome.done ? { batch: outcome.size } : { empty: true };
+    },
+  });
 
   const relay = () =>
     new OutboxRelay(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { pollMs: 50, batchSize: 25, rowsPerJob: ROWS_PER_JOB });
   const reconciler = () =>
     new OutboxReconciler(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { everyMs: 1000, graceMs: 0, batchSize: 50 });
   const queue = () => app.running.services.queues.get(batchContract.queue);
+  let wakeRelay: OutboxRelay;
 
+  const allIds = async () => ((await app.running.services.db('outbox').orderBy('id').select('id')) as { id: number }[]).map((r) => r.id);
+
+  /** Rows left for the relay: as a process writes them that never loaded the contract (see claimsOwnRows). */
   async function write(payloads: unknown[]): Promise<number[]> {
-    await app.running.services.db.transaction((trx) => writeOutbox(trx, payloads.map((payload) => ({ queue: batchContract.queue, payload, version: 1 }))));
-    return ((await app.running.services.db('outbox').orderBy('id').select('id')) as { id: number }[]).map((r) => r.id);
+    const now = new Date();
+    await app.running.services.db('outbox').insert(
+      payloads.map((payload) => ({ queue: batchContract.queue, job_name: batchContract.queue, payload_version: 1, payload: JSON.stringify(payload), status: 'pending', available_at: now, created_at: now })),
+    );
+    return allIds();
+  }
+
+  /** Rows as writeOutbox writes them for a batched queue, committed through the relay (which wakes the queue). */
+  async function commit(payloads: unknown[]): Promise<void> {
+    await wakeRelay.transaction((trx) => writeOutbox(trx, payloads.map((payload) => ({ queue: batchContract.queue, payload, version: 1 }))));
   }
 
   async function state(): Promise<{ rows: number; done: number; effects: number; maxPerRow: number }> {
@@ -79,6 +97,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
       t.string('job_id', 64).notNullable();
     });
     connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
+    wakeRelay = relay();
   });
 
   afterEach(async () => {
@@ -94,10 +113,51 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     await app.stop();
   });
 
-  const startTestWorker = () => (worker = startWorker(app.running.services, connection, batchContract, processor));
+  const startTestWorker = () => (worker = startWorker(app.running.services, connection, batchContract, processor as unknown as Processor<JobContract>));
+
+  it('writes a batched queue\'s rows straight to `relayed` and wakes the queue once per commit; wake jobs claim them all once', async () => {
+    await Promise.all(Array.from({ length: 6 }, (_, c) => commit(Array.from({ length: 7 }, (_, k) => ({ n: c * 7 + k })))));
+    const rows = (await app.running.services.db('outbox').select('status', 'relayed_at')) as { status: string; relayed_at: Date | null }[];
+    expect(rows.map((r) => r.status)).to.deep.equal(Array(42).fill('relayed'));
+    expect(rows.every((r) => r.relayed_at !== null)).to.equal(true);
+    // Nothing for the relay: a pass finds no pending row.
+    expect(await relay().relayBatch()).to.equal(0);
+    await waitFor(async () => (await queue().getWaitingCount()) === 6);
+    const wakes = await queue().getWaiting(0, 10);
+    expect(wakes.map((j) => j.name)).to.deep.equal(Array(6).fill(WAKE_JOB));
+    expect(wakes.map((j) => j.data as JobData)).to.deep.equal(Array(6).fill({ v: 1, payload: null }));
+
+    startTestWorker();
+    expect(await waitFor(async () => ((await state()).done === 42 ? state() : null))).to.deep.equal({ rows: 42, done: 42, effects: 42, maxPerRow: 1 });
+    // At most ROWS_PER_JOB rows a transaction: 42 rows took at least five.
+    const perJob = (await app.running.services.db('test_batch_effects').select('job_id').count({ c: '*' }).groupBy('job_id')) as { c: number }[];
+    expect(perJob.length).to.be.at.least(5);
+    expect(Math.max(...perJob.map((p) => Number(p.c)))).to.be.at.most(ROWS_PER_JOB);
+  });
+
+  it('loses nothing when the wake is lost (Redis wiped after the commit): the reconciler gives the rows jobs of their own', async () => {
+    await commit(Array.from({ length: 12 }, (_, n) => ({ n })));
+    await waitFor(async () => (await queue().getWaitingCount()) === 1);
+    await deleteKeys(TEST_REDIS, app.prefix);
+    expect(await reconciler().runOnce()).to.equal(12);
+    startTestWorker();
+    expect(await waitFor(async () => ((await state()).done === 12 ? state() : null))).to.deep.equal({ rows: 12, done: 12, effects: 12, maxPerRow: 1 });
+    expect(await reconciler().runOnce()).to.equal(0);
+  });
+
+  it('a wake that finds every row taken completes with nothing to do', async () => {
+    await commit([{ n: 1 }]);
+    startTestWorker();
+    await waitFor(async () => (await state()).done === 1);
+    const extra = await queue().add(WAKE_JOB, { v: 1, payload: null });
+    await waitFor(async () => (await queue().getJobState(extra.id!)) === 'completed');
+    expect((await queue().getJob(extra.id!))?.returnvalue).to.deep.equal({ empty: true });
+    expect(await state()).to.deep.equal({ rows: 1, done: 1, effects: 1, maxPerRow: 1 });
+  });
 
   it('relays a pass of rows as jobs of at most rowsPerJob rows, each handled in one transaction', async () => {
     const ids = await write(Array.from({ length: 45 }, (_, n) => ({ n })));
+    expect(ids).to.have.length(45);
     await relay().drain();
     // Passes of 25 rows: 10 + 10 + 5, then 10 + 10.
     const jobs = (await queue().getWaiting(0, 100)).sort((a, b) => Number(a.id!.slice(3)) - Number(b.id!.slice(3)));
