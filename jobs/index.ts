@@ -1,6 +1,7 @@
 import type { Contracts } from '../queues/contracts/index.ts';
 import type { ProcessorMap } from '../queues/processor.ts';
 import { deliverSeenJob } from './notify/deliver-seen.ts';
+import { deliverSeenBatchJob } from './notify/deliver-seen-batch.ts';
 import { pruneJob } from './platform/prune.ts';
 import { ingestJob } from './bonus/ingest.ts';
 import { applyEventJob } from './bonus/apply-event.ts';
@@ -23,6 +24,7 @@ import { broadcastSponsorJob } from './chat/broadcast-sponsor.ts';
 /** Every contract's processor. A contract without one here is a type error. */
 export const processors: ProcessorMap<Contracts> = {
   'platform.prune': pruneJob,
+  'notify.deliver-seen-batch': deliverSeenBatchJob,
   'notify.deliver-seen': deliverSeenJob,
   'chat.save-connection': saveConnectionJob,
   'chat.save-message': saveMessageJob,

@@ -47,6 +47,8 @@ export interface Config {
   bonus: { points?: string; cooldownMs?: number; holdMs?: number; recheckCron?: string; accountsUrl?: string | null; pointsUrl?: string | null };
   /** Webhook channels of the notifications module; null: that channel is off (the inbox remains). */
   notifications: { pushUrl: string | null; mailUrl: string | null; timeoutMs: number };
+  /** Most seen facts one api process puts in one delivery job (those accepted in the same event-loop turn). */
+  notifyBatchMax: number;
   devTokens: boolean;
   warnings: string[];
 }
@@ -236,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
       mailUrl: r.optionalUrl('NOTIFY_MAIL_URL') ?? null,
       timeoutMs: r.duration('NOTIFY_TIMEOUT', '5s'),
     },
+    notifyBatchMax: r.int('NOTIFY_BATCH_MAX', 100, 1, 1000),
     devTokens: mode !== 'production' && r.str('DEV_TOKENS', 'true') !== 'false',
     warnings,
   };

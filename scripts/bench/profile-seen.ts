@@ -2,29 +2,26 @@
  * Profiles Conveyor's mark-notify path under load: writes a .cpuprofile and prints the functions
  * and files with the most self time.
  *   --side api (default): the api role while POST /seen is driven at full speed.
- *   --side worker: facts queued as the API queues them, then the worker role is profiled while
- *     it delivers them all to a consumer that answers at once.
+ *   --side worker: facts queued through the api role (the batch jobs it makes), then the worker
+ *     role is profiled while it delivers them all to a consumer that answers at once.
  * Usage: npx tsx scripts/bench/profile-seen.ts [--side api|worker] [--duration 10] [--out dir]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
-import { parseIntegrations } from '../../src/domain/notify/integrations.ts';
-import { notifyContracts } from '../../queues/contracts/notify.ts';
-import { jobData, jobOptions } from '../../queues/producer.ts';
 import { cliArgs } from './lib/args.ts';
 import { runHttpLoad, runHttpLoadAtRate } from './lib/http-load.ts';
 import { startCpuMeter, startNodeScript } from './lib/processes.ts';
 import { benchPrefix, benchRedis, deletePrefix } from './lib/redis.ts';
+import { fillThroughApi } from './seen/fill.ts';
 
 const args = cliArgs({
   name: 'profile-seen',
   summary: 'CPU profile of POST /seen (api side) or of its deliveries (worker side)',
   defaults: { duration: 10, connections: 64 },
-  options: { 'out <dir>': 'profile directory (default /tmp/conveyor-prof)', 'side <s>': 'api (default) or worker', 'roles <r>': 'roles of the profiled api process (default api; api,worker profiles both)', 'jobs <n>': 'worker side: jobs to deliver (default 50,000)' },
+  options: { 'out <dir>': 'profile directory (default /tmp/conveyor-prof)', 'side <s>': 'api (default) or worker', 'roles <r>': 'roles of the profiled api process (default api; api,worker profiles both)', 'jobs <n>': 'worker side: facts to deliver (default 50,000)' },
 });
 const side = args.str('side', 'api');
 const out = args.str('out', '/tmp/conveyor-prof');
@@ -55,30 +52,21 @@ const load = (port: number, label: string) => {
 
 let headline: string;
 if (side === 'worker') {
-  // Jobs exactly as the API queues them (same contract, data and options), added in bulk.
-  const contract = notifyContracts['notify.deliver-seen'];
-  const integration = parseIntegrations({ promotions: { delivery: 'http', url: 'http://127.0.0.1:9/v1/seen', backoff: { delay_ms: 100, max_delay_ms: 1000 } } }).get('promotions')!;
-  const queue = new Queue(contract.queue, { connection: redis, prefix });
+  // Facts queued as production queues them: through the api role (not profiled, no worker), in
+  // the batch jobs it makes; then the worker role is profiled while it delivers them all.
   const queued = args.num('jobs', 50_000);
-  for (let i = 0; i < queued; i += 1000) {
-    await queue.addBulk(
-      Array.from({ length: Math.min(1000, queued - i) }, (_, k) => {
-        const eventId = randomUUID();
-        const fact = { event_id: eventId, seen_at: new Date().toISOString(), tag: 'promotions', id: `p-${i + k}`, kind: 'client' as const, identity: { user_id: 'u', bound_uids: [] } };
-        const opts = { jobId: eventId, attempts: integration.maxAttempts, eventId, backoff: integration.backoff, deduplication: { id: `k-${i + k}`, ttl: integration.rememberMs } };
-        return { name: contract.queue, data: jobData(contract, fact, opts), opts: jobOptions(contract, opts) };
-      }),
-    );
-  }
+  const filler = await conveyor('api', false);
+  const fill = await fillThroughApi({ redis, prefix, url: `http://127.0.0.1:${filler.info.port}/4.0/mark-notify/v1/seen`, facts: queued, connections: args.connections, body: () => `{"tag":"promotions","id":"${++n}"}`, headersFor: () => ({ authorization: `Bearer ${token}` }), label: 'queueing facts' });
+  await filler.stop();
+  await consumer.request('reset');
   const worker = await conveyor('worker', true);
   const cpu = await startCpuMeter([worker, consumer], redis);
   const t0 = performance.now();
-  while ((await queue.getWaitingCount()) + (await queue.getActiveCount()) > 0) await new Promise((r) => setTimeout(r, 50));
+  while (((await consumer.request('stats')) as { count: number }).count < fill.facts) await new Promise((r) => setTimeout(r, 50));
   const seconds = (performance.now() - t0) / 1000;
   const cores = await cpu.stop();
-  await queue.close();
   await worker.stop();
-  headline = `${(queued / seconds).toFixed(0)} deliveries/s (${queued} in ${seconds.toFixed(1)} s); cores ${JSON.stringify(cores)}`;
+  headline = `${(fill.facts / seconds).toFixed(0)} deliveries/s (${fill.facts} facts in ${fill.jobs} jobs, ${(fill.facts / fill.jobs).toFixed(1)} per job, in ${seconds.toFixed(1)} s); cores ${JSON.stringify(cores)}`;
 } else {
   const api = await conveyor(args.str('roles', 'api'), true);
   const cpu = await startCpuMeter([api], redis);

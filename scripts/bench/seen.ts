@@ -8,16 +8,12 @@
  *   that long and its memory is judged (heap and RSS slopes, heap floor per 30 s).
  */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
-import { parseIntegrations } from '../../src/domain/notify/integrations.ts';
-import { newEventId } from '../../src/domain/notify/eventId.ts';
+import { loadConfig } from '../../src/config.ts';
 import { notifyContracts } from '../../queues/contracts/notify.ts';
-import { jobData, jobOptions } from '../../queues/producer.ts';
 import { cliArgs } from './lib/args.ts';
-import { measureDrain } from './lib/bullmq.ts';
 import { machineFacts, waitForIdle } from './lib/machine.ts';
-import { note } from './lib/progress.ts';
+import { note, startPhase } from './lib/progress.ts';
 import { runHttpLoad, runHttpLoadAtRate } from './lib/http-load.ts';
 import { startCpuMeter, startNodeScript, type ChildHandle } from './lib/processes.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
@@ -25,6 +21,7 @@ import { slope, type LatencySummary } from './lib/stats.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
 import { koaQueueAddCeiling, workerDrainCeiling } from './ceilings/measure.ts';
 import { clientTokens } from './seen/tokens.ts';
+import { fillThroughApi, queuedFacts } from './seen/fill.ts';
 
 const args = cliArgs({
   name: 'seen',
@@ -40,9 +37,13 @@ const args = cliArgs({
 
 const SECRET = 'bench-secret-bench-secret-bench-secret';
 const SEEN = '/4.0/mark-notify/v1/seen';
-// The deliver-seen contract's concurrency; the bare worker runs at the same.
-const CONCURRENCY = notifyContracts['notify.deliver-seen'].concurrency;
+// The batch contract's concurrency; the bare worker runs at the same.
+const CONCURRENCY = notifyContracts['notify.deliver-seen-batch'].concurrency;
+// The api role's default (NOTIFY_BATCH_MAX); the bench children run with it.
+const NOTIFY_BATCH_MAX = loadConfig({}).notifyBatchMax;
 const DRAIN_JOBS = 30_000;
+// Deliveries before the drain is timed: a freshly started worker runs slowly until the JIT has compiled its path.
+const WARMUP_FACTS = 5_000;
 const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
 const databaseUrl = `${args.str('mysql', 'mysql://root@127.0.0.1:3306')}/conveyor_bench_${randomUUID().slice(0, 8)}`;
 const users = args.num('users', 1_000);
@@ -108,43 +109,44 @@ try {
   let f = 0;
   const coldFig = await apiRun('conveyor POST /seen, a new token per request', () => ({ authorization: `Bearer ${fresh[f++ % fresh.length]!}` }));
   await stopChild(api);
+  // Both runs' facts, in the batch jobs the API made (no worker ran).
+  const apiQueued = await queuedFacts(redis, prefixes.api);
   await deletePrefix(redis, prefixes.api);
   // The less disturbed of the two (outside load only ever lowers a ceiling): the stricter ratio.
   const bareAddRps = Math.max(bareAdd1.rps, bareAdd2.rps);
 
-  // 2. Delivery: the bare worker, Conveyor's workers, the bare worker again; the same harness,
-  // the same job count and concurrency. Conveyor's jobs are made as the API makes them.
+  // 2. Delivery: the bare worker, Conveyor's workers, the bare worker again, at the same
+  // concurrency. Conveyor's input is what its API makes: the api role (no worker) is driven by
+  // the same load until the facts are queued, in the batch jobs it made; then the worker role is
+  // started and the drain is timed at the consumer, after the first WARMUP_FACTS (JIT warm-up).
   const [bareDrain1] = await workerDrainCeiling({ ...base, jobs: DRAIN_JOBS, concurrencies: [CONCURRENCY] });
-  const contract = notifyContracts['notify.deliver-seen'];
-  const integration = parseIntegrations({ promotions: { delivery: 'http', url: 'http://127.0.0.1:9/', backoff: { delay_ms: 100, max_delay_ms: 1000 } } }).get('promotions')!;
-  let seq = 0;
-  let current = { eventId: '', key: '' };
-  const fact = () => {
-    const k = seq++;
-    const now = Date.now();
-    current = { eventId: newEventId(now), key: `drain-${k}` };
-    return jobData(contract, { event_id: current.eventId, seen_at: new Date(now).toISOString(), tag: 'promotions', id: `d-${k}`, kind: 'client', identity: { user_id: `bench-user-${k % users}`, bound_uids: [] } }, { eventId: current.eventId, backoff: integration.backoff });
-  };
-  // addBulk builds each job's data, then its options: both describe the same fact.
-  const factOpts = () => jobOptions(contract, { jobId: current.eventId, attempts: integration.maxAttempts, deduplication: { id: current.key, ttl: integration.rememberMs } });
-  const drainQueue = new Queue(contract.queue, { connection: redis, prefix: prefixes.drain });
+  const filler = await startConveyor('api', prefixes.drain, consumer.info.port);
+  const fill = await fillThroughApi({ redis, prefix: prefixes.drain, url: `http://127.0.0.1:${filler.info.port}${SEEN}`, facts: DRAIN_JOBS + WARMUP_FACTS, connections: args.connections, body, headersFor: userHeaders, label: 'queueing facts through the api role' });
+  await stopChild(filler);
   await consumer.request('reset');
+  const delivered = async () => ((await consumer.request('stats')) as { count: number }).count;
   const worker = await startConveyor('worker', prefixes.drain, consumer.info.port);
+  const drainBar = startPhase(`conveyor delivery of ${fmt(fill.facts)} facts in ${fmt(fill.jobs)} jobs, c=${CONCURRENCY}`);
+  while ((await delivered()) < WARMUP_FACTS) await new Promise((r) => setTimeout(r, 10));
   const drainCpu = await startCpuMeter([worker, consumer], redis);
-  const [w0, c0] = [await cpuSeconds(worker), await cpuSeconds(consumer)];
-  const warmupJobs = Math.min(5_000, Math.ceil(DRAIN_JOBS / 4));
-  const drain = await measureDrain(drainQueue, { jobs: DRAIN_JOBS, warmupJobs, name: contract.queue, data: fact, optsAt: factOpts, label: `conveyor delivery of ${fmt(DRAIN_JOBS)} facts, c=${CONCURRENCY}` });
-  const drained = warmupJobs + DRAIN_JOBS - drain.left;
+  const [w0, c0, d0, t0] = [await cpuSeconds(worker), await cpuSeconds(consumer), await delivered(), performance.now()];
+  let d1 = d0;
+  const drainDeadline = t0 + 120_000;
+  while (d1 < fill.facts && performance.now() < drainDeadline) {
+    await new Promise((r) => setTimeout(r, 10));
+    d1 = await delivered();
+  }
+  const t1 = performance.now();
   const [w1, c1] = [await cpuSeconds(worker), await cpuSeconds(consumer)];
   const drainCores = await drainCpu.stop();
+  drainBar.done(`${fmt(d1 - d0)} timed after ${fmt(d0)} warm-up`);
   const drainCounts = (await worker.request('deliveries')) as Counts;
-  const delivered = ((await consumer.request('stats')) as { count: number }).count;
   await stopChild(worker);
-  await drainQueue.close();
   await deletePrefix(redis, prefixes.drain);
   const [bareDrain2] = await workerDrainCeiling({ ...base, jobs: DRAIN_JOBS, concurrencies: [CONCURRENCY] });
   const bareDrainRate = Math.max(bareDrain1?.jobsPerSec ?? 0, bareDrain2?.jobsPerSec ?? 0);
-  const deliveryFig = { rate: drain.jobsPerSec, delivered, expected: drained, failed: drainCounts.failed, workerCpuUsPerJob: ((w1 - w0) / drained) * 1e6, consumerCpuUsPerJob: ((c1 - c0) / drained) * 1e6, cores: drainCores };
+  const drained = d1 - d0;
+  const deliveryFig = { rate: drained / ((t1 - t0) / 1000), delivered: d1, expected: fill.facts, timed: drained, jobs: fill.jobs, factsPerJob: fill.facts / fill.jobs, failed: drainCounts.failed, workerCpuUsPerJob: ((w1 - w0) / drained) * 1e6, consumerCpuUsPerJob: ((c1 - c0) / drained) * 1e6, cores: drainCores };
 
   // 3. API and workers in one process. Its maximum is measured: POSTs as fast as 64 connections
   // send them while its workers deliver, counting deliveries at the consumer (what it sustains end
@@ -224,17 +226,18 @@ try {
   };
 
   const apiRatio = ratio(apiFig.rps, bareAddRps);
+  const apiFactsPerJob = apiQueued.jobs > 0 ? apiQueued.facts / apiQueued.jobs : 0;
   const deliveryRatio = ratio(deliveryFig.rate, bareDrainRate);
   const bareUs = ((bareAdd1.serverCpuCores / bareAdd1.rps + bareAdd2.serverCpuCores / bareAdd2.rps) / 2) * 1e6;
   const bareDrainUs = ((bareDrain1?.workerCpuUsPerJob ?? 0) + (bareDrain2?.workerCpuUsPerJob ?? 0)) / 2;
   const floorNote = memory.heapFloorSlopeMBPerMin === null ? 'heap floor: run --memory 300 to judge' : `heap floor per 30 s ${memory.heapFloorMB.join(', ')} MB (slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min)`;
   const rows: Cell[][] = [
     ['bare Koa + one Queue.add (ceiling, before)', `${fmt(bareAdd1.rps)} req/s`, ms(bareAdd1.p50), ms(bareAdd1.p99), `${us((bareAdd1.serverCpuCores / bareAdd1.rps) * 1e6)} CPU/req, others ${bareAdd1.otherCpuCores.toFixed(2)} cores`],
-    [`Conveyor POST /seen, api role, ${fmt(users)} callers`, `${fmt(apiFig.rps)} req/s`, ms(apiFig.p50), ms(apiFig.p99), `${us(apiFig.cpuUsPerRequest)} CPU/req, ${apiFig.non2xx} non-2xx, others ${apiFig.otherCpuCores.toFixed(2)} cores`],
+    [`Conveyor POST /seen, api role, ${fmt(users)} callers`, `${fmt(apiFig.rps)} req/s`, ms(apiFig.p50), ms(apiFig.p99), `${us(apiFig.cpuUsPerRequest)} CPU/req, ${apiFig.non2xx} non-2xx, ${apiFactsPerJob.toFixed(1)} facts/job (both runs), others ${apiFig.otherCpuCores.toFixed(2)} cores`],
     ['bare Koa + one Queue.add (ceiling, after)', `${fmt(bareAdd2.rps)} req/s`, ms(bareAdd2.p50), ms(bareAdd2.p99), `${us((bareAdd2.serverCpuCores / bareAdd2.rps) * 1e6)} CPU/req, others ${bareAdd2.otherCpuCores.toFixed(2)} cores`],
     ['Conveyor POST /seen, a new token per request', `${fmt(coldFig.rps)} req/s`, ms(coldFig.p50), ms(coldFig.p99), `${us(coldFig.cpuUsPerRequest)} CPU/req, ${coldFig.non2xx} non-2xx (no cache hits: the lower bound)`],
     [`bare BullMQ no-op worker c=${CONCURRENCY} (ceiling, before)`, `${fmt(bareDrain1?.jobsPerSec ?? 0)} jobs/s`, '', '', `${us(bareDrain1?.workerCpuUsPerJob ?? 0)} CPU/job, others ${(bareDrain1?.otherCpuCores ?? 0).toFixed(2)} cores`],
-    [`Conveyor delivery to an HTTP consumer, c=${CONCURRENCY}`, `${fmt(deliveryFig.rate)} deliveries/s`, '', '', `worker ${us(deliveryFig.workerCpuUsPerJob)} + consumer ${us(deliveryFig.consumerCpuUsPerJob)} CPU/delivery; ${fmt(delivered)} of ${fmt(drained)} delivered, ${deliveryFig.failed} failed; redis ${(drainCores.redis ?? 0).toFixed(2)}, others ${(drainCores.others ?? 0).toFixed(2)} cores`],
+    [`Conveyor delivery to an HTTP consumer, c=${CONCURRENCY}, the API's batch jobs`, `${fmt(deliveryFig.rate)} deliveries/s`, '', '', `${deliveryFig.factsPerJob.toFixed(1)} facts/job (${fmt(fill.facts)} in ${fmt(fill.jobs)}); worker ${us(deliveryFig.workerCpuUsPerJob)} + consumer ${us(deliveryFig.consumerCpuUsPerJob)} CPU/delivery; ${fmt(deliveryFig.delivered)} of ${fmt(fill.facts)} delivered, ${deliveryFig.failed} failed; redis ${(drainCores.redis ?? 0).toFixed(2)}, others ${(drainCores.others ?? 0).toFixed(2)} cores`],
     [`bare BullMQ no-op worker c=${CONCURRENCY} (ceiling, after)`, `${fmt(bareDrain2?.jobsPerSec ?? 0)} jobs/s`, '', '', `${us(bareDrain2?.workerCpuUsPerJob ?? 0)} CPU/job, others ${(bareDrain2?.otherCpuCores ?? 0).toFixed(2)} cores`],
     ['api+worker in one process, POSTs as fast as they go', `${fmt(oneProcessMax)} deliveries/s`, '', '', `API took ${fmt(saturated.rps)} req/s meanwhile; the harmonic estimate from the rows above was ${fmt(combinedMax)}/s`],
     ...[atHarmonic, atHalf].map((x, i): Cell[] => [
@@ -252,7 +255,7 @@ try {
     table: { columns: ['what', 'figure', 'p50 ms', 'p99 ms', 'notes'], rows },
     figures: {
       bareKoaQueueAdd: [bareAdd1, bareAdd2],
-      api: apiFig,
+      api: { ...apiFig, queued: apiQueued, factsPerJob: apiFactsPerJob },
       apiFreshTokens: coldFig,
       bareWorkerDrain: [bareDrain1, bareDrain2],
       delivery: deliveryFig,
@@ -263,10 +266,10 @@ try {
       memory,
     },
     ratios: { apiVsBareKoaQueueAdd: apiRatio, deliveryVsBareWorker: deliveryRatio, apiCpuVsBare: ratio(bareUs, apiFig.cpuUsPerRequest), deliveryCpuVsBare: ratio(bareDrainUs, deliveryFig.workerCpuUsPerJob) },
-    params: { duration: args.duration, connections: args.connections, users, concurrency: CONCURRENCY, drainJobs: DRAIN_JOBS, latencySeconds: latencyMs / 1000 },
+    params: { duration: args.duration, connections: args.connections, users, concurrency: CONCURRENCY, drainJobs: DRAIN_JOBS, warmupFacts: WARMUP_FACTS, batchMax: NOTIFY_BATCH_MAX, latencySeconds: latencyMs / 1000 },
     notes: [
       `API ${pct(apiRatio)} of the bare Koa+Queue.add route (the higher of the runs before and after; target ≥ 70 %); per request ${us(apiFig.cpuUsPerRequest)} of CPU against the ceiling's ${us(bareUs)}.`,
-      `Delivery ${pct(deliveryRatio)} of the bare no-op worker (the higher of before and after; target ≥ 70 %); ours makes an HTTP call per job: worker ${us(deliveryFig.workerCpuUsPerJob)} of CPU per delivery against the bare worker's ${us(bareDrainUs)} per job.`,
+      `Delivery ${pct(deliveryRatio)} of the bare no-op worker (the higher of before and after; target ≥ 70 %), ${deliveryFig.factsPerJob.toFixed(1)} facts per job as the API queued them; an HTTP call per fact: worker ${us(deliveryFig.workerCpuUsPerJob)} of CPU per delivery against the bare worker's ${us(bareDrainUs)} per job.`,
       `p99 request → delivery ${ms(atHalf.latency.p99)} ms at ${fmt(halfRate)} req/s, half the measured one-process maximum of ${fmt(oneProcessMax)}/s (target < 50 ms); ${ms(atHarmonic.latency.p99)} ms at ${fmt(harmonicHalf)} req/s, half the harmonic estimate of ${fmt(combinedMax)}/s used before.`,
       memory.heapFloorSlopeMBPerMin === null ? 'Run --memory 300 to judge memory over 5 minutes.' : `Memory over ${memory.seconds.toFixed(0)} s: heap floor slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min, RSS slope ${memory.rss.slopeMBPerMin.toFixed(2)} MB/min.`,
     ],

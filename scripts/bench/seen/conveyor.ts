@@ -2,8 +2,8 @@
  * Conveyor itself as a benchmark child: the given roles, in one process, on a given DB and prefix.
  * Usage: conveyor.ts --roles api,worker --database-url <url> --prefix <p> --consumer <url>
  * Prints READY {"port"} once its Redis connections are ready. Commands: `deliveries` answers the
- * deliver-seen queue's counts; `pauses` answers the event-loop delay and GC pauses since the
- * last `pauses` call (what a latency tail is made of).
+ * job counts of the two delivery queues (batches and single facts) added up; `pauses` answers
+ * the event-loop delay and GC pauses since the last `pauses` call (what a latency tail is made of).
  */
 import { once } from 'node:events';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -32,11 +32,11 @@ const integrations = parseIntegrations({
   promotions: { delivery: 'http', url: args.str('consumer', 'http://127.0.0.1:9/v1/seen'), timeout_ms: 2000, backoff: { delay_ms: 100, max_delay_ms: 1000 } },
 });
 const running = await start(config, roles, { integrations });
-const queue = running.services.queues.get('notify.deliver-seen');
+const queues = ['notify.deliver-seen-batch', 'notify.deliver-seen'].map((q) => running.services.queues.get(q));
 // The API fails fast while Redis is not connected yet (503): the load must not start before.
 const { redis } = running.services;
 if (redis.status !== 'ready') await once(redis, 'ready');
-await queue.waitUntilReady();
+for (const q of queues) await q.waitUntilReady();
 for (const w of running.workers) await w.waitUntilReady();
 
 const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -53,7 +53,10 @@ new PerformanceObserver((list) => {
 const child = serveChild({
   stop: () => running.stop(),
   commands: {
-    deliveries: async () => queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+    deliveries: async () => {
+      const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')));
+      return Object.fromEntries(Object.keys(counts[0]!).map((k) => [k, counts.reduce((sum, c) => sum + (c[k] ?? 0), 0)]));
+    },
     pauses: () => {
       const out = { loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }, gc: { ...gc, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs * 10) / 10 } };
       loop.reset();

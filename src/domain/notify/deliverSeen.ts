@@ -19,7 +19,7 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-async function deliverHttp(integration: Integration, fact: SeenFact): Promise<number> {
+export async function deliverHttp(integration: Integration, fact: SeenFact): Promise<number> {
   let status: number;
   try {
     ({ status } = await postJson(integration.url!, JSON.stringify(fact), { 'idempotency-key': fact.event_id }, integration.timeoutMs));
@@ -31,14 +31,18 @@ async function deliverHttp(integration: Integration, fact: SeenFact): Promise<nu
   throw new PermanentError(`${integration.tag}: consumer refused with ${status}`, 'consumer_refused');
 }
 
+/** A topic entry's fields: the same as an HTTP consumer's body. */
+export function topicEntry(fact: SeenFact): string[] {
+  return ['event_id', fact.event_id, 'tag', fact.tag, 'id', fact.id, 'kind', fact.kind, 'identity', JSON.stringify(fact.identity), 'seen_at', fact.seen_at];
+}
+
+export function topicStream(prefix: string, integration: Integration): string {
+  return `${prefix}:topic:${integration.topic!}`;
+}
+
 async function deliverTopic(redis: Redis, prefix: string, integration: Integration, fact: SeenFact): Promise<void> {
   // Consumers of the stream deduplicate by event_id: a retry after a lost reply may append twice.
-  await redis.xadd(
-    `${prefix}:topic:${integration.topic!}`,
-    'MAXLEN', '~', '1000000', '*',
-    'event_id', fact.event_id, 'tag', fact.tag, 'id', fact.id, 'kind', fact.kind,
-    'identity', JSON.stringify(fact.identity), 'seen_at', fact.seen_at,
-  );
+  await redis.xadd(topicStream(prefix, integration), 'MAXLEN', '~', '1000000', '*', ...topicEntry(fact));
 }
 
 /** Delivers one seen fact to the service that owns its tag. Throws Retryable or Permanent errors. */

@@ -6,13 +6,13 @@ import { seenKey, type Identity, type SeenFact, type SeenKind } from './seenFact
 export interface SeenDeps {
   integrations: Integrations;
   /**
-   * Queues the delivery unless a delivery with the same dedupe key was queued inside ttlMs;
-   * resolves with the event id of the delivery that stands (the fact's own when this call queued
-   * it), and not before it is safely in Redis.
+   * Remembers the fact under its seen key for ttlMs unless a fact is already remembered there,
+   * and queues its delivery; resolves with null once it is safely queued, or with the event id
+   * that stands (nothing queued). On failure nothing stays remembered (seenBatcher.ts).
    */
-  enqueue: (fact: SeenFact, integration: Integration, dedupe: { key: string; ttlMs: number }) => Promise<string>;
-  /** The event id of the delivery queued under this dedupe key inside its window, or null. */
-  findQueued: (key: string) => Promise<string | null>;
+  remember: (key: string, fact: SeenFact, ttlMs: number) => Promise<string | null>;
+  /** The event id remembered under this seen key inside its window, or null. */
+  findSeen: (key: string) => Promise<string | null>;
   now: () => number;
 }
 
@@ -39,9 +39,9 @@ export function integrationFor(integrations: Integrations, tag: string): Integra
  * Records that a notification was seen and queues its delivery. A repeat inside the tag's
  * remember window answers with the first event id and queues nothing.
  *
- * The seen store is the delivery queue's own deduplication record (first writer wins, kept for
- * the remember window): it holds the first fact's event id, and the event id carries the fact's
- * time (eventId.ts), so remembering and queueing are one atomic Redis command.
+ * The seen store is a key per (kind, identity, tag, id), first writer wins, kept for the remember
+ * window: it holds the first fact's event id, and the event id carries the fact's time
+ * (eventId.ts), so what is remembered is the id alone.
  */
 export async function recordSeen(deps: SeenDeps, input: SeenInput): Promise<{ event_id: string; deduplicated: boolean }> {
   const integration = integrationFor(deps.integrations, input.tag);
@@ -49,13 +49,13 @@ export async function recordSeen(deps: SeenDeps, input: SeenInput): Promise<{ ev
   const now = Math.floor(deps.now());
   const eventId = newEventId(now);
   const fact: SeenFact = { event_id: eventId, seen_at: new Date(now).toISOString(), tag: input.tag, id: input.id, kind: input.kind, identity: input.identity };
-  const queued = await deps.enqueue(fact, integration, { key, ttlMs: integration.rememberMs });
-  return { event_id: queued, deduplicated: queued !== eventId };
+  const standing = await deps.remember(key, fact, integration.rememberMs);
+  return standing === null ? { event_id: eventId, deduplicated: false } : { event_id: standing, deduplicated: true };
 }
 
-export async function lookupSeen(deps: Pick<SeenDeps, 'findQueued' | 'integrations'>, input: SeenInput): Promise<SeenRecord | null> {
+export async function lookupSeen(deps: Pick<SeenDeps, 'findSeen' | 'integrations'>, input: SeenInput): Promise<SeenRecord | null> {
   integrationFor(deps.integrations, input.tag);
-  const eventId = await deps.findQueued(seenKey(input.kind, input.identity, input.tag, input.id));
+  const eventId = await deps.findSeen(seenKey(input.kind, input.identity, input.tag, input.id));
   if (eventId === null) return null;
   const at = eventTime(eventId);
   return { event_id: eventId, seen_at: at === null ? null : new Date(at).toISOString() };

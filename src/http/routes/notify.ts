@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Forbidden, Unauthorized } from '../../platform/errors.ts';
 import { oncePer } from '../../platform/oncePer.ts';
 import { lookupSeen, recordSeen, type SeenDeps } from '../../domain/notify/recordSeen.ts';
+import { findSeen, SeenBatcher } from '../../domain/notify/seenBatcher.ts';
 import type { Identity, SeenKind } from '../../domain/notify/seenFact.ts';
 import type { Services } from '../../services.ts';
 import type { Claims } from '../auth/claims.ts';
@@ -35,24 +36,27 @@ export function identityOf(claims: Claims | null): { kind: SeenKind; identity: I
   throw new Forbidden(`role "${claims.role}" does not mark notifications`, 'forbidden_role');
 }
 
-// Built once per process, not per request.
+// Built once per process, not per request: one batcher per api process.
 const seenDeps = oncePer(buildSeenDeps);
 
 function buildSeenDeps(services: Services): SeenDeps {
-  const contract = notifyContracts['notify.deliver-seen'];
-  const queue = services.queues.get(contract.queue);
+  const { redis, config, log } = services;
+  const contract = notifyContracts['notify.deliver-seen-batch'];
+  const batcher = new SeenBatcher({
+    redis,
+    prefix: config.queuePrefix,
+    max: config.notifyBatchMax,
+    // The job of the batch's first fact; its facts' own jobs (notify.deliver-seen) reuse their event ids.
+    addBatch: async (facts) => {
+      await services.queues.enqueue(contract, { facts }, { jobId: facts[0]!.event_id, eventId: facts[0]!.event_id });
+    },
+    onForgetFailed: (err, keys, final) => log[final ? 'error' : 'warn']({ err, keys, final }, 'could not forget the seen keys of a batch that was not queued'),
+  });
   return {
     integrations: services.notify.integrations,
-    findQueued: (key) => queue.getDeduplicationJobId(key),
+    findSeen: (key) => findSeen(redis, config.queuePrefix, key),
     now: () => services.clock.now(),
-    enqueue: (fact, integration, dedupe) =>
-      services.queues.enqueue(contract, fact, {
-        jobId: fact.event_id,
-        attempts: integration.maxAttempts,
-        eventId: fact.event_id,
-        backoff: integration.backoff,
-        deduplication: { id: dedupe.key, ttl: dedupe.ttlMs },
-      }),
+    remember: (key, fact, ttlMs) => batcher.submit(key, fact, ttlMs),
   };
 }
 

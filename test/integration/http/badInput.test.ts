@@ -28,11 +28,13 @@ describe('bad input over HTTP: a clear 4xx JSON error, and nothing queued or sto
   after(() => app.stop());
 
   async function nothingQueued(): Promise<void> {
-    const queue = app.running.services.queues.get('notify.deliver-seen');
-    expect(await queue.count()).to.equal(0);
-    expect(await queue.getCompletedCount()).to.equal(0);
-    // Nothing remembered either: the queue's deduplication keys are the seen store.
-    expect(await app.running.services.redis.keys(`${app.prefix}:notify.deliver-seen:de:*`)).to.deep.equal([]);
+    for (const name of ['notify.deliver-seen-batch', 'notify.deliver-seen']) {
+      const queue = app.running.services.queues.get(name);
+      expect(await queue.count()).to.equal(0);
+      expect(await queue.getCompletedCount()).to.equal(0);
+    }
+    // Nothing remembered either.
+    expect(await app.running.services.redis.keys(`${app.prefix}:seen:*`)).to.deep.equal([]);
   }
 
   const cases: [string, () => Promise<{ status: number; body: { success: boolean; code: string; message: string } }>, number, string][] = [
@@ -83,6 +85,6 @@ describe('bad input over HTTP: a clear 4xx JSON error, and nothing queued or sto
   it('the same valid request then succeeds, so the checks above were not blanket refusals', async () => {
     const res = await app.post(SEEN, { tag: 'banners', id: 'x' });
     expect(res.status).to.equal(200);
-    expect(await app.running.services.redis.keys(`${app.prefix}:notify.deliver-seen:de:*`)).to.have.length(1);
+    expect(await app.running.services.redis.keys(`${app.prefix}:seen:*`)).to.have.length(1);
   });
 });

@@ -31,19 +31,20 @@ describe('event ids (UUID version 7) carry the time a fact was seen', () => {
   });
 });
 
-describe('recordSeen / lookupSeen remember a fact as its queued event id', () => {
+describe('recordSeen / lookupSeen remember a fact as its event id', () => {
   const integrations = parseIntegrations({ promo: { delivery: 'topic', topic: 'promo.seen', remember_for: '1h' } });
   function fakeQueue(now: number) {
     const queued = new Map<string, string>();
     const deps: SeenDeps = {
       integrations,
       now: () => now,
-      // First writer wins, as BullMQ's deduplication does.
-      enqueue: async (fact, _integration, dedupe) => {
-        if (!queued.has(dedupe.key)) queued.set(dedupe.key, fact.event_id);
-        return queued.get(dedupe.key)!;
+      // First writer wins, as SET NX GET does: null when this fact was remembered.
+      remember: async (key, fact) => {
+        const standing = queued.get(key) ?? null;
+        if (standing === null) queued.set(key, fact.event_id);
+        return standing;
       },
-      findQueued: async (key) => queued.get(key) ?? null,
+      findSeen: async (key) => queued.get(key) ?? null,
     };
     return deps;
   }

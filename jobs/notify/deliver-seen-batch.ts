@@ -1,0 +1,58 @@
+import { backoffDelay } from '../../src/platform/backoff.ts';
+import { continuedBackoff, deliverSeenBatch, type FactOutcome } from '../../src/domain/notify/deliverSeenBatch.ts';
+import type { Integration } from '../../src/domain/notify/integrations.ts';
+import type { Contracts } from '../../queues/contracts/index.ts';
+import { notifyContracts } from '../../queues/contracts/notify.ts';
+import type { PayloadOf } from '../../queues/contract.ts';
+import type { Processor } from '../../queues/processor.ts';
+import { jobData, jobOptions, type EnqueueOptions } from '../../queues/producer.ts';
+
+const single = notifyContracts['notify.deliver-seen'];
+
+/**
+ * The fact's own job after its batch call: the first attempt is spent, so it has one attempt
+ * fewer, waits the integration's first backoff (less the time its batch took to finish) and
+ * continues the schedule from the second delay on: the gaps between consumer calls are those of
+ * a fact delivered alone.
+ */
+function factJob(o: Extract<FactOutcome, { ok: false }>, integration: Integration | null, final: boolean) {
+  const eventId = o.fact.event_id;
+  const backoff = integration ? continuedBackoff(integration.backoff, 1) : single.backoff;
+  const delayMs = final || !integration ? 0 : backoffDelay(integration.backoff, 1) - (performance.now() - o.endedAt);
+  const opts: EnqueueOptions = { jobId: eventId, eventId, attempts: Math.max(1, (integration?.maxAttempts ?? 1) - 1), backoff, delayMs: Math.max(0, Math.round(delayMs)) };
+  const payload: PayloadOf<typeof single> = { ...o.fact, attempts_before: 1, ...(final ? { failure: { message: o.message, code: o.code } } : {}) };
+  return { name: single.queue, data: jobData(single, payload, opts), opts: jobOptions(single, opts) };
+}
+
+/**
+ * First delivery of the seen facts one api process accepted together. Each fact that fails gets
+ * a notify.deliver-seen job of its own (all in one addBulk): a retry, or, when the failure is
+ * final, a job that fails at once with the consumer's reason and stays in the failed set.
+ *
+ * If this throws (Redis down while adding those jobs, a crash), the whole batch runs again and
+ * facts already delivered are delivered again: consumers get Idempotency-Key = event_id and
+ * deduplicate, and a fact's own job keeps its jobId = event_id, so it is not added twice.
+ */
+export const deliverSeenBatchJob: Processor<Contracts['notify.deliver-seen-batch']> = async ({ payload, services }) => {
+  const { metrics, notify, redis, config } = services;
+  const outcomes = await deliverSeenBatch({ redis, prefix: config.queuePrefix }, notify.integrations, payload.facts);
+  const follow = [];
+  for (const o of outcomes) {
+    const consumer = o.fact.tag;
+    if (o.integration) metrics.deliveryLatency.observe({ consumer }, o.seconds);
+    if (o.ok) {
+      metrics.deliveries.inc({ consumer, outcome: 'delivered' });
+      metrics.deliveryAttempts.observe({ consumer, outcome: 'delivered' }, 1);
+      continue;
+    }
+    const retry = o.retryable && o.integration !== null && o.integration.maxAttempts > 1;
+    if (o.integration) {
+      const outcome = retry ? 'retry' : o.retryable ? 'gave_up' : 'refused';
+      metrics.deliveries.inc({ consumer, outcome });
+      if (!retry) metrics.deliveryAttempts.observe({ consumer, outcome }, 1);
+    }
+    follow.push(factJob(o, o.integration, !retry));
+  }
+  if (follow.length > 0) await services.queues.get(single.queue).addBulk(follow);
+  return { facts: outcomes.length, followUps: follow.length };
+};
