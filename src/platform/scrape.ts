@@ -11,7 +11,7 @@ export async function collectScrapeGauges(services: Services, queueNames: readon
       for (const state of STATES) metrics.queueJobs.set({ queue: name, state }, counts[state] ?? 0);
     }),
   );
-  const rows = (await db('outbox').select('status').count({ n: '*' }).min({ oldest: 'created_at' }).whereNot('status', 'done').groupBy('status')) as {
+  const rows = (await db('outbox').select('status').count({ n: '*' }).min({ oldest: 'created_at' }).whereIn('status', ['pending', 'relayed']).groupBy('status')) as {
     status: string;
     n: number;
     oldest: Date | null;

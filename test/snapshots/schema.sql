@@ -209,9 +209,7 @@ CREATE TABLE `outbox` (
   `done_at` datetime(3) DEFAULT NULL,
   `relay_count` int(11) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
-  KEY `outbox_status_id` (`status`,`id`),
-  KEY `outbox_event` (`event_id`),
-  KEY `outbox_queue_status_id` (`queue`,`status`,`id`)
+  KEY `outbox_status_queue_id` (`status`,`queue`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `processed_events` (

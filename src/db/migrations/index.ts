@@ -6,6 +6,7 @@ import * as bonus from './0004_bonus.ts';
 import * as notifications from './0005_notifications.ts';
 import * as outboxIndexes from './0006_outbox_indexes.ts';
 import * as connectionsCreated from './0007_connections_created.ts';
+import * as outboxOneIndex from './0008_outbox_one_index.ts';
 
 export interface Migration {
   name: string;
@@ -22,4 +23,5 @@ export const migrations: Migration[] = [
   { name: '0005_notifications', ...notifications },
   { name: '0006_outbox_indexes', ...outboxIndexes },
   { name: '0007_connections_created', ...connectionsCreated },
+  { name: '0008_outbox_one_index', ...outboxOneIndex },
 ];

@@ -126,7 +126,7 @@ export async function runOutboxBatch<P, R>(
 
 /**
  * Not-done rows of the queue that nobody holds, oldest first: the relay's backlog, then BullMQ's.
- * Found by a plain read of the (queue, status, id) index, then locked by primary key only (SKIP
+ * Found by a plain read of the (status, queue, id) index, then locked by primary key only (SKIP
  * LOCKED), so the claim never holds index-record locks that a row's own job would wait on.
  */
 async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number): Promise<{ id: number; payload: string }[]> {
@@ -139,7 +139,7 @@ async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: 
     // locked in the first pass may have been relayed meanwhile and show up again in the second:
     // SKIP LOCKED does not skip this transaction's own locks, so `taken` must.
     const candidates = (
-      await selectRows<{ id: unknown }>(trx, 'SELECT id FROM outbox WHERE queue = ? AND status = ? ORDER BY id LIMIT ?', [queue, status, wanted * 2 + taken.size])
+      await selectRows<{ id: unknown }>(trx, 'SELECT id FROM outbox WHERE status = ? AND queue = ? ORDER BY id LIMIT ?', [status, queue, wanted * 2 + taken.size])
     ).filter((c) => !taken.has(Number(c.id)));
     if (candidates.length === 0) continue;
     const rows = await selectRows<{ id: unknown; payload: string }>(
