@@ -125,32 +125,31 @@ export async function runOutboxBatch<P, R>(
 }
 
 /**
- * Not-done rows of the queue that nobody holds, oldest first: the relay's backlog, then BullMQ's.
- * Found by a plain read of the (status, queue, id) index, then locked by primary key only (SKIP
- * LOCKED), so the claim never holds index-record locks that a row's own job would wait on.
+ * Not-done rows of the queue that nobody holds, oldest first. Found by a plain read of the
+ * (status, queue, id) index, both statuses in one statement (each branch an ordered index range,
+ * so a long backlog costs no sort), then locked by primary key only (SKIP LOCKED), so the claim
+ * never holds index-record locks that a row's own job would wait on.
  */
 async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number): Promise<{ id: number; payload: string }[]> {
-  const out: { id: number; payload: string }[] = [];
-  const taken = new Set(held);
-  for (const status of ['pending', 'relayed']) {
-    if (out.length >= limit) break;
-    const wanted = limit - out.length;
-    // Twice as many candidates as wanted: some are held by their own jobs and get skipped. A row
-    // locked in the first pass may have been relayed meanwhile and show up again in the second:
-    // SKIP LOCKED does not skip this transaction's own locks, so `taken` must.
-    const candidates = (
-      await selectRows<{ id: unknown }>(trx, 'SELECT id FROM outbox WHERE status = ? AND queue = ? ORDER BY id LIMIT ?', [status, queue, wanted * 2 + taken.size])
-    ).filter((c) => !taken.has(Number(c.id)));
-    if (candidates.length === 0) continue;
-    const rows = await selectRows<{ id: unknown; payload: string }>(
+  // Twice as many candidates as wanted from each status: some are held by other jobs and get skipped.
+  const each = limit * 2 + held.size;
+  const candidates = (
+    await selectRows<{ id: unknown }>(
       trx,
-      `SELECT id, payload FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-      [...candidates.map((c) => Number(c.id)), wanted],
-    );
-    for (const row of rows) {
-      taken.add(Number(row.id));
-      out.push({ id: Number(row.id), payload: row.payload });
-    }
-  }
-  return out;
+      `(SELECT id FROM outbox WHERE status = 'pending' AND queue = ? ORDER BY id LIMIT ?)
+       UNION ALL (SELECT id FROM outbox WHERE status = 'relayed' AND queue = ? ORDER BY id LIMIT ?)`,
+      [queue, each, queue, each],
+    )
+  )
+    .map((c) => Number(c.id))
+    .filter((id) => !held.has(id))
+    .sort((a, b) => a - b);
+  if (candidates.length === 0) return [];
+  // A row relayed between the two branches' reads may be listed twice; IN () takes it once.
+  const rows = await selectRows<{ id: unknown; payload: string }>(
+    trx,
+    `SELECT id, payload FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+    [...candidates, limit],
+  );
+  return rows.map((row) => ({ id: Number(row.id), payload: row.payload }));
 }
