@@ -28,6 +28,10 @@ describe('chat: per-sender rate limits (real Redis)', function () {
     expect(limited.body.code).to.equal('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60);
     expect((await say(bob)).status).to.equal(201);
+    // Every window's counter expires on its own, a little after its minute.
+    const counters = await app.running.services.redis.keys(`${app.prefix}:chat:rate:message:*`);
+    expect(counters.length).to.be.within(2, 4);
+    for (const key of counters) expect(await app.running.services.redis.pttl(key)).to.be.within(1, 61_000);
 
     const given = [await give(ann), await give(ann), await give(ann)];
     expect(given.filter((r) => r.status === 201).length).to.be.within(2, 3);
