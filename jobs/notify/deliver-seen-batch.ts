@@ -1,6 +1,5 @@
 import { backoffDelay } from '../../src/platform/backoff.ts';
 import { continuedBackoff, deliverSeenBatch, type FactOutcome } from '../../src/domain/notify/deliverSeenBatch.ts';
-import type { Integration } from '../../src/domain/notify/integrations.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import { notifyContracts } from '../../queues/contracts/notify.ts';
 import type { PayloadOf } from '../../queues/contract.ts';
@@ -15,7 +14,8 @@ const single = notifyContracts['notify.deliver-seen'];
  * continues the schedule from the second delay on: the gaps between consumer calls are those of
  * a fact delivered alone.
  */
-function factJob(o: Extract<FactOutcome, { ok: false }>, integration: Integration | null, final: boolean) {
+function factJob(o: Extract<FactOutcome, { ok: false }>, final: boolean) {
+  const { integration } = o;
   const eventId = o.fact.event_id;
   const backoff = integration ? continuedBackoff(integration.backoff, 1) : single.backoff;
   const delayMs = final || !integration ? 0 : backoffDelay(integration.backoff, 1) - (performance.now() - o.endedAt);
@@ -51,7 +51,7 @@ export const deliverSeenBatchJob: Processor<Contracts['notify.deliver-seen-batch
       metrics.deliveries.inc({ consumer, outcome });
       if (!retry) metrics.deliveryAttempts.observe({ consumer, outcome }, 1);
     }
-    follow.push(factJob(o, o.integration, !retry));
+    follow.push(factJob(o, !retry));
   }
   if (follow.length > 0) await services.queues.get(single.queue).addBulk(follow);
   return { facts: outcomes.length, followUps: follow.length };
