@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
-import { jobDataFromOutbox } from '../src/platform/outbox/relay.ts';
+import { jobDataFromOutbox, wakeMarker } from '../src/platform/outbox/relay.ts';
 import type { Services } from '../src/services.ts';
 import { backoffDelay, WAKE_JOB, type Backoff, type JobContract, type JobData } from './contract.ts';
 import type { BatchedProcessor, Processor } from './processor.ts';
@@ -34,6 +34,8 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     if (job.name === WAKE_JOB) {
       const log = services.log.child({ queue, job_id: job.id, attempt });
       if (!contract.batched || !wake) throw new UnrecoverableError(`${queue} takes no wake jobs`);
+      // Before the claim: a commit from now on adds a new wake, since this claim may miss its rows.
+      await services.queues.connectionForPipelines().del(wakeMarker(services.config.queuePrefix, queue));
       return observe(job, log, attempt, maxAttempts, () =>
         wake({ queue, jobId: job.id ?? '', attempt, log, services, noted: job.progress, note: (value) => job.updateProgress(value) }),
       );

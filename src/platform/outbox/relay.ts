@@ -15,6 +15,14 @@ export interface OutboxRow {
   available_at: Date;
 }
 
+/** How long a wake's marker outlives a wake job that never starts (OutboxRelay.wake). */
+export const WAKE_MARKER_MS = 5_000;
+
+/** The key that says a wake job of this queue is waiting (OutboxRelay.wake); its job deletes it as it starts. */
+export function wakeMarker(prefix: string, queue: string): string {
+  return `${prefix}:wake:${queue}`;
+}
+
 /** The job data an outbox row becomes. */
 export function rowJobData(row: Pick<OutboxRow, 'id' | 'payload_version' | 'payload' | 'event_id'>) {
   return {
@@ -148,23 +156,34 @@ export class OutboxRelay {
   }
 
   /**
-   * Adds a wake job to each batched queue: its processor claims the queue's waiting rows. One per
-   * commit, added after it, so a wake never starts before the rows it is for are visible. A lost wake
-   * (a crash right after the commit, a Redis wipe) leaves the rows `relayed` with no job: the
-   * reconciler gives them jobs of their own after its grace.
+   * Wakes each batched queue: a wake job claims the queue's waiting rows. Added after the commit, so
+   * a wake never starts before the rows it is for are visible. At most one wake per queue waits at
+   * a time: a marker key (wakeMarker) is set with the job and deleted by the job as it starts,
+   * before it claims; a commit that finds the marker set adds nothing, since the waiting job will
+   * see its rows. Without it most wakes found their rows taken by the wake before them. The marker
+   * expires (WAKE_MARKER_MS) in case its job is never added or started. A lost wake (a crash right
+   * after the commit, a Redis wipe) leaves the rows `relayed` with no job: the reconciler gives
+   * them jobs of their own after its grace.
    */
   wake(queues: Iterable<string>): void {
-    for (const name of queues) {
-      const contract = this.contracts.get(name);
-      void this.queues
-        .get(name)
-        .add(WAKE_JOB, { v: contract?.version ?? 1, payload: null }, {
-          attempts: contract?.attempts ?? 10,
-          backoff: { type: 'contract' },
-          removeOnComplete: true,
-          removeOnFail: { count: 1000 },
-        })
-        .catch((err: unknown) => this.log.warn({ err, queue: name }, 'wake job not added; the reconciler will pick its rows up'));
+    for (const name of queues) void this.wakeOne(name);
+  }
+
+  private async wakeOne(name: string): Promise<void> {
+    const contract = this.contracts.get(name);
+    const redis = this.queues.connectionForPipelines();
+    const marker = wakeMarker(this.queues.prefix, name);
+    try {
+      if ((await redis.set(marker, '1', 'PX', WAKE_MARKER_MS, 'NX')) === null) return;
+      await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null }, {
+        attempts: contract?.attempts ?? 10,
+        backoff: { type: 'contract' },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      });
+    } catch (err) {
+      await redis.del(marker).catch(() => undefined);
+      this.log.warn({ err, queue: name }, 'wake job not added; the next commit or the reconciler will pick its rows up');
     }
   }
 
