@@ -202,6 +202,7 @@ CREATE TABLE `outbox` (
   `payload_version` int(11) NOT NULL DEFAULT 1,
   `payload` longtext NOT NULL,
   `event_id` varchar(64) DEFAULT NULL,
+  `event_name` varchar(128) DEFAULT NULL,
   `status` enum('pending','relayed','done') NOT NULL DEFAULT 'pending',
   `available_at` datetime(3) NOT NULL,
   `created_at` datetime(3) NOT NULL,

@@ -7,6 +7,7 @@ import * as notifications from './0005_notifications.ts';
 import * as outboxIndexes from './0006_outbox_indexes.ts';
 import * as connectionsCreated from './0007_connections_created.ts';
 import * as outboxOneIndex from './0008_outbox_one_index.ts';
+import * as outboxEventName from './0009_outbox_event_name.ts';
 
 export interface Migration {
   name: string;
@@ -24,4 +25,5 @@ export const migrations: Migration[] = [
   { name: '0006_outbox_indexes', ...outboxIndexes },
   { name: '0007_connections_created', ...connectionsCreated },
   { name: '0008_outbox_one_index', ...outboxOneIndex },
+  { name: '0009_outbox_event_name', ...outboxEventName },
 ];

@@ -3,7 +3,7 @@ import { withTransaction, type Db, type Trx } from '../db.ts';
 import { PermanentError } from '../errors.ts';
 import { compileSchema } from '../validation.ts';
 import { placeholders, selectRows } from '../sql.ts';
-import { outboxWrites, type OutboxWrites } from './writer.ts';
+import { outboxWrites, PAYLOAD_COLUMNS, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
 
 /**
  * Durable listener jobs that handle many outbox rows in one transaction. Most jobs of a batched
@@ -85,9 +85,9 @@ export async function runOutboxBatch<P, R>(
     async (trx): Promise<BatchOutcome<R>> => {
       const members: { id: number; payload: P }[] = [];
       if (own) {
-        const locked = await selectRows<{ id: unknown; status: string; payload: string }>(
+        const locked = await selectRows<{ id: unknown; status: string } & StoredPayload>(
           trx,
-          `SELECT id, status, payload FROM outbox WHERE id IN (${placeholders(carried.length)}) ORDER BY id FOR UPDATE`,
+          `SELECT id, status, ${PAYLOAD_COLUMNS} FROM outbox WHERE id IN (${placeholders(carried.length)}) ORDER BY id FOR UPDATE`,
           carried,
         );
         if (!locked.some((row) => Number(row.id) === ownId)) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
@@ -97,7 +97,7 @@ export async function runOutboxBatch<P, R>(
           if (id === ownId) members.push({ id, payload: own.payload });
           else {
             // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
-            const payload = JSON.parse(row.payload) as unknown;
+            const payload = storedPayload(row);
             if (validate(payload)) members.push({ id, payload: payload as P });
           }
         }
@@ -107,7 +107,7 @@ export async function runOutboxBatch<P, R>(
       const wanted = opts.max - members.length;
       const taken = wanted > 0 ? await claim(trx, opts.queue, new Set(carried), wanted) : [];
       for (const row of taken) {
-        const payload = JSON.parse(row.payload) as unknown;
+        const payload = storedPayload(row);
         // An invalid row is released at commit, for its own job to fail visibly.
         if (validate(payload)) members.push({ id: row.id, payload: payload as P });
       }
@@ -130,7 +130,7 @@ export async function runOutboxBatch<P, R>(
  * so a long backlog costs no sort), then locked by primary key only (SKIP LOCKED), so the claim
  * never holds index-record locks that a row's own job would wait on.
  */
-async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number): Promise<{ id: number; payload: string }[]> {
+async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number): Promise<({ id: number } & StoredPayload)[]> {
   // Twice as many candidates as wanted from each status: some are held by other jobs and get skipped.
   const each = limit * 2 + held.size;
   const candidates = (
@@ -146,10 +146,10 @@ async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: 
     .sort((a, b) => a - b);
   if (candidates.length === 0) return [];
   // A row relayed between the two branches' reads may be listed twice; IN () takes it once.
-  const rows = await selectRows<{ id: unknown; payload: string }>(
+  const rows = await selectRows<{ id: unknown } & StoredPayload>(
     trx,
-    `SELECT id, payload FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+    `SELECT id, ${PAYLOAD_COLUMNS} FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
     [...candidates, limit],
   );
-  return rows.map((row) => ({ id: Number(row.id), payload: row.payload }));
+  return rows.map((row) => ({ ...row, id: Number(row.id) }));
 }

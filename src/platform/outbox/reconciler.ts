@@ -5,6 +5,7 @@ import { repeatEvery, type Repeating } from '../repeat.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
 import { outboxJobId, type JobContract } from '../../../queues/contract.ts';
 import { addRowsToQueues, type OutboxRow } from './relay.ts';
+import { PAYLOAD_COLUMNS } from './writer.ts';
 
 /**
  * Finds outbox rows that were relayed but are neither done nor present in Redis (Redis was wiped,
@@ -39,7 +40,7 @@ export class OutboxReconciler {
     let restored = 0;
     for (;;) {
       const rows = (await this.db('outbox')
-        .select('id', 'queue', 'payload_version', 'payload', 'event_id', 'available_at')
+        .select('id', 'queue', ...PAYLOAD_COLUMNS.split(', '), 'available_at')
         .where('status', 'relayed')
         .andWhere('relayed_at', '<', cutoff)
         .andWhere('id', '>', lastId)

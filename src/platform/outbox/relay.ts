@@ -3,15 +3,12 @@ import { withTransaction, type Db, type TransactionOptions, type Trx } from '../
 import { systemClock, type Clock } from '../clock.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
 import { outboxJobId, WAKE_JOB } from '../../../queues/contract.ts';
-import { outboxWrites, type OutboxWrites } from './writer.ts';
+import { outboxWrites, PAYLOAD_COLUMNS, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
 import type { JobContract } from '../../../queues/contract.ts';
 
-export interface OutboxRow {
+export interface OutboxRow extends StoredPayload {
   id: number;
   queue: string;
-  payload_version: number;
-  payload: string;
-  event_id: string | null;
   available_at: Date;
 }
 
@@ -24,10 +21,10 @@ export function wakeMarker(prefix: string, queue: string): string {
 }
 
 /** The job data an outbox row becomes. */
-export function rowJobData(row: Pick<OutboxRow, 'id' | 'payload_version' | 'payload' | 'event_id'>) {
+export function rowJobData(row: Pick<OutboxRow, 'id' | keyof StoredPayload>) {
   return {
     v: row.payload_version,
-    payload: JSON.parse(row.payload) as unknown,
+    payload: storedPayload(row),
     outbox_id: String(row.id),
     ...(row.event_id ? { event_id: row.event_id } : {}),
   };
@@ -40,7 +37,7 @@ export function rowJobData(row: Pick<OutboxRow, 'id' | 'payload_version' | 'payl
 export async function jobDataFromOutbox(db: Db, jobId: string | undefined) {
   const id = /^ob-(\d+)$/.exec(jobId ?? '')?.[1];
   if (!id) return null;
-  const row = (await db('outbox').select('id', 'payload_version', 'payload', 'event_id').where('id', id).first()) as OutboxRow | undefined;
+  const row = (await db('outbox').select('id', ...PAYLOAD_COLUMNS.split(', ')).where('id', id).first()) as OutboxRow | undefined;
   return row ? rowJobData(row) : null;
 }
 
@@ -216,7 +213,7 @@ export class OutboxRelay {
     // UPDATE by id list could scan and lock rows that jobs hold: a deadlock under load.
     return this.db.transaction(async (trx) => {
       const [rows] = (await trx.raw(
-        `SELECT id, queue, payload_version, payload, event_id, available_at FROM outbox
+        `SELECT id, queue, ${PAYLOAD_COLUMNS}, available_at FROM outbox
          WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [this.opts.batchSize],
       )) as [OutboxRow[]];

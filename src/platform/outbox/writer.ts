@@ -9,6 +9,41 @@ export interface OutboxJob {
   eventId?: string;
   /** Not before this time (a durable delayed job). */
   availableAt?: Date;
+  /** The payload is an event's envelope (eventJobs): its header is kept in columns (storedPayload). */
+  envelope?: boolean;
+}
+
+/** An outbox row's columns that make up its payload. */
+export interface StoredPayload {
+  payload: string;
+  event_id: string | null;
+  event_name: string | null;
+  payload_version: number;
+  created_at: Date;
+}
+
+/** The columns storedPayload reads, for SELECTs. */
+export const PAYLOAD_COLUMNS = 'payload, event_id, event_name, payload_version, created_at';
+
+/**
+ * The payload a row was written with. An event's rows store the event's payload alone and its
+ * envelope header in columns (event_id, event_name, payload_version, created_at = produced_at),
+ * so the header is not repeated in every listener's row; the envelope is put back together here.
+ */
+export function storedPayload(row: StoredPayload): unknown {
+  const payload = JSON.parse(row.payload) as unknown;
+  if (row.event_name === null) return payload;
+  return { event_id: row.event_id, event_name: row.event_name, event_version: row.payload_version, produced_at: row.created_at.toISOString(), payload };
+}
+
+/** An envelope whose header the columns hold exactly (a produced_at in another form keeps it whole). */
+function slimmable(job: OutboxJob): { envelope: Envelope; producedAt: Date } | null {
+  if (!job.envelope) return null;
+  const envelope = job.payload as Envelope;
+  const producedAt = new Date(envelope.produced_at);
+  if (Number.isNaN(producedAt.getTime()) || producedAt.toISOString() !== envelope.produced_at) return null;
+  if (envelope.event_version !== job.version || envelope.event_id !== job.eventId) return null;
+  return { envelope, producedAt };
 }
 
 /**
@@ -60,15 +95,17 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
     const claimed = claimingQueues.has(job.queue) && availableAt <= now;
     if (claimed) written.wake.add(job.queue);
     else written.pending = true;
+    const slim = slimmable(job);
     return {
       queue: job.queue,
       job_name: job.queue,
       payload_version: job.version,
-      payload: JSON.stringify(job.payload),
+      payload: JSON.stringify(slim ? slim.envelope.payload : job.payload),
       event_id: job.eventId ?? null,
+      event_name: slim ? slim.envelope.event_name : null,
       status: claimed ? 'relayed' : 'pending',
       available_at: availableAt,
-      created_at: now,
+      created_at: slim ? slim.producedAt : now,
       relayed_at: claimed ? relayedAt : null,
     };
   });
@@ -77,7 +114,7 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
 
 /** The outbox rows of one published event: one per listener it goes to, all carrying the envelope. */
 export function eventJobs<S extends TSchema>(def: EventDef<S>, envelope: Envelope<Static<S>>): OutboxJob[] {
-  return listenersOf(def, envelope.payload).map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id }));
+  return listenersOf(def, envelope.payload).map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id, envelope: true }));
 }
 
 /** Publishes a domain event: one outbox row per listener, all carrying the same envelope. */

@@ -91,7 +91,8 @@ export async function checkChatInvariants(db: Db): Promise<InvariantReport> {
 
   // Every completed donation published ReceiveMoney once: one row per listener.
   const [perDonation] = (await db.raw(
-    `SELECT JSON_VALUE(payload, '$.payload.donation_id') AS donation_id, queue, COUNT(*) AS n FROM outbox
+    // An event's rows hold its payload alone (the envelope header is in columns; storedPayload).
+    `SELECT JSON_VALUE(payload, '$.donation_id') AS donation_id, queue, COUNT(*) AS n FROM outbox
      WHERE queue IN ('chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate') GROUP BY donation_id, queue HAVING n <> 1`,
   )) as [{ donation_id: string; queue: string; n: number }[]];
   expect(perDonation, 'ReceiveMoney rows per donation').to.deep.equal([]);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { PAYLOAD_COLUMNS, storedPayload, type StoredPayload } from '../../../src/platform/outbox/writer.ts';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { makeEnvelope } from '../../../src/platform/outbox/envelope.ts';
@@ -22,9 +23,9 @@ describe('chat: CalculateNewSponsor replays a batch in order (real MySQL)', func
       makeEnvelope(ReceiveMoney, { donation_id: randomUUID(), transfer_id: 1, room, sender_uuid: donor, sender_name: `name ${donor}`, sum }),
     );
     await database.db.transaction((trx) => calculateSponsors(trx, envelopes), { isolationLevel: 'read committed' });
-    const rows = await database.db('outbox').where('queue', 'chat.save-sponsor').orderBy('id').offset(before).select('payload');
-    return rows.map((r: { payload: string }) => {
-      const p = (JSON.parse(r.payload) as { payload: NewSponsorPayload }).payload;
+    const rows = (await database.db('outbox').where('queue', 'chat.save-sponsor').orderBy('id').offset(before).select(...PAYLOAD_COLUMNS.split(', '))) as StoredPayload[];
+    return rows.map((r) => {
+      const p = (storedPayload(r) as { payload: NewSponsorPayload }).payload;
       return { client: p.client_uuid, total: p.total, seq: p.seq };
     });
   }

@@ -7,6 +7,7 @@ import { topUp } from '../../../src/domain/chat/accounts.ts';
 import { createDonations, type DonateInput } from '../../../src/domain/chat/donations.ts';
 import type { AddNewDonatePayload } from '../../../src/domain/chat/events.ts';
 import { runOutboxBatch } from '../../../src/platform/outbox/batch.ts';
+import { storedPayload } from '../../../src/platform/outbox/writer.ts';
 import { ensureParticipantIn, type Participant } from '../../../src/domain/chat/participants.ts';
 import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
 import { checkLedger, isLedgerSound } from '../../../src/domain/ledger/index.ts';
@@ -35,7 +36,7 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
 
   async function transferRow(donationId: string): Promise<{ id: number; status: string; envelope: Envelope<AddNewDonatePayload> }> {
     const row = await database.db('outbox').where({ event_id: donationId, queue: 'chat.transfer-money' }).first();
-    return { id: row.id, status: row.status, envelope: JSON.parse(row.payload) };
+    return { id: row.id, status: row.status, envelope: storedPayload(row) as Envelope<AddNewDonatePayload> };
   }
 
   const donate = async (input: DonateInput) => (await withTransaction(database.db, (trx) => createDonations(trx, [input])))[0]!;
