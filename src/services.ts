@@ -17,6 +17,8 @@ export interface Services {
   config: Config;
   log: Logger;
   db: Db;
+  /** The same database, every session READ COMMITTED: for the outbox batch runner (src/platform/outbox/batch.ts). */
+  dbReadCommitted: Db;
   /** Producer connection: commands fail fast when Redis is down, so requests answer 503. */
   redis: Redis;
   metrics: Metrics;
@@ -42,6 +44,9 @@ export interface ServiceOverrides {
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
   const log = overrides.log ?? createLogger(config.logLevel);
   const db = createDb(config.databaseUrl, config.dbPoolMax);
+  // Outbox batch transactions (READ COMMITTED, several per second per queue) get a pool whose
+  // sessions already run it; connections open on first use, so a process without them opens none.
+  const dbReadCommitted = createDb(config.databaseUrl, config.dbPoolMax, { readCommitted: true });
   const redis = createRedis(config.redisUrl, 'producer');
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
@@ -58,6 +63,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     config,
     log,
     db,
+    dbReadCommitted,
     redis,
     metrics,
     clock,
@@ -75,4 +81,5 @@ export async function closeServices(services: Services): Promise<void> {
   services.queues.connectionForPipelines().disconnect();
   services.redis.disconnect();
   await services.db.destroy();
+  await services.dbReadCommitted.destroy();
 }

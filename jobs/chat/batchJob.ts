@@ -55,13 +55,13 @@ export function batchJob<C extends JobContract>(
   const processor = async (ctx: Parameters<BatchedProcessor<C>>[0]) => {
     const outboxId = ctx.outboxId;
     if (!outboxId) throw new PermanentError('a durable job must come from the outbox', 'not_from_outbox');
-    const outcome = await runOutboxBatch(ctx.services.db, options(ctx.services), { outboxId, payload: ctx.payload, relayedWith: ctx.outboxIds }, run);
+    const outcome = await runOutboxBatch(ctx.services.dbReadCommitted, options(ctx.services), { outboxId, payload: ctx.payload, relayedWith: ctx.outboxIds }, run);
     return finish(ctx.services, outcome, outboxId);
   };
 
   const wake: BatchedProcessor<C>['wake'] = async (ctx) => {
     const earlier = isClaimed(ctx.noted) ? ctx.noted : null;
-    const outcome = await runOutboxBatch(ctx.services.db, options(ctx.services), null, run, (batch) =>
+    const outcome = await runOutboxBatch(ctx.services.dbReadCommitted, options(ctx.services), null, run, (batch) =>
       ctx.note({ first: batch.ids[0]!, rows: batch.ids.length } satisfies Claimed),
     );
     // A rerun after a commit whose push was lost: push what the earlier run filed.

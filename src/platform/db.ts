@@ -27,14 +27,33 @@ export function databaseName(url: string): string {
   return name;
 }
 
-export function createDb(url: string, poolMax = 20): Db {
-  return knexFactory({
+// Pools whose sessions run READ COMMITTED (createDb's readCommitted): withTransaction skips the
+// per-transaction SET TRANSACTION round trip there.
+const readCommittedPools = new WeakSet<Db>();
+
+/**
+ * `readCommitted`: every session of the pool runs READ COMMITTED, for hot paths that ask for it on
+ * every transaction (the outbox batch runner): their BEGIN is then one statement, not two.
+ */
+export function createDb(url: string, poolMax = 20, opts: { readCommitted?: boolean } = {}): Db {
+  const db = knexFactory({
     client: 'mysql2',
     connection: connectionFromUrl(url, databaseName(url)),
-    pool: { min: 0, max: poolMax },
+    pool: {
+      min: 0,
+      max: poolMax,
+      ...(opts.readCommitted
+        ? {
+            afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) =>
+              conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => done(err, conn)),
+          }
+        : {}),
+    },
     acquireConnectionTimeout: 10_000,
     migrations: { migrationSource: migrationSource(), tableName: 'knex_migrations' },
   });
+  if (opts.readCommitted) readCommittedPools.add(db);
+  return db;
 }
 
 /** Creates the database named in the URL if it does not exist yet. */
@@ -88,7 +107,8 @@ export interface TransactionOptions {
  */
 export async function withTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
   const attempts = opts.attempts ?? 8;
-  const config = opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined;
+  const sessionHasIt = opts.isolationLevel === 'read committed' && readCommittedPools.has(db);
+  const config = opts.isolationLevel && !sessionHasIt ? { isolationLevel: opts.isolationLevel } : undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(fn, config);
