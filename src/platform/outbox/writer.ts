@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../db.ts';
+import { placeholders } from '../sql.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
@@ -109,7 +110,11 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
       relayed_at: claimed ? relayedAt : null,
     };
   });
-  await trx('outbox').insert(rows);
+  // Plain SQL, not the query builder: its insert compiler costs more than the statement for a
+  // batch's rows (a donation batch writes ~150 in one go).
+  const columns = Object.keys(rows[0]!) as (keyof (typeof rows)[number])[];
+  const row = `(${placeholders(columns.length)})`;
+  await trx.raw(`INSERT INTO outbox (${columns.join(', ')}) VALUES ${new Array<string>(rows.length).fill(row).join(', ')}`, rows.flatMap((r) => columns.map((c) => r[c])));
 }
 
 /** The outbox rows of one published event: one per listener it goes to, all carrying the envelope. */
