@@ -62,7 +62,10 @@ export class QueueSet {
     return job.id ?? '';
   }
 
-  /** The shared producer connection, for pipelined reads (the reconciler's EXISTS checks). */
+  /**
+   * BullMQ's producer connection (no auto-pipelining), for the few plain commands that go with
+   * queue work: the reconciler's pipelined checks, the wake markers (OutboxRelay.wake).
+   */
   connectionForPipelines(): Redis {
     return this.connection;
   }

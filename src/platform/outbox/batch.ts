@@ -3,7 +3,7 @@ import { withTransaction, type Db, type Trx } from '../db.ts';
 import { PermanentError } from '../errors.ts';
 import { compileSchema } from '../validation.ts';
 import { placeholders, selectRows } from '../sql.ts';
-import { outboxWrites, PAYLOAD_COLUMNS, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
+import { outboxWrites, PAYLOAD_SQL, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
 
 /**
  * Durable listener jobs that handle many outbox rows in one transaction. Most jobs of a batched
@@ -87,7 +87,7 @@ export async function runOutboxBatch<P, R>(
       if (own) {
         const locked = await selectRows<{ id: unknown; status: string } & StoredPayload>(
           trx,
-          `SELECT id, status, ${PAYLOAD_COLUMNS} FROM outbox WHERE id IN (${placeholders(carried.length)}) ORDER BY id FOR UPDATE`,
+          `SELECT id, status, ${PAYLOAD_SQL} FROM outbox WHERE id IN (${placeholders(carried.length)}) ORDER BY id FOR UPDATE`,
           carried,
         );
         if (!locked.some((row) => Number(row.id) === ownId)) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
@@ -148,7 +148,7 @@ async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: 
   // A row relayed between the two branches' reads may be listed twice; IN () takes it once.
   const rows = await selectRows<{ id: unknown } & StoredPayload>(
     trx,
-    `SELECT id, ${PAYLOAD_COLUMNS} FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+    `SELECT id, ${PAYLOAD_SQL} FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
     [...candidates, limit],
   );
   return rows.map((row) => ({ ...row, id: Number(row.id) }));

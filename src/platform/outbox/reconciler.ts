@@ -40,7 +40,7 @@ export class OutboxReconciler {
     let restored = 0;
     for (;;) {
       const rows = (await this.db('outbox')
-        .select('id', 'queue', ...PAYLOAD_COLUMNS.split(', '), 'available_at')
+        .select('id', 'queue', ...PAYLOAD_COLUMNS, 'available_at')
         .where('status', 'relayed')
         .andWhere('relayed_at', '<', cutoff)
         .andWhere('id', '>', lastId)

@@ -3,7 +3,7 @@ import { withTransaction, type Db, type TransactionOptions, type Trx } from '../
 import { systemClock, type Clock } from '../clock.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
 import { outboxJobId, WAKE_JOB } from '../../../queues/contract.ts';
-import { outboxWrites, PAYLOAD_COLUMNS, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
+import { outboxWrites, PAYLOAD_COLUMNS, PAYLOAD_SQL, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
 import type { JobContract } from '../../../queues/contract.ts';
 
 export interface OutboxRow extends StoredPayload {
@@ -37,7 +37,7 @@ export function rowJobData(row: Pick<OutboxRow, 'id' | keyof StoredPayload>) {
 export async function jobDataFromOutbox(db: Db, jobId: string | undefined) {
   const id = /^ob-(\d+)$/.exec(jobId ?? '')?.[1];
   if (!id) return null;
-  const row = (await db('outbox').select('id', ...PAYLOAD_COLUMNS.split(', ')).where('id', id).first()) as OutboxRow | undefined;
+  const row = (await db('outbox').select('id', ...PAYLOAD_COLUMNS).where('id', id).first()) as OutboxRow | undefined;
   return row ? rowJobData(row) : null;
 }
 
@@ -213,7 +213,7 @@ export class OutboxRelay {
     // UPDATE by id list could scan and lock rows that jobs hold: a deadlock under load.
     return this.db.transaction(async (trx) => {
       const [rows] = (await trx.raw(
-        `SELECT id, queue, ${PAYLOAD_COLUMNS}, available_at FROM outbox
+        `SELECT id, queue, ${PAYLOAD_SQL}, available_at FROM outbox
          WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [this.opts.batchSize],
       )) as [OutboxRow[]];

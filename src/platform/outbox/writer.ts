@@ -23,8 +23,9 @@ export interface StoredPayload {
   created_at: Date;
 }
 
-/** The columns storedPayload reads, for SELECTs. */
-export const PAYLOAD_COLUMNS = 'payload, event_id, event_name, payload_version, created_at';
+/** The columns storedPayload reads, for SELECTs: a list for the query builder, SQL for raw statements. */
+export const PAYLOAD_COLUMNS = ['payload', 'event_id', 'event_name', 'payload_version', 'created_at'] as const;
+export const PAYLOAD_SQL = PAYLOAD_COLUMNS.join(', ');
 
 /**
  * The payload a row was written with. An event's rows store the event's payload alone and its

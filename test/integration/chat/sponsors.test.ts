@@ -23,7 +23,7 @@ describe('chat: CalculateNewSponsor replays a batch in order (real MySQL)', func
       makeEnvelope(ReceiveMoney, { donation_id: randomUUID(), transfer_id: 1, room, sender_uuid: donor, sender_name: `name ${donor}`, sum }),
     );
     await database.db.transaction((trx) => calculateSponsors(trx, envelopes), { isolationLevel: 'read committed' });
-    const rows = (await database.db('outbox').where('queue', 'chat.save-sponsor').orderBy('id').offset(before).select(...PAYLOAD_COLUMNS.split(', '))) as StoredPayload[];
+    const rows = (await database.db('outbox').where('queue', 'chat.save-sponsor').orderBy('id').offset(before).select(...PAYLOAD_COLUMNS)) as StoredPayload[];
     return rows.map((r) => {
       const p = (storedPayload(r) as { payload: NewSponsorPayload }).payload;
       return { client: p.client_uuid, total: p.total, seq: p.seq };

@@ -20,7 +20,7 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
   after(() => t.drop());
   afterEach(() => t.db('outbox').delete());
 
-  const rows = async () => (await t.db('outbox').orderBy('id').select('id', 'queue', ...PAYLOAD_COLUMNS.split(', '))) as (StoredPayload & { id: number; queue: string })[];
+  const rows = async () => (await t.db('outbox').orderBy('id').select('id', 'queue', ...PAYLOAD_COLUMNS)) as (StoredPayload & { id: number; queue: string })[];
 
   it('stores the payload alone and gives the whole envelope back, to every listener', async () => {
     const envelope = await t.db.transaction((trx) => publishEvent(trx, Tested, { room: 'r-1', sum: 250 }, new Date('2026-11-21T10:00:00.123Z')));
