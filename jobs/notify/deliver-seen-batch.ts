@@ -4,6 +4,7 @@ import type { Contracts } from '../../queues/contracts/index.ts';
 import { notifyContracts } from '../../queues/contracts/notify.ts';
 import type { PayloadOf } from '../../queues/contract.ts';
 import type { Processor } from '../../queues/processor.ts';
+import { countDelivery, failureOutcome } from './countDelivery.ts';
 import { jobData, jobOptions, type EnqueueOptions } from '../../queues/producer.ts';
 
 const single = notifyContracts['notify.deliver-seen'];
@@ -41,16 +42,11 @@ export const deliverSeenBatchJob: Processor<Contracts['notify.deliver-seen-batch
     const consumer = o.fact.tag;
     if (o.integration) metrics.deliveryLatency.observe({ consumer }, o.seconds);
     if (o.ok) {
-      metrics.deliveries.inc({ consumer, outcome: 'delivered' });
-      metrics.deliveryAttempts.observe({ consumer, outcome: 'delivered' }, 1);
+      countDelivery(metrics, consumer, 'delivered', 1);
       continue;
     }
     const retry = o.retryable && o.integration !== null && o.integration.maxAttempts > 1;
-    if (o.integration) {
-      const outcome = retry ? 'retry' : o.retryable ? 'gave_up' : 'refused';
-      metrics.deliveries.inc({ consumer, outcome });
-      if (!retry) metrics.deliveryAttempts.observe({ consumer, outcome }, 1);
-    }
+    if (o.integration) countDelivery(metrics, consumer, failureOutcome(o.retryable, retry), 1);
     follow.push(factJob(o, !retry));
   }
   if (follow.length > 0) await services.queues.get(single.queue).addBulk(follow);

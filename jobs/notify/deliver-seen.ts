@@ -2,6 +2,7 @@ import { deliverSeen, RetryableDeliveryError } from '../../src/domain/notify/del
 import { PermanentError } from '../../src/platform/errors.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import type { Processor } from '../../queues/processor.ts';
+import { countDelivery, failureOutcome } from './countDelivery.ts';
 
 /**
  * Delivers one seen fact after its first attempt, in a notify.deliver-seen-batch job, failed;
@@ -25,13 +26,10 @@ export const deliverSeenJob: Processor<Contracts['notify.deliver-seen']> = async
   const stop = metrics.deliveryLatency.startTimer({ consumer });
   try {
     await deliverSeen({ redis, prefix: config.queuePrefix }, integration, fact);
-    metrics.deliveries.inc({ consumer, outcome: 'delivered' });
-    metrics.deliveryAttempts.observe({ consumer, outcome: 'delivered' }, overall);
+    countDelivery(metrics, consumer, 'delivered', overall);
   } catch (err) {
-    const retryable = err instanceof RetryableDeliveryError && attempt < maxAttempts;
-    const outcome = retryable ? 'retry' : err instanceof RetryableDeliveryError ? 'gave_up' : 'refused';
-    metrics.deliveries.inc({ consumer, outcome });
-    if (!retryable) metrics.deliveryAttempts.observe({ consumer, outcome }, overall);
+    const retryable = err instanceof RetryableDeliveryError;
+    countDelivery(metrics, consumer, failureOutcome(retryable, retryable && attempt < maxAttempts), overall);
     throw err;
   } finally {
     stop();
