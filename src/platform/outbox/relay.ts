@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { withTransaction, type Db, type TransactionOptions, type Trx } from '../db.ts';
 import { systemClock, type Clock } from '../clock.ts';
+import { placeholders, selectRows } from '../sql.ts';
 import type { QueueSet } from '../../../queues/producer.ts';
 import { outboxJobId, WAKE_JOB } from '../../../queues/contract.ts';
 import { outboxWrites, PAYLOAD_COLUMNS, PAYLOAD_SQL, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
@@ -126,6 +127,7 @@ export class OutboxRelay {
     this.stopped = false;
     const tick = () => {
       this.kick();
+      this.wakeWaiting().catch((err: unknown) => this.log.warn({ err }, 'outbox wake sweep failed; will retry'));
       if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
     };
     this.timer = setTimeout(tick, this.opts.pollMs);
@@ -159,8 +161,9 @@ export class OutboxRelay {
    * before it claims; a commit that finds the marker set adds nothing, since the waiting job will
    * see its rows (without it a third of the wakes found their rows taken by the wake before them).
    * The marker expires (WAKE_MARKER_MS) in case its job is never added or started. A lost wake (a
-   * crash right after the commit, a Redis wipe) leaves the rows `relayed` with no job: the
-   * reconciler gives them jobs of their own after its grace.
+   * crash right after the commit, a Redis wipe) leaves the rows `relayed` with no job: the relay's
+   * poll wakes their queue (wakeWaiting), and the reconciler gives them jobs of their own after its
+   * grace if no worker takes them.
    */
   wake(queues: Iterable<string>): void {
     for (const name of queues) void this.wakeOne(name);
@@ -182,6 +185,19 @@ export class OutboxRelay {
       await redis.del(marker).catch(() => undefined);
       this.log.warn({ err, queue: name }, 'wake job not added; the next commit or the reconciler will pick its rows up');
     }
+  }
+
+  /**
+   * Wakes every batched queue that has rows waiting: the poll's counterpart of a lost wake (a
+   * process killed between its commit and the wake), which would otherwise wait for the
+   * reconciler's grace. A loose scan of the (status, queue, id) index; the marker makes it add
+   * nothing where a wake already waits.
+   */
+  async wakeWaiting(): Promise<void> {
+    const claiming = [...this.contracts.values()].filter((c) => c.batched).map((c) => c.queue);
+    if (claiming.length === 0) return;
+    const waiting = await selectRows<{ queue: string }>(this.db, `SELECT DISTINCT queue FROM outbox WHERE status = 'relayed' AND queue IN (${placeholders(claiming.length)})`, claiming);
+    this.wake(waiting.map((row) => row.queue));
   }
 
   /** Relay now; if a pass is under way, run one more right after it so nothing written meanwhile waits. */

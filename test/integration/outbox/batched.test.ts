@@ -150,6 +150,20 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     expect(await reconciler().runOnce()).to.equal(0);
   });
 
+  it('a wake lost between the commit and its add (a killed process): the relay\'s poll wakes the queue', async () => {
+    // Committed without afterCommit, as a process killed right after its COMMIT leaves them.
+    await app.running.services.db.transaction((trx) => writeOutbox(trx, Array.from({ length: 7 }, (_, n) => ({ queue: batchContract.queue, payload: { n }, version: 1 }))));
+    expect(await queue().getWaitingCount()).to.equal(0);
+    startTestWorker();
+    const polling = relay();
+    polling.start();
+    try {
+      expect(await waitFor(async () => ((await state()).done === 7 ? state() : null), { timeoutMs: 5_000 })).to.deep.equal({ rows: 7, done: 7, effects: 7, maxPerRow: 1 });
+    } finally {
+      await polling.stop();
+    }
+  });
+
   it('a wake that finds every row taken completes with nothing to do', async () => {
     await commit([{ n: 1 }]);
     startTestWorker();
