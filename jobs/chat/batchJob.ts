@@ -28,9 +28,9 @@ function isClaimed(value: unknown): value is Claimed {
  *
  * Room events the effect returns are already in chat_events, filed under the batch's first row; they
  * are pushed to Redis (history list, then pub/sub) after the commit. A job that committed but died
- * before the push pushes them again when it is run again (a wake job noted its first row before
- * committing, a row's job finds its row done): room events are published at least once, and
- * readers drop repeats by event_id.
+ * before the push pushes them again when it is run again (a wake job that filed events noted its
+ * first row before committing, a row's job finds its row done): room events are published at least
+ * once, and readers drop repeats by event_id.
  */
 export function batchJob<C extends JobContract>(
   contract: C,
@@ -61,9 +61,10 @@ export function batchJob<C extends JobContract>(
 
   const wake: BatchedProcessor<C>['wake'] = async (ctx) => {
     const earlier = isClaimed(ctx.noted) ? ctx.noted : null;
-    const outcome = await runOutboxBatch(ctx.services.dbReadCommitted, options(ctx.services), null, run, (batch) =>
-      ctx.note({ first: batch.ids[0]!, rows: batch.ids.length } satisfies Claimed),
-    );
+    // Only a batch that filed room events has anything to push again: the others skip the round trip.
+    const outcome = await runOutboxBatch(ctx.services.dbReadCommitted, options(ctx.services), null, run, async (batch, events) => {
+      if (events && events.length > 0) await ctx.note({ first: batch.ids[0]!, rows: batch.ids.length } satisfies Claimed);
+    });
     // A rerun after a commit whose push was lost: push what the earlier run filed.
     if (earlier && (!outcome.done || outcome.first !== earlier.first)) {
       await publishChatEvents({ redis: ctx.services.redis, prefix: ctx.services.config.queuePrefix }, await chatEventsOfOutbox(ctx.services.db, String(earlier.first)));

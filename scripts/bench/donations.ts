@@ -223,7 +223,7 @@ function dbCpuSeconds(): number | null {
 
 /** The database server's statement and row counters (global, so other clients count too). */
 async function dbCounters(db: Db): Promise<Record<string, number>> {
-  const names = ['Questions', 'Com_commit', 'Com_insert', 'Com_update', 'Com_select', 'Handler_write', 'Handler_update', 'Handler_read_key', 'Handler_read_next', 'Bytes_received', 'Bytes_sent'];
+  const names = ['Questions', 'Com_commit', 'Com_insert', 'Com_update', 'Com_select', 'Handler_write', 'Handler_update', 'Handler_read_key', 'Handler_read_next', 'Bytes_received', 'Bytes_sent', 'Innodb_row_lock_waits', 'Innodb_row_lock_time', 'Innodb_buffer_pool_reads', 'Innodb_pages_written'];
   const [rows] = (await db.raw(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names.map(() => '?').join(', ')})`, names)) as [{ Variable_name: string; Value: string }[]];
   return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
 }

@@ -61,15 +61,15 @@ function validatorFor(schema: TSchema) {
 
 /**
  * `own`: the rows a relayed job carries, or null for a wake job, which has none and only claims.
- * `claimed` runs inside the transaction once the batch is known, before the effect (a wake job notes
- * its first row there, to find its events again if it dies after the commit).
+ * `beforeCommit` runs inside the transaction after the effect (a wake job whose effect filed room
+ * events notes its first row there, to find them again if it dies after the commit).
  */
 export async function runOutboxBatch<P, R>(
   db: Db,
   opts: BatchOptions,
   own: OwnRows<P> | null,
   effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>,
-  claimed?: (batch: OutboxBatch<P>) => Promise<void>,
+  beforeCommit?: (batch: OutboxBatch<P>, result: R) => Promise<void>,
 ): Promise<BatchOutcome<R>> {
   const ownId = own ? Number(own.outboxId) : null;
   const carried = own ? [...new Set([ownId!, ...(own.relayedWith ?? []).map(Number)])].sort((a, b) => a - b) : [];
@@ -115,8 +115,8 @@ export async function runOutboxBatch<P, R>(
       members.sort((a, b) => a.id - b.id);
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
       const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload) };
-      await claimed?.(batch);
       const result = await effect(trx, batch);
+      await beforeCommit?.(batch, result);
       await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
       return { done: true, result, size: batch.ids.length, first: batch.ids[0]!, written: outboxWrites(trx) };
     },

@@ -178,7 +178,8 @@ export class OutboxRelay {
       await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null }, {
         attempts: contract?.attempts ?? 10,
         backoff: { type: 'contract' },
-        removeOnComplete: true,
+        // Kept like the queue's other jobs: Bull Board shows what each wake claimed (its return value).
+        removeOnComplete: { count: contract?.keepCompleted ?? 1000 },
         removeOnFail: { count: 1000 },
       });
     } catch (err) {
