@@ -134,6 +134,9 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     const perJob = (await app.running.services.db('test_batch_effects').select('job_id').count({ c: '*' }).groupBy('job_id')) as { c: number }[];
     expect(perJob.length).to.be.at.least(5);
     expect(Math.max(...perJob.map((p) => Number(p.c)))).to.be.at.most(ROWS_PER_JOB);
+    // Completed wakes stay for Bull Board like the queue's other jobs, each with what it claimed.
+    const completed = (await queue().getCompleted(0, 100)).filter((j) => j.name === WAKE_JOB);
+    expect(completed.map((j) => (j.returnvalue as { batch?: number }).batch ?? 0).reduce((a, b) => a + b, 0)).to.equal(42);
 
     // The wake deleted its marker as it started: a later commit wakes the queue again.
     await commit([{ n: 42 }]);
