@@ -11,6 +11,9 @@ import type { TSchema } from '@sinclair/typebox';
  * Concurrency is low on purpose: each job takes its queue's waiting rows along (jobs/chat/batchJob.ts),
  * so throughput comes from batch size, and two batches of one queue mostly lock the same rooms' rows
  * (wallets, goals, sponsor state) and would only queue behind each other holding pool connections.
+ * The donation path runs one batch per queue per worker process: its batches grow instead (~80
+ * transfers rather than ~53 under the donations benchmark, 9 % less CPU per donation over six
+ * alternating runs, docs/BENCHMARKS.md); more worker processes run more batches at once.
  */
 function listener<S extends TSchema>(queue: string, event: EventDef<S>, description: string, concurrency: number) {
   return defineJob({
@@ -31,10 +34,10 @@ export const chatContracts = {
   'chat.save-connection': listener('chat.save-connection', AddNewConnection, 'SaveConnection: bind a ws connection id to its participant', 1),
   'chat.save-message': listener('chat.save-message', AddNewMessage, 'SaveMessage: store a message, add it to the history and tell the room', 2),
   'chat.save-donate': listener('chat.save-donate', AddNewDonate, "SaveDonate: store a donation's attached message", 2),
-  'chat.transfer-money': listener('chat.transfer-money', AddNewDonate, 'TransferMoney: move the donation once, or reject it for lack of funds', 2),
-  'chat.update-goal': listener('chat.update-goal', ReceiveMoney, "UpdateGoal: add the transfer to the room's goals; EndGoal on crossing", 2),
-  'chat.calculate-sponsor': listener('chat.calculate-sponsor', ReceiveMoney, 'CalculateNewSponsor: update donor totals; NewSponsor when overtaken', 2),
-  'chat.broadcast-donate': listener('chat.broadcast-donate', ReceiveMoney, 'SendDonateToQueue: tell the room about a completed donation', 2),
+  'chat.transfer-money': listener('chat.transfer-money', AddNewDonate, 'TransferMoney: move the donation once, or reject it for lack of funds', 1),
+  'chat.update-goal': listener('chat.update-goal', ReceiveMoney, "UpdateGoal: add the transfer to the room's goals; EndGoal on crossing", 1),
+  'chat.calculate-sponsor': listener('chat.calculate-sponsor', ReceiveMoney, 'CalculateNewSponsor: update donor totals; NewSponsor when overtaken', 1),
+  'chat.broadcast-donate': listener('chat.broadcast-donate', ReceiveMoney, 'SendDonateToQueue: tell the room about a completed donation', 1),
   'chat.broadcast-goal': listener('chat.broadcast-goal', EndGoal, 'SendEndGoalToQueue: tell the room a goal was reached', 1),
   'chat.save-sponsor': listener('chat.save-sponsor', NewSponsor, 'SaveNewSponsor: keep the sponsor history', 1),
   'chat.broadcast-sponsor': listener('chat.broadcast-sponsor', NewSponsor, 'SendNewSponsorToQueue: tell the room its new sponsor', 1),
