@@ -88,6 +88,12 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     };
   }
 
+  /** Waits until all n rows are done, then checks each had its effect exactly once. */
+  async function expectEachRowDoneOnce(n: number, timeoutMs?: number): Promise<void> {
+    const settled = await waitFor(async () => ((await state()).done === n ? state() : null), timeoutMs ? { timeoutMs } : undefined);
+    expect(settled).to.deep.equal({ rows: n, done: n, effects: n, maxPerRow: 1 });
+  }
+
   before(async () => {
     app = await startConveyor({ roles: [] });
     await app.running.services.db.schema.createTable('test_batch_effects', (t) => {
@@ -129,7 +135,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     expect(wakes.map((j) => [j.name, j.data as JobData])).to.deep.equal([[WAKE_JOB, { v: 1, payload: null }]]);
 
     startTestWorker();
-    expect(await waitFor(async () => ((await state()).done === 42 ? state() : null))).to.deep.equal({ rows: 42, done: 42, effects: 42, maxPerRow: 1 });
+    await expectEachRowDoneOnce(42);
     // At most ROWS_PER_JOB rows a transaction: 42 rows took at least five (each full batch woke the queue again).
     const perJob = (await app.running.services.db('test_batch_effects').select('job_id').count({ c: '*' }).groupBy('job_id')) as { c: number }[];
     expect(perJob.length).to.be.at.least(5);
@@ -140,7 +146,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
 
     // The wake deleted its marker as it started: a later commit wakes the queue again.
     await commit([{ n: 42 }]);
-    expect(await waitFor(async () => ((await state()).done === 43 ? state() : null))).to.deep.equal({ rows: 43, done: 43, effects: 43, maxPerRow: 1 });
+    await expectEachRowDoneOnce(43);
   });
 
   it('loses nothing when the wake is lost (Redis wiped after the commit): the reconciler gives the rows jobs of their own', async () => {
@@ -149,7 +155,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     await deleteKeys(TEST_REDIS, app.prefix);
     expect(await reconciler().runOnce()).to.equal(12);
     startTestWorker();
-    expect(await waitFor(async () => ((await state()).done === 12 ? state() : null))).to.deep.equal({ rows: 12, done: 12, effects: 12, maxPerRow: 1 });
+    await expectEachRowDoneOnce(12);
     expect(await reconciler().runOnce()).to.equal(0);
   });
 
@@ -161,7 +167,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     const polling = relay();
     polling.start();
     try {
-      expect(await waitFor(async () => ((await state()).done === 7 ? state() : null), { timeoutMs: 5_000 })).to.deep.equal({ rows: 7, done: 7, effects: 7, maxPerRow: 1 });
+      await expectEachRowDoneOnce(7, 5_000);
     } finally {
       await polling.stop();
     }
@@ -190,7 +196,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     expect((jobs[2]!.data as JobData).payload).to.deep.equal({ n: 20 });
 
     startTestWorker();
-    expect(await waitFor(async () => ((await state()).done === 45 ? state() : null))).to.deep.equal({ rows: 45, done: 45, effects: 45, maxPerRow: 1 });
+    await expectEachRowDoneOnce(45);
     const jobsPerRow = (await app.running.services.db('test_batch_effects').countDistinct({ n: 'job_id' })) as { n: number }[];
     expect(Number(jobsPerRow[0]!.n)).to.be.at.most(5);
   });
@@ -203,7 +209,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     // Every relayed row is missing from Redis: the first rows' jobs and the rows they carried.
     expect(await reconciler().runOnce()).to.equal(20);
     startTestWorker();
-    expect(await waitFor(async () => ((await state()).done === 20 ? state() : null))).to.deep.equal({ rows: 20, done: 20, effects: 20, maxPerRow: 1 });
+    await expectEachRowDoneOnce(20);
     expect(await reconciler().runOnce()).to.equal(0);
   });
 
