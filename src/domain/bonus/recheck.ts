@@ -122,8 +122,9 @@ async function askAll(
     while (!aborted && index < users.length) {
       const userId = users[index++]!;
       for (;;) {
-        const wait = breaker.resumeAt - Date.now();
-        if (wait > 0) await sleep(wait);
+        // Again after every sleep: a worker whose timer fired late may find the breaker opened anew
+        // meanwhile, and a request sent into an open breaker would count as a failure wave of its own.
+        for (let wait = breaker.resumeAt - Date.now(); wait > 0; wait = breaker.resumeAt - Date.now()) await sleep(wait);
         if (aborted) return;
         const askedAt = Date.now();
         const answer = await ask(userId);

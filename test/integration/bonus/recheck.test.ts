@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import { ConsumerServer } from '../../helpers/consumerServer.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { bonusContracts } from '../../../queues/contracts/bonus.ts';
+import { recheckLinks, type LinkAnswer } from '../../../src/domain/bonus/recheck.ts';
 import { goodListing, grantsOf, kindsOf, settled, startBonus, stateOf, testSettings, type BonusApp } from './bonusApp.ts';
 
 describe('bonus: the link re-check against the accounts service', function () {
@@ -97,6 +98,49 @@ describe('bonus: the link re-check against the accounts service', function () {
     // The failed answers were asked again: every user got a 200 in the end.
     const answered = accounts.received.filter((r) => r.path.startsWith('/v1/users/w-'));
     expect(answered.length).to.be.greaterThan(users.length);
+  });
+
+  it('does not let a worker whose timer fired late send into a breaker that opened again meanwhile', async () => {
+    const users = new Set(await waitingUsers(2));
+    const services = app.running.services;
+    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    // Two workers; the service is down for the first three requests and for 150 ms after the third
+    // failed, while the breaker it opens stays shut for 200 ms (no jitter).
+    let asks = 0;
+    let downUntil = Infinity;
+    let releaseLate!: () => void;
+    const late = new Promise<void>((resolve) => (releaseLate = resolve));
+    const ask = async (userId: string): Promise<LinkAnswer> => {
+      const n = ++asks;
+      const sentAt = Date.now();
+      await pause(5);
+      if (n === 3) {
+        downUntil = Date.now() + 150;
+        releaseLate();
+      }
+      if (n <= 3 || sentAt < downUntil) return { kind: 'down', reason: `down (request ${n})` };
+      return users.has(userId) ? { kind: 'linked', yandexUid: `ya-${userId}` } : { kind: 'unlinked' };
+    };
+    // The second sleeper (the other worker, after the first wave) wakes only after the third failure:
+    // its wait is over by then, but the breaker has opened again.
+    let sleeps = 0;
+    const sleep = async (ms: number) => {
+      if (++sleeps === 2) await late;
+      await pause(ms);
+    };
+    const report = await recheckLinks({
+      db: db(),
+      settings: { ...services.bonus, recheck: { ...services.bonus.recheck, concurrency: 2, giveUpAfter: 3, backoff: { delayMs: 100, maxDelayMs: 400, jitter: 0 } } },
+      now: () => services.clock.now(),
+      channels: [...services.notifications.channels.keys()],
+      afterCommit: () => services.relay.kick(),
+      ask,
+      sleep,
+    });
+    // Two waves (the first two requests, then the third): the late worker waited for the breaker
+    // instead of counting a third wave, which would have given the pass up.
+    expect(report.pauses).to.equal(2);
+    expect(report.linked).to.equal(2);
   });
 
   it('gives up the pass when the service stays down, pays nobody, and the job is retried later', async () => {
