@@ -168,8 +168,9 @@ describe('bonus: the per-user actor end to end (real MySQL, Redis, HTTP gateways
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => app.send('ListingPublished', goodListing(u, `M${i}`))));
     expect(answers.every((a) => a.status === 200 && a.body.duplicate === false)).to.equal(true);
     await settled(db());
+    // On a slow machine the hold may already have ended by the time all 30 are settled.
     const holding = await stateOf(db(), u);
-    expect(holding!.state).to.equal('holding');
+    expect(holding!.state).to.be.oneOf(['holding', 'cooldown']);
     await waitForState(db(), u, 'cooldown');
     await settled(db());
     const grants = await grantsOf(db(), u);
