@@ -319,13 +319,8 @@ $('top-up').addEventListener('click', async () => {
   showError('');
   if (!state.claims) return showError('Mint or paste a token first.');
   try {
-    const admin = await api('POST', '/dev/token', { role: 'admin' });
-    const res = await fetch('/accounts/top-up', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}`, 'idempotency-key': crypto.randomUUID() },
-      body: JSON.stringify({ user: state.claims.sub, sum: '100.00', role: state.claims.role === 'model' ? 'model' : 'client' }),
-    });
-    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).message || `top-up answered ${res.status}`);
+    // Dev tokens are never admin: the dev server tops up the caller's own wallet instead.
+    await api('POST', '/dev/top-up');
     await refreshBalance();
   } catch (err) {
     showError(`Top-up (dev mode only): ${err.message}`);
