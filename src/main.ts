@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
   const [command = 'start', ...rest] = argv;
   if (command === 'start') return runStart(rest);
   if (command === 'migrate') {
-    const applied = await prepareDatabase(loadConfig(process.env, { check: moduleFileProblems }));
+    const applied = await prepareDatabase(loadConfig(undefined, { check: moduleFileProblems }));
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
     return;
   }
