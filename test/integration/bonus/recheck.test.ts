@@ -43,7 +43,7 @@ describe('bonus: the link re-check against the accounts service', function () {
   const queue = () => app.running.services.queues.get('bonus.recheck-links');
 
   async function waitingUsers(n: number): Promise<string[]> {
-    const users = Array.from({ length: n }, () => `w-${randomUUID()}`);
+    const users = Array.from({ length: n }, () => randomUUID());
     await Promise.all(users.map((u) => app.send('ListingPublished', goodListing(u, 'L1'))));
     await waitFor(async () => {
       const [row] = (await db()('bonus_state').whereIn('user_id', users).andWhere('state', 'waiting_link').count({ n: '*' })) as { n: number }[];

@@ -56,7 +56,8 @@ describe('security: POST /dev/token is opt-in and never mints admin or service',
 
   it('answers 404 when not enabled: test mode, development with a real secret, DEV_TOKENS=false', async () => {
     const dev = { NODE_ENV: 'development', JWT_SECRET: 'a-real-secret-that-is-not-the-default' };
-    for (const env of [{}, dev, { DEV_TOKENS: 'false' }]) {
+    const envs: Record<string, string>[] = [{}, dev, { DEV_TOKENS: 'false' }];
+    for (const env of envs) {
       const app = await startConveyor({ roles: ['api'], env });
       try {
         expect(app.config.devTokens, JSON.stringify(env)).to.equal(false);
