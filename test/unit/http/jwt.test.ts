@@ -10,7 +10,8 @@ function token(header: Record<string, unknown>, claims: Record<string, unknown>,
 }
 const now = Math.floor(Date.now() / 1000);
 const SUB = '0b6f3c1e-2d4a-4f5b-9c8d-7e6f5a4b3c2d';
-const good = { sub: SUB, role: 'client', exp: now + 60 };
+// An hour ahead: mocha loads every file before running any, and a long suite may come first.
+const good = { sub: SUB, role: 'client', exp: now + 3600 };
 
 async function code(t: string): Promise<string> {
   try {
@@ -44,7 +45,7 @@ describe('JWT verification (HS256 only)', () => {
       'payload an array': token({ alg: 'HS256' }, [1, 2] as unknown as Record<string, unknown>),
       'no exp': token({ alg: 'HS256' }, { sub: SUB, role: 'client' }),
       'exp as string': token({ alg: 'HS256' }, { ...good, exp: String(now + 60) }),
-      'not yet valid': token({ alg: 'HS256' }, { ...good, nbf: now + 600 }),
+      'not yet valid': token({ alg: 'HS256' }, { ...good, nbf: now + 1800 }),
       'unknown role': token({ alg: 'HS256' }, { ...good, role: 'root' }),
       'no sub': token({ alg: 'HS256' }, { role: 'client', exp: now + 60 }),
     };
