@@ -30,7 +30,8 @@ describe('security: /metrics — fixed route labels, cached gauges, METRICS_TOKE
   };
 
   it('refuses a scrape without the bearer token with 401, and takes the right one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${METRICS_TOKEN}x` }, { authorization: `Basic ${METRICS_TOKEN}` }, { authorization: METRICS_TOKEN }]) {
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${METRICS_TOKEN}x` }, { authorization: `Basic ${METRICS_TOKEN}` }, { authorization: METRICS_TOKEN }];
+    for (const headers of refused) {
       const res = await app.get('/metrics', headers);
       expect(res.status, JSON.stringify(headers)).to.equal(401);
       expect(res.body.code).to.equal('unauthorized');
