@@ -326,6 +326,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     warnings,
   };
   if (config.metrics.cacheMs > 60_000) r.errors.push('METRICS_CACHE must be at most 60s');
+  if (config.devTokens) warnings.push('POST /dev/token is on: anyone who reaches this port can mint page-role tokens');
   if (opts.check) r.errors.push(...opts.check(config));
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return config;
