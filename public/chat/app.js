@@ -79,7 +79,9 @@ function useToken(token) {
 
 async function mint(role) {
   showError('');
-  const room = $('room').value.trim();
+  // Ids compare byte for byte and a token's sub must be a lowercase uuid.
+  $('room').value = $('room').value.trim().toLowerCase();
+  const room = $('room').value;
   const body = { role };
   if (role === 'model') {
     if (!UUID.test(room)) $('room').value = crypto.randomUUID();
