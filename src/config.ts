@@ -1,4 +1,5 @@
 import { parseDuration } from './platform/duration.ts';
+import { cronProblem, isTimeZone } from './platform/cron.ts';
 
 /** Every setting Conveyor reads, parsed once. Nothing else reads process.env. */
 export interface Config {
@@ -10,6 +11,10 @@ export interface Config {
   redisUrl: string;
   queuePrefix: string;
   jwtSecret: string;
+  /** When set, tokens must carry this `iss` (and the token CLI and dev tokens write it). */
+  jwtIssuer: string | null;
+  /** When set, tokens must name this audience in `aud`. */
+  jwtAudience: string | null;
   adminUser: string;
   adminPassword: string;
   integrationsFile: string;
@@ -49,7 +54,10 @@ export interface Config {
   notifications: { pushUrl: string | null; mailUrl: string | null; timeoutMs: number };
   /** Most seen facts one api process puts in one delivery job (those accepted in the same event-loop turn). */
   notifyBatchMax: number;
+  /** POST /dev/token is mounted (never in production; see DEV_TOKENS). */
   devTokens: boolean;
+  /** token: Bearer token /metrics requires (null: open); cacheMs: how long scrape-time gauges are reused. */
+  metrics: { token: string | null; cacheMs: number };
   warnings: string[];
 }
 
@@ -57,6 +65,10 @@ export const ROLES = ['api', 'worker', 'ws', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
 
 const DEV_JWT_SECRET = 'conveyor-dev-secret-change-me';
+const MODES = ['development', 'test', 'production'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+// setTimeout/setInterval treat anything longer as 1 ms: a poll period above it would spin.
+const MAX_TIMER_MS = 2_147_483_647;
 
 type Env = Record<string, string | undefined>;
 
@@ -87,6 +99,43 @@ class Reader {
       this.errors.push(`${name}: ${(err as Error).message}`);
       return parseDuration(fallback);
     }
+  }
+
+  /** A duration that drives a timer: more than zero and no longer than a timer can wait. */
+  timer(name: string, fallback: string): number {
+    const value = this.duration(name, fallback);
+    if (value < 1 || value > MAX_TIMER_MS) {
+      this.errors.push(`${name} must be between 1ms and 24d, got "${this.env[name]}"`);
+      return parseDuration(fallback);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.str(name, fallback);
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.errors.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return fallback;
+  }
+
+  /** Unset or empty → null. */
+  optionalString(name: string, maxLength = 256): string | null {
+    const value = this.env[name];
+    if (value === undefined || value === '') return null;
+    if (value.length > maxLength) this.errors.push(`${name} must be at most ${maxLength} characters`);
+    return value;
+  }
+
+  cron(name: string, fallback: string, tz: string): string {
+    const value = this.str(name, fallback);
+    const problem = cronProblem(value, tz);
+    if (problem) this.errors.push(`${name}: ${problem}`);
+    return value;
+  }
+
+  optionalCron(name: string, tz: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : this.cron(name, value, tz);
   }
 
   /** Unset → undefined; "none" → null (turns off a URL the config file sets). */
@@ -153,11 +202,35 @@ function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+export interface LoadOptions {
+  /** More checks on the parsed settings (the module config files they name); their problems join the list. */
+  check?: (config: Config) => string[];
+}
+
+/**
+ * POST /dev/token mints tokens with no credentials, so it is opt-in: DEV_TOKENS=true, or unset in
+ * development while the built-in secret is in use (tokens signed with it are worthless anywhere
+ * else). Production refuses DEV_TOKENS=true outright rather than ignoring it.
+ */
+function devTokensOn(r: Reader, mode: Config['env'], jwtSecret: string): boolean {
+  const raw = r.str('DEV_TOKENS', '');
+  if (raw !== '' && raw !== 'true' && raw !== 'false') {
+    r.errors.push(`DEV_TOKENS must be true or false, got "${raw}"`);
+    return false;
+  }
+  if (raw === 'true' && mode === 'production') {
+    r.errors.push('DEV_TOKENS=true is refused in production (anyone could mint tokens)');
+    return false;
+  }
+  if (raw === '') return mode === 'development' && jwtSecret === DEV_JWT_SECRET;
+  return raw === 'true';
+}
+
 /** Reads the environment (process.env by default) and throws ConfigError listing every bad variable. */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
   const r = new Reader(env);
-  const nodeEnv = r.str('NODE_ENV', 'development');
-  const mode = nodeEnv === 'production' || nodeEnv === 'test' ? nodeEnv : 'development';
+  // Anything but the three names refuses to start: a typo such as "prod" must not run as development.
+  const mode = r.oneOf('NODE_ENV', MODES, 'development');
   const warnings: string[] = [];
 
   const jwtSecret = r.str('JWT_SECRET', DEV_JWT_SECRET);
@@ -168,13 +241,20 @@ export function loadConfig(env: Env = process.env): Config {
     else if (jwtSecret.length < 32) r.errors.push('JWT_SECRET must be at least 32 characters in production');
     if (!env.ADMIN_USER || !env.ADMIN_PASSWORD || adminPassword === 'admin') {
       r.errors.push('ADMIN_USER and ADMIN_PASSWORD are required in production (and not admin/admin)');
-    }
+    } else if (adminPassword.length < 12) r.errors.push('ADMIN_PASSWORD must be at least 12 characters in production');
   } else {
     if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: using the development secret');
     if (!env.ADMIN_PASSWORD) warnings.push('ADMIN_PASSWORD is not set: Bull Board uses admin/admin');
   }
 
   const roles = parseRoles(r.str('ROLE', 'all'), r.errors);
+  const tz = r.str('TZ', 'UTC');
+  const tzValid = isTimeZone(tz);
+  if (!tzValid) r.errors.push(`TZ must be a time zone such as UTC or Europe/Moscow, got "${tz}"`);
+  // Cron patterns are checked in the zone they will run in (UTC while TZ itself is wrong).
+  const cronTz = tzValid ? tz : 'UTC';
+  const metricsToken = r.optionalString('METRICS_TOKEN');
+  if (metricsToken !== null && metricsToken.length < 16) r.errors.push('METRICS_TOKEN must be at least 16 characters');
   const config: Config = {
     env: mode,
     port: r.int('PORT', 3000, 0, 65535),
@@ -184,37 +264,39 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix: r.str('QUEUE_PREFIX', 'conveyor'),
     jwtSecret,
+    jwtIssuer: r.optionalString('JWT_ISSUER'),
+    jwtAudience: r.optionalString('JWT_AUDIENCE'),
     adminUser,
     adminPassword,
     integrationsFile: r.str('INTEGRATIONS_FILE', 'config/integrations.json'),
     bonusConfigFile: r.str('BONUS_CONFIG_FILE', 'config/bonus.json'),
     popugConfigFile: r.str('POPUG_CONFIG_FILE', 'config/popug.json'),
     roles,
-    tz: r.str('TZ', 'UTC'),
-    logLevel: r.str('LOG_LEVEL', mode === 'test' ? 'silent' : 'info'),
+    tz,
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, mode === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', '30s'),
+    shutdownTimeoutMs: r.timer('SHUTDOWN_TIMEOUT', '30s'),
     outbox: {
-      pollMs: r.duration('OUTBOX_POLL', '500ms'),
+      pollMs: r.timer('OUTBOX_POLL', '500ms'),
       batchSize: r.int('OUTBOX_BATCH', 200, 1, 5000),
-      reconcileMs: r.duration('OUTBOX_RECONCILE_EVERY', '15s'),
+      reconcileMs: r.timer('OUTBOX_RECONCILE_EVERY', '15s'),
       reconcileGraceMs: r.duration('OUTBOX_RECONCILE_GRACE', '30s'),
       retentionMs: r.duration('OUTBOX_RETENTION', '7d'),
     },
     prune: {
-      cron: r.str('PRUNE_CRON', '17 * * * *'),
+      cron: r.cron('PRUNE_CRON', '17 * * * *', cronTz),
       idempotencyRetentionMs: r.duration('IDEMPOTENCY_RETENTION', '24h'),
       connectionRetentionMs: r.duration('CONNECTION_RETENTION', '7d'),
     },
     workerConcurrencyScale: r.int('WORKER_CONCURRENCY_SCALE', 1, 1, 100),
-    schedulerCheckMs: r.duration('SCHEDULER_CHECK_EVERY', '10s'),
+    schedulerCheckMs: r.timer('SCHEDULER_CHECK_EVERY', '10s'),
     ws: {
       origins: r.str('WS_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
       maxFrameBytes: r.int('WS_MAX_FRAME_BYTES', 16 * 1024, 128, 1024 * 1024),
       maxBufferedBytes: r.int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
-      heartbeatMs: r.duration('WS_HEARTBEAT', '30s'),
-      closeGraceMs: r.duration('WS_CLOSE_GRACE', '5s'),
-      handshakeTimeoutMs: r.duration('WS_HANDSHAKE_TIMEOUT', '5s'),
+      heartbeatMs: r.timer('WS_HEARTBEAT', '30s'),
+      closeGraceMs: r.timer('WS_CLOSE_GRACE', '5s'),
+      handshakeTimeoutMs: r.timer('WS_HANDSHAKE_TIMEOUT', '5s'),
     },
     chat: {
       historySize: r.int('CHAT_HISTORY_SIZE', 20, 1, 1000),
@@ -229,19 +311,23 @@ export function loadConfig(env: Env = process.env): Config {
       points: r.optionalMatching('BONUS_POINTS', /^(0|[1-9]\d{0,6})(\.\d{1,2})?$/, 'an amount such as 100.00'),
       cooldownMs: r.optionalDuration('BONUS_COOLDOWN'),
       holdMs: r.optionalDuration('BONUS_HOLD'),
-      recheckCron: r.optionalMatching('BONUS_RECHECK_CRON', /^\S+( \S+){4,5}$/, 'a cron pattern with 5 or 6 fields'),
+      recheckCron: r.optionalCron('BONUS_RECHECK_CRON', cronTz),
       accountsUrl: r.optionalUrl('BONUS_ACCOUNTS_URL'),
       pointsUrl: r.optionalUrl('BONUS_POINTS_URL'),
     }),
     notifications: {
       pushUrl: r.optionalUrl('NOTIFY_PUSH_URL') ?? null,
       mailUrl: r.optionalUrl('NOTIFY_MAIL_URL') ?? null,
-      timeoutMs: r.duration('NOTIFY_TIMEOUT', '5s'),
+      timeoutMs: r.timer('NOTIFY_TIMEOUT', '5s'),
     },
     notifyBatchMax: r.int('NOTIFY_BATCH_MAX', 100, 1, 1000),
-    devTokens: mode !== 'production' && r.str('DEV_TOKENS', 'true') !== 'false',
+    devTokens: devTokensOn(r, mode, jwtSecret),
+    metrics: { token: metricsToken, cacheMs: r.duration('METRICS_CACHE', '5s') },
     warnings,
   };
+  if (config.metrics.cacheMs > 60_000) r.errors.push('METRICS_CACHE must be at most 60s');
+  if (config.devTokens) warnings.push('POST /dev/token is on: anyone who reaches this port can mint page-role tokens');
+  if (opts.check) r.errors.push(...opts.check(config));
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return config;
 }

@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError, envWith, loadConfig, type Config } from './config.ts';
 import { createDb, ensureDatabase, migrate } from './platform/db.ts';
 import { createLogger } from './platform/logger.ts';
-import { signToken } from './http/auth/jwt.ts';
-import { ROLES as TOKEN_ROLES, type TokenRole } from './http/auth/claims.ts';
+import { signToken, tokenRules } from './http/auth/jwt.ts';
+import { isCanonicalUuid, ROLES as TOKEN_ROLES, type TokenRole } from './http/auth/claims.ts';
+import { moduleFileProblems } from './moduleSettings.ts';
 import { start, type Running } from './runtime.ts';
 import { wsExtension } from './ws/extension.ts';
 
@@ -12,6 +13,9 @@ const USAGE = `usage:
   conveyor start [--role all|api|worker|ws|scheduler[,...]]   create + migrate the database, run the roles
   conveyor migrate                                            create + migrate the database, then exit
   conveyor token --role <role> [--sub <uuid>] [--claim k=v ...] [--ttl <seconds>]`;
+
+/** A mistake in the command line: its message is enough, a stack trace would only hide it. */
+class UsageError extends Error {}
 
 async function prepareDatabase(config: Config): Promise<string[]> {
   await ensureDatabase(config.databaseUrl);
@@ -25,7 +29,7 @@ async function prepareDatabase(config: Config): Promise<string[]> {
 
 async function runStart(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { role: { type: 'string' } } });
-  const config = loadConfig(envWith(values.role ? { ROLE: values.role } : {}));
+  const config = loadConfig(envWith(values.role ? { ROLE: values.role } : {}), { check: moduleFileProblems });
   const log = createLogger(config.logLevel);
   // Handlers go in first: a SIGTERM that arrives while the roles are still starting must drain
   // them once they are up, not kill the process mid-start.
@@ -63,18 +67,22 @@ async function runToken(args: string[]): Promise<void> {
     options: { role: { type: 'string' }, sub: { type: 'string' }, claim: { type: 'string', multiple: true }, ttl: { type: 'string' } },
   });
   const role = values.role as TokenRole | undefined;
-  if (!role || !TOKEN_ROLES.includes(role)) throw new Error(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
+  if (!role || !TOKEN_ROLES.includes(role)) throw new UsageError(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
+  // The server refuses any other sub (API.md): better to say so here than to print a useless token.
+  if (values.sub !== undefined && !isCanonicalUuid(values.sub)) throw new UsageError(`--sub must be a lowercase uuid, got "${values.sub}"`);
+  const ttl = Number(values.ttl ?? 86_400);
+  if (!Number.isInteger(ttl) || ttl < 1) throw new UsageError(`--ttl takes a whole number of seconds, got "${values.ttl}"`);
   const claims: Record<string, unknown> = {};
   for (const pair of values.claim ?? []) {
     const eq = pair.indexOf('=');
-    if (eq < 1) throw new Error(`--claim takes key=value, got "${pair}"`);
+    if (eq < 1) throw new UsageError(`--claim takes key=value, got "${pair}"`);
     const key = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
     // Lists (bound_uids) are given comma-separated.
     claims[key] = key === 'bound_uids' ? value.split(',').filter(Boolean) : value;
   }
   const config = loadConfig();
-  const token = await signToken(config.jwtSecret, { ...claims, sub: values.sub ?? randomUUID(), role }, Number(values.ttl ?? 86_400));
+  const token = await signToken(tokenRules(config), { ...claims, sub: values.sub ?? randomUUID(), role }, ttl);
   process.stdout.write(`${token}\n`);
 }
 
@@ -82,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
   const [command = 'start', ...rest] = argv;
   if (command === 'start') return runStart(rest);
   if (command === 'migrate') {
-    const applied = await prepareDatabase(loadConfig());
+    const applied = await prepareDatabase(loadConfig(undefined, { check: moduleFileProblems }));
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
     return;
   }
@@ -92,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack ?? String(err)}\n`);
+  const expected = err instanceof ConfigError || err instanceof UsageError;
+  process.stderr.write(expected ? `${(err as Error).message}\n` : `${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -79,7 +79,9 @@ function useToken(token) {
 
 async function mint(role) {
   showError('');
-  const room = $('room').value.trim();
+  // Ids compare byte for byte and a token's sub must be a lowercase uuid.
+  $('room').value = $('room').value.trim().toLowerCase();
+  const room = $('room').value;
   const body = { role };
   if (role === 'model') {
     if (!UUID.test(room)) $('room').value = crypto.randomUUID();
@@ -319,13 +321,8 @@ $('top-up').addEventListener('click', async () => {
   showError('');
   if (!state.claims) return showError('Mint or paste a token first.');
   try {
-    const admin = await api('POST', '/dev/token', { role: 'admin' });
-    const res = await fetch('/accounts/top-up', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}`, 'idempotency-key': crypto.randomUUID() },
-      body: JSON.stringify({ user: state.claims.sub, sum: '100.00', role: state.claims.role === 'model' ? 'model' : 'client' }),
-    });
-    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).message || `top-up answered ${res.status}`);
+    // Dev tokens are never admin: the dev server tops up the caller's own wallet instead.
+    await api('POST', '/dev/top-up');
     await refreshBalance();
   } catch (err) {
     showError(`Top-up (dev mode only): ${err.message}`);

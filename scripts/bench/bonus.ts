@@ -45,6 +45,8 @@ const args = cliArgs({
 });
 
 const JWT_SECRET = 'bench-bonus-secret-0123456789abcdef0123';
+// The upstream listings service's identity: a token's sub is always a lowercase uuid.
+const LISTINGS_SERVICE = '00000000-0000-4000-8000-00000000b0b0';
 const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
 const PERIOD_MS = 15 * 60_000;
 
@@ -100,7 +102,7 @@ async function endToEnd(
 ): Promise<E2eFigure> {
   const port = server.info.port;
   const exp = Math.floor(Date.now() / 1000) + 3600;
-  const auth = `Bearer ${await signToken(JWT_SECRET, { sub: 'listings-service', role: 'service', exp })}`;
+  const auth = `Bearer ${await signToken(JWT_SECRET, { sub: LISTINGS_SERVICE, role: 'service', exp })}`;
   const pool = new RawHttpPool({ host: '127.0.0.1', port, method: 'POST', connections, timeoutMs: 30_000 });
   const http = new LatencyHistogram();
   const measureFrom = performance.now() + warmupMs;

@@ -15,7 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { devRoutes } from './routes/dev.ts';
 import { staticChat } from './staticChat.ts';
-import { collectScrapeGauges } from '../platform/scrape.ts';
+import { mountMetrics } from './metricsRoute.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
@@ -40,11 +40,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
 
   const router = new Router();
   const handlers = all.map((route) => ({ route, handler: mount(router, services, route) }));
-  router.get('/metrics', async (ctx) => {
-    await collectScrapeGauges(services, Object.keys(contracts)).catch((err: unknown) => services.log.warn({ err }, 'scrape gauges failed'));
-    ctx.type = services.metrics.registry.contentType;
-    ctx.body = await services.metrics.registry.metrics();
-  });
+  mountMetrics(router, services);
 
   app.use(requestContext(services));
   app.use(errorHandler());

@@ -5,7 +5,7 @@ import { compileSchema } from '../platform/validation.ts';
 import { oncePer } from '../platform/oncePer.ts';
 import type { Services } from '../services.ts';
 import type { Claims, TokenRole } from './auth/claims.ts';
-import { bearerToken } from './auth/jwt.ts';
+import { bearerToken, tokenRules } from './auth/jwt.ts';
 import { VerifiedTokens } from './auth/verifiedTokens.ts';
 import type { AppContext } from './context.ts';
 import { readJsonBody } from './middleware/jsonBody.ts';
@@ -63,7 +63,7 @@ export function defineRoute<A extends Auth, B extends TSchema | undefined = unde
 }
 
 // One cache of verified tokens per process (per Services), shared by every route.
-const tokensOf = oncePer((services: Services) => new VerifiedTokens(services.config.jwtSecret));
+const tokensOf = oncePer((services: Services) => new VerifiedTokens(tokenRules(services.config)));
 
 async function authenticate(ctx: AppContext, tokens: VerifiedTokens, auth: Auth): Promise<Claims | null> {
   if (auth === 'public') return null;

@@ -23,4 +23,34 @@ export async function collectScrapeGauges(services: Services, queueNames: readon
     if (row?.oldest) oldest = Math.min(oldest, new Date(row.oldest).getTime());
   }
   metrics.outboxOldestAge.set(Number.isFinite(oldest) ? Math.max(0, (clock.now() - oldest) / 1000) : 0);
+  metrics.scrapeRefreshes.inc();
+}
+
+/**
+ * The scrape-time gauges, recomputed at most once per `maxAgeMs`: a getJobCounts per queue and
+ * an outbox GROUP BY are too dear to run for every (possibly anonymous) scrape. Scrapes that
+ * arrive while one computes wait for it instead of starting their own.
+ */
+export class ScrapeGauges {
+  private computedAt = -Infinity;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly services: Services,
+    private readonly queueNames: readonly string[],
+    private readonly maxAgeMs: number,
+  ) {}
+
+  refresh(): Promise<void> {
+    if (this.running) return this.running;
+    if (performance.now() - this.computedAt < this.maxAgeMs) return Promise.resolve();
+    this.running = collectScrapeGauges(this.services, this.queueNames)
+      // A failure waits out the window too: scrapes during an outage must not pile onto it.
+      .catch((err: unknown) => this.services.log.warn({ err }, 'scrape gauges failed'))
+      .finally(() => {
+        this.computedAt = performance.now();
+        this.running = null;
+      });
+    return this.running;
+  }
 }

@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Services } from '../services.ts';
 import { createRedis } from '../platform/redis.ts';
 import { AppError } from '../platform/errors.ts';
-import { verifyToken } from '../http/auth/jwt.ts';
+import { tokenRules, verifyToken } from '../http/auth/jwt.ts';
 import type { Claims } from '../http/auth/claims.ts';
 import { ensureParticipant, registerConnection, unregisterConnection } from '../domain/chat/connections.ts';
 import { roomHistory, type FeedDeps } from '../domain/chat/roomFeed.ts';
@@ -152,7 +152,7 @@ export class WsServer {
   private async authenticate(token: string): Promise<Claims> {
     let claims: Claims;
     try {
-      claims = await verifyToken(this.services.config.jwtSecret, token);
+      claims = await verifyToken(tokenRules(this.services.config), token);
     } catch (err) {
       if (err instanceof AppError) throw new HandshakeError(401, err.code, err.message);
       throw err;

@@ -20,7 +20,7 @@ describe('chat page in a real browser (headless Chromium)', function () {
       console.warn(`  skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
       this.skip();
     }
-    app = await startConveyor({ extensions: [wsExtension()], env: { CHAT_MESSAGES_PER_MINUTE: '100000', CHAT_DONATIONS_PER_MINUTE: '100000' } });
+    app = await startConveyor({ extensions: [wsExtension()], env: { DEV_TOKENS: 'true', CHAT_MESSAGES_PER_MINUTE: '100000', CHAT_DONATIONS_PER_MINUTE: '100000' } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { loadConfig, type Config, type Role } from '../../src/config.ts';
-import { signToken } from '../../src/http/auth/jwt.ts';
+import { signToken, tokenRules } from '../../src/http/auth/jwt.ts';
 import type { Claims } from '../../src/http/auth/claims.ts';
 import { start, type Running, type StartOptions } from '../../src/runtime.ts';
 import { createTestDatabase, TEST_REDIS, uniqueName, type TestDatabase } from './db.ts';
@@ -76,7 +76,7 @@ export async function startConveyor(opts: { roles?: Role[]; env?: Record<string,
     database,
     prefix,
     url,
-    token: (claims, ttl) => signToken(config.jwtSecret, claims, ttl),
+    token: (claims, ttl) => signToken(tokenRules(config), claims, ttl),
     async post(path, body, headers = {}) {
       const raw = typeof body === 'string' ? body : JSON.stringify(body);
       return answer(await fetch(url + path, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...headers } }));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import { parseDuration } from '../../platform/duration.ts';
+import { cronProblem } from '../../platform/cron.ts';
 import { compileSchema } from '../../platform/validation.ts';
 import type { Backoff } from '../../platform/backoff.ts';
 import { parseMoney } from '../ledger/money.ts';
@@ -101,11 +102,14 @@ export function parseBonusSettings(raw: unknown, overrides: BonusOverrides = {})
     throw new Error(`bonus config: points must be a positive amount with at most two fraction digits, got ${JSON.stringify(points)}`);
   }
   const backoff = raw.recheck?.backoff;
+  const recheckCron = overrides.recheckCron ?? raw.recheck_cron ?? '*/15 * * * *';
+  const cronIssue = cronProblem(recheckCron);
+  if (cronIssue) throw new Error(`bonus config: recheck_cron ${cronIssue}`);
   return {
     pointsMinor,
     cooldownMs: overrides.cooldownMs ?? parseDuration(raw.cooldown ?? '30d'),
     holdMs: overrides.holdMs ?? parseDuration(raw.hold ?? '24h'),
-    recheckCron: overrides.recheckCron ?? raw.recheck_cron ?? '*/15 * * * *',
+    recheckCron,
     accountsUrl: trimSlash(overrides.accountsUrl !== undefined ? overrides.accountsUrl : (raw.accounts_url ?? null)),
     pointsUrl: overrides.pointsUrl !== undefined ? overrides.pointsUrl : (raw.points_url ?? null),
     quality: {

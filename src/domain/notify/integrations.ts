@@ -67,5 +67,11 @@ export function loadIntegrations(file: string): Integrations {
   } catch (err) {
     throw new Error(`cannot read integrations file ${file}: ${(err as Error).message}`);
   }
-  return parseIntegrations(JSON.parse(text) as unknown);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`integrations file ${file} is not JSON: ${(err as Error).message}`);
+  }
+  return parseIntegrations(raw);
 }

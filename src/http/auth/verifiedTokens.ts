@@ -1,6 +1,6 @@
 import { Unauthorized } from '../../platform/errors.ts';
 import type { Claims } from './claims.ts';
-import { verifyToken } from './jwt.ts';
+import { verifyToken, type TokenRules } from './jwt.ts';
 
 export interface VerifiedTokensOptions {
   /** Tokens remembered at most; the oldest is forgotten first. Default 10,000. */
@@ -36,7 +36,7 @@ export class VerifiedTokens {
   private readonly now: () => number;
 
   constructor(
-    private readonly secret: string,
+    private readonly rules: TokenRules | string,
     opts: VerifiedTokensOptions = {},
   ) {
     this.max = opts.max ?? 10_000;
@@ -59,7 +59,7 @@ export class VerifiedTokens {
       if (hit.nbf !== undefined && hit.nbf > nowSeconds) throw new Unauthorized('token not valid yet', 'invalid_token');
       return hit.claims;
     }
-    const claims = freezeClaims(await verifyToken(this.secret, token, nowSeconds));
+    const claims = freezeClaims(await verifyToken(this.rules, token, nowSeconds));
     if (token.length <= this.maxTokenLength) {
       // Map keeps insertion order: the first key is the oldest.
       if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);

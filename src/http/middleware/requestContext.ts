@@ -26,6 +26,18 @@ class RequestState implements AppState {
   }
 }
 
+/**
+ * The route label of a request no route matched: its mount (the board, the rest of /admin, the
+ * chat page), else `unmatched`. Never the path itself, which the caller chooses: every new path
+ * would be a new time series.
+ */
+export function mountLabel(path: string): string {
+  if (path === '/admin/queues' || path.startsWith('/admin/queues/')) return '/admin/queues';
+  if (path === '/admin' || path.startsWith('/admin/')) return '/admin';
+  if (path === '/chat' || path.startsWith('/chat/')) return '/chat/';
+  return 'unmatched';
+}
+
 /** Gives each request an id (the caller's X-Request-Id if sane), a child logger, timing and metrics. */
 export function requestContext(services: Services): Middleware<AppState> {
   const { metrics } = services;
@@ -40,7 +52,7 @@ export function requestContext(services: Services): Middleware<AppState> {
       await next();
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? (ctx.status === 404 ? 'unmatched' : ctx.path.split('/').slice(0, 3).join('/'));
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? mountLabel(ctx.path);
       metrics.httpRequests.inc({ method: ctx.method, route, status: ctx.status });
       metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
       if (root.isLevelEnabled('info')) ctx.state.log.info({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');

@@ -9,6 +9,9 @@ import { parseBonusSettings, type BonusSettings } from '../../../src/domain/bonu
 import { grantKey } from '../../../src/domain/bonus/grant.ts';
 import { checkLedger, isLedgerSound } from '../../../src/domain/ledger/index.ts';
 
+// The upstream listings service's identity: a token's sub is always a lowercase uuid.
+const LISTINGS_SERVICE = '00000000-0000-4000-8000-00000000b0b0';
+
 /** Shared by the bonus integration tests: a Conveyor with small durations, event builders, probes. */
 export const POINTS = '100.00';
 
@@ -42,7 +45,7 @@ export async function startBonus(
     ...(opts.roles ? { roles: opts.roles } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
-  const service = { authorization: `Bearer ${await app.token({ sub: 'listings-service', role: 'service' })}` };
+  const service = { authorization: `Bearer ${await app.token({ sub: LISTINGS_SERVICE, role: 'service' })}` };
   return Object.assign(app, {
     service,
     send(name: string, payload: Record<string, unknown>, o: { eventId?: string; producedAt?: string | number; version?: number } = {}) {

@@ -23,7 +23,7 @@ describe('bonus: the hold and the cooldown on an injected clock', function () {
   const db = () => app.database.db;
 
   it('pays exactly at grant_at by the injected clock, not before, and honours the cooldown to the millisecond', async () => {
-    const u = `u-${randomUUID()}`;
+    const u = randomUUID();
     await app.link(u, 'ya-c');
     const t0 = clock.now();
     await app.send('ListingPublished', goodListing(u, 'L1'));

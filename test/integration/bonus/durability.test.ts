@@ -47,7 +47,7 @@ describe('bonus: a Redis wipe during the hold and a worker killed mid-grant', fu
 
     it('the reconciler re-adds the hold with its remaining delay: paid once, at grant_at, not early', async () => {
       const db = app.database.db;
-      const u = `u-${randomUUID()}`;
+      const u = randomUUID();
       await app.link(u, 'ya-w');
       await app.send('ListingPublished', goodListing(u, 'L1'));
       const holding = await waitForState(db, u, 'holding');
@@ -110,7 +110,7 @@ describe('bonus: a Redis wipe during the hold and a worker killed mid-grant', fu
         },
         stdio: process.env.BONUS_TEST_CHILD_LOGS ? 'inherit' : 'ignore',
       });
-      const u = `u-${randomUUID()}`;
+      const u = randomUUID();
       await app.link(u, 'ya-k');
       // Both accounts exist; the test holds their row locks so the child's grant stops half-way.
       const ids = await withTransaction(db, async (trx) => [(await systemAccount(trx, 'bonus')).id, (await ensureAccount(trx, { ownerType: 'user', ownerId: u, kind: 'points' })).id]);

@@ -30,7 +30,7 @@ describe('bonus: the per-user actor end to end (real MySQL, Redis, HTTP gateways
   });
 
   const db = () => app.database.db;
-  const user = () => `u-${randomUUID()}`;
+  const user = () => randomUUID();
 
   it('holds a linked user\'s good listing, pays once at grant_at, delivers the grant and tells the user', async () => {
     const u = user();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import type { Queue } from 'bullmq';
@@ -148,7 +149,7 @@ describe('mark-notify batches: one job per event-loop turn, one job per fact onl
   });
 
   it('answers a repeat inside the window with the first event id and queues nothing', async () => {
-    const auth = { authorization: `Bearer ${await app.token({ sub: 's-1', role: 'client', user_id: 'repeat-user' })}` };
+    const auth = { authorization: `Bearer ${await app.token({ sub: randomUUID(), role: 'client', user_id: 'repeat-user' })}` };
     const first = await app.post(SEEN, { tag: 'promotions', id: 'again' }, auth);
     expect(first.body.deduplicated).to.equal(false);
     const seen = await app.get(`${SEEN}?tag=promotions&id=again`, auth);

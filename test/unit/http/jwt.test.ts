@@ -9,7 +9,9 @@ function token(header: Record<string, unknown>, claims: Record<string, unknown>,
   return `${head}.${createHmac(alg, secret).update(head).digest('base64url')}`;
 }
 const now = Math.floor(Date.now() / 1000);
-const good = { sub: 'u-1', role: 'client', exp: now + 60 };
+const SUB = '0b6f3c1e-2d4a-4f5b-9c8d-7e6f5a4b3c2d';
+// An hour ahead: mocha loads every file before running any, and a long suite may come first.
+const good = { sub: SUB, role: 'client', exp: now + 3600 };
 
 async function code(t: string): Promise<string> {
   try {
@@ -22,8 +24,8 @@ async function code(t: string): Promise<string> {
 
 describe('JWT verification (HS256 only)', () => {
   it('accepts what signToken makes and what any HS256 library makes', async () => {
-    expect((await verifyToken(SECRET, await signToken(SECRET, { sub: 'a', role: 'admin' }))).role).to.equal('admin');
-    expect((await verifyToken(SECRET, token({ alg: 'HS256', typ: 'JWT' }, good))).sub).to.equal('u-1');
+    expect((await verifyToken(SECRET, await signToken(SECRET, { sub: SUB, role: 'admin' }))).role).to.equal('admin');
+    expect((await verifyToken(SECRET, token({ alg: 'HS256', typ: 'JWT' }, good))).sub).to.equal(SUB);
   });
 
   it('refuses every forgery and malformation with a 401 code', async () => {
@@ -41,9 +43,9 @@ describe('JWT verification (HS256 only)', () => {
       'not base64url': `${b64({ alg: 'HS256' })}.${b64(good)}.a+b/c`,
       'payload not JSON': (() => { const head = `${b64({ alg: 'HS256' })}.${Buffer.from('nope').toString('base64url')}`; return `${head}.${createHmac('sha256', SECRET).update(head).digest('base64url')}`; })(),
       'payload an array': token({ alg: 'HS256' }, [1, 2] as unknown as Record<string, unknown>),
-      'no exp': token({ alg: 'HS256' }, { sub: 'a', role: 'client' }),
+      'no exp': token({ alg: 'HS256' }, { sub: SUB, role: 'client' }),
       'exp as string': token({ alg: 'HS256' }, { ...good, exp: String(now + 60) }),
-      'not yet valid': token({ alg: 'HS256' }, { ...good, nbf: now + 600 }),
+      'not yet valid': token({ alg: 'HS256' }, { ...good, nbf: now + 1800 }),
       'unknown role': token({ alg: 'HS256' }, { ...good, role: 'root' }),
       'no sub': token({ alg: 'HS256' }, { role: 'client', exp: now + 60 }),
     };
