@@ -52,10 +52,11 @@ export async function startBonus(
       const producedAt = o.producedAt === undefined ? new Date().toISOString() : typeof o.producedAt === 'number' ? new Date(o.producedAt).toISOString() : o.producedAt;
       return app.post('/events', envelope(name, payload, { ...o, producedAt }), service);
     },
-    async link(userId: string, yandexUid: string) {
+    /** timeoutMs: longer where the worker is a child process that may still be starting. */
+    async link(userId: string, yandexUid: string, timeoutMs?: number) {
       const res = await app.post('/events', envelope('AccountLinked', { user_id: userId, yandex_uid: yandexUid }), service);
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      await waitFor(async () => (await stateOf(app.database.db, userId))?.yandex_uid === yandexUid, { what: `link of ${userId}` });
+      await waitFor(async () => (await stateOf(app.database.db, userId))?.yandex_uid === yandexUid, { what: `link of ${userId}`, ...(timeoutMs ? { timeoutMs } : {}) });
     },
     async authFor(userId: string, role: 'client' | 'admin' = 'client') {
       return { authorization: `Bearer ${await app.token({ sub: userId, role })}` };

@@ -101,7 +101,8 @@ describe('bonus: a Redis wipe during the hold and a worker killed mid-grant', fu
       rmSync(file, { force: true });
     });
 
-    it('the grant of a worker killed inside its transaction is rolled back and applied once by another worker', async () => {
+    it('the grant of a worker killed inside its transaction is rolled back and applied once by another worker', async function () {
+      this.timeout(90_000);
       const db = app.database.db;
       child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--role', 'worker'], {
         env: {
@@ -111,7 +112,8 @@ describe('bonus: a Redis wipe during the hold and a worker killed mid-grant', fu
         stdio: process.env.BONUS_TEST_CHILD_LOGS ? 'inherit' : 'ignore',
       });
       const u = randomUUID();
-      await app.link(u, 'ya-k');
+      // The child worker takes the link's job: give its start (tsx compiling) time on a loaded machine.
+      await app.link(u, 'ya-k', 45_000);
       // Both accounts exist; the test holds their row locks so the child's grant stops half-way.
       const ids = await withTransaction(db, async (trx) => [(await systemAccount(trx, 'bonus')).id, (await ensureAccount(trx, { ownerType: 'user', ownerId: u, kind: 'points' })).id]);
       await app.send('ListingPublished', goodListing(u, 'L1'));
