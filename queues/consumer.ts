@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
-import { jobDataFromOutbox, wakeMarker } from '../src/platform/outbox/relay.ts';
+import { jobDataFromOutbox, wakeMarker } from './outbox/relay.ts';
 import type { Services } from '../src/services.ts';
 import { backoffDelay, WAKE_JOB, type Backoff, type JobContract, type JobData } from './contract.ts';
 import type { BatchedProcessor, Processor } from './processor.ts';

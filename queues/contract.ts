@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Backoff } from '../src/platform/backoff.ts';
-import { claimsOwnRows } from '../src/platform/outbox/writer.ts';
+import { claimsOwnRows } from './outbox/writer.ts';
 
 export { backoffDelay, type Backoff } from '../src/platform/backoff.ts';
 

@@ -1,5 +1,5 @@
 import { PermanentError } from '../src/platform/errors.ts';
-import { runDurable } from '../src/platform/outbox/durable.ts';
+import { runDurable } from './outbox/durable.ts';
 import type { Trx } from '../src/platform/db.ts';
 import type { JobContract, PayloadOf } from './contract.ts';
 import type { JobContext, Processor } from './processor.ts';

@@ -3,7 +3,7 @@ import type { Worker } from 'bullmq';
 import type { Config, Role } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createRedis } from './platform/redis.ts';
-import { OutboxReconciler } from './platform/outbox/reconciler.ts';
+import { OutboxReconciler } from '../queues/outbox/reconciler.ts';
 import { closeServices, createServices, type ServiceOverrides, type Services } from './services.ts';
 import { contracts, contractsByQueue } from '../queues/contracts/index.ts';
 import { startWorker } from '../queues/consumer.ts';

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { createRedis } from './platform/redis.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
-import { OutboxRelay } from './platform/outbox/relay.ts';
+import { OutboxRelay } from '../queues/outbox/relay.ts';
 import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
 import { loadBonusSettings, type BonusSettings } from './domain/bonus/settings.ts';
 import { channelsFromConfig, type NotificationChannels } from './domain/notifications/channels.ts';

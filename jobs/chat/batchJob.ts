@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../../src/domain/chat/chatEvent.ts';
 import { chatEventsOfOutbox } from '../../src/domain/chat/chatEventLog.ts';
-import { runOutboxBatch, type BatchOutcome, type OutboxBatch } from '../../src/platform/outbox/batch.ts';
+import { runOutboxBatch, type BatchOutcome, type OutboxBatch } from '../../queues/outbox/batch.ts';
 import { publishChatEvents } from '../../src/domain/chat/roomFeed.ts';
 import type { Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';

@@ -1,4 +1,4 @@
-import { envelopeSchema, type EventDef } from '../../src/platform/outbox/envelope.ts';
+import { envelopeSchema, type EventDef } from '../outbox/envelope.ts';
 import { AddNewConnection, AddNewDonate, AddNewMessage, EndGoal, NewSponsor, ReceiveMoney, chatEvents } from '../../src/domain/chat/events.ts';
 import { defineJob } from '../contract.ts';
 import type { TSchema } from '@sinclair/typebox';

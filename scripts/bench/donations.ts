@@ -26,7 +26,7 @@ import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
 import { createDb, dropDatabase, ensureDatabase, migrate, withTransaction, type Db } from '../../src/platform/db.ts';
-import { makeEnvelope } from '../../src/platform/outbox/envelope.ts';
+import { makeEnvelope } from '../../queues/outbox/envelope.ts';
 import { topUp } from '../../src/domain/chat/accounts.ts';
 import { ReceiveMoney } from '../../src/domain/chat/events.ts';
 import { applyToGoals, createGoal } from '../../src/domain/chat/goals.ts';

@@ -15,7 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { devRoutes } from './routes/dev.ts';
 import { staticChat } from './staticChat.ts';
-import { collectScrapeGauges } from '../platform/scrape.ts';
+import { collectScrapeGauges } from '../../queues/scrape.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Trx } from '../../platform/db.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { createNotification } from '../notifications/inbox.ts';
 import type { BonusEnvelope, ListingPayload } from './events.ts';
 import { payGrant } from './grant.ts';

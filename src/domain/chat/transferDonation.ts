@@ -1,6 +1,6 @@
 import type { Trx } from '../../platform/db.ts';
-import { makeEnvelope, type Envelope } from '../../platform/outbox/envelope.ts';
-import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
+import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
+import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
 import { placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';

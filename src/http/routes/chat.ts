@@ -13,7 +13,7 @@ import { withTransaction, type Trx } from '../../platform/db.ts';
 import { NotFound } from '../../platform/errors.ts';
 import { GroupCommit } from '../../platform/groupCommit.ts';
 import { oncePer } from '../../platform/oncePer.ts';
-import { publishEvent } from '../../platform/outbox/writer.ts';
+import { publishEvent } from '../../../queues/outbox/writer.ts';
 import type { Services } from '../../services.ts';
 import { saveIdempotent, type IdempotencyRequest } from '../idempotency.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';

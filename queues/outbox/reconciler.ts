@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db.ts';
-import type { Clock } from '../clock.ts';
-import { repeatEvery, type Repeating } from '../repeat.ts';
-import type { QueueSet } from '../../../queues/producer.ts';
-import { outboxJobId, type JobContract } from '../../../queues/contract.ts';
+import type { Db } from '../../src/platform/db.ts';
+import type { Clock } from '../../src/platform/clock.ts';
+import { repeatEvery, type Repeating } from '../../src/platform/repeat.ts';
+import type { QueueSet } from '../producer.ts';
+import { outboxJobId, type JobContract } from '../contract.ts';
 import { addRowsToQueues, type OutboxRow } from './relay.ts';
 import { PAYLOAD_COLUMNS } from './writer.ts';
 

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { Trx } from '../db.ts';
-import { placeholders } from '../sql.ts';
+import type { Trx } from '../../src/platform/db.ts';
+import { placeholders } from '../../src/platform/sql.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {

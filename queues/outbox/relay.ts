@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import { withTransaction, type Db, type TransactionOptions, type Trx } from '../db.ts';
-import { systemClock, type Clock } from '../clock.ts';
-import { placeholders, selectRows } from '../sql.ts';
-import type { QueueSet } from '../../../queues/producer.ts';
-import { outboxJobId, WAKE_JOB } from '../../../queues/contract.ts';
+import { withTransaction, type Db, type TransactionOptions, type Trx } from '../../src/platform/db.ts';
+import { systemClock, type Clock } from '../../src/platform/clock.ts';
+import { placeholders, selectRows } from '../../src/platform/sql.ts';
+import type { QueueSet } from '../producer.ts';
+import { outboxJobId, WAKE_JOB } from '../contract.ts';
 import { outboxWrites, PAYLOAD_COLUMNS, PAYLOAD_SQL, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
-import type { JobContract } from '../../../queues/contract.ts';
+import type { JobContract } from '../contract.ts';
 
 export interface OutboxRow extends StoredPayload {
   id: number;

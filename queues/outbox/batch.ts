@@ -1,8 +1,8 @@
 import type { TSchema } from '@sinclair/typebox';
-import { withTransaction, type Db, type Trx } from '../db.ts';
-import { PermanentError } from '../errors.ts';
-import { compileSchema } from '../validation.ts';
-import { placeholders, selectRows } from '../sql.ts';
+import { withTransaction, type Db, type Trx } from '../../src/platform/db.ts';
+import { PermanentError } from '../../src/platform/errors.ts';
+import { compileSchema } from '../../src/platform/validation.ts';
+import { placeholders, selectRows } from '../../src/platform/sql.ts';
 import { outboxWrites, PAYLOAD_SQL, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
 
 /**

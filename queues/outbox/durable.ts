@@ -1,5 +1,5 @@
-import { PermanentError } from '../errors.ts';
-import { withTransaction, type Db, type Trx } from '../db.ts';
+import { PermanentError } from '../../src/platform/errors.ts';
+import { withTransaction, type Db, type Trx } from '../../src/platform/db.ts';
 
 export type DurableOutcome<T> = { done: true; result: T } | { done: false; reason: 'already_done' };
 
