@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
-import { jobDataFromOutbox, wakeMarker } from './outbox/relay.ts';
+import { jobDataFromOutbox } from './outbox/relay.ts';
+import { wakeMarker } from './outbox/wake.ts';
 import type { Services } from '../src/services.ts';
 import { backoffDelay, WAKE_JOB, type Backoff, type JobContract, type JobData } from './contract.ts';
 import type { BatchedProcessor, Processor } from './processor.ts';
@@ -35,9 +36,9 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       const log = services.log.child({ queue, job_id: job.id, attempt });
       if (!contract.batched || !wake) throw new UnrecoverableError(`${queue} takes no wake jobs`);
       // Before the claim: a commit from now on adds a new wake, since this claim may miss its rows.
-      await services.queues.connectionForPipelines().del(wakeMarker(services.config.queuePrefix, queue));
+      await services.queues.commandConnection().del(wakeMarker(services.config.queuePrefix, queue));
       return observe(job, log, attempt, maxAttempts, () =>
-        wake({ queue, jobId: job.id ?? '', attempt, log, services, noted: job.progress, note: (value) => job.updateProgress(value) }),
+        wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) }),
       );
     }
 

@@ -83,7 +83,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
     });
     reconciler.start();
   }
-  if (has('api') || has('worker')) services.relay.start();
+  if (has('api') || has('worker')) services.outbox.start();
 
   let scheduler: Scheduler | undefined;
   if (has('scheduler')) {

@@ -1,6 +1,6 @@
 import { actorEvent, applyToActor } from '../../src/domain/bonus/actor.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { durableJob } from '../../queues/outbox/processors.ts';
 import { actorDeps } from './actorDeps.ts';
 
 /** Applies an upstream event to its user's actor, exactly once (outbox row lock). */

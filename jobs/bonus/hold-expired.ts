@@ -1,6 +1,6 @@
 import { applyToActor } from '../../src/domain/bonus/actor.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { durableJob } from '../../queues/outbox/processors.ts';
 import { actorDeps } from './actorDeps.ts';
 
 /** The hold is over: the actor pays (once), waits for a link, or ignores a stale timer. */

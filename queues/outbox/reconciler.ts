@@ -55,7 +55,7 @@ export class OutboxReconciler {
       const states = await Promise.all(rows.map((row) => this.queues.get(row.queue).getJobState(outboxJobId(row.id))));
       const missing = rows.filter((_, i) => states[i] === 'unknown');
       if (missing.length > 0) {
-        const pipeline = this.queues.connectionForPipelines().pipeline();
+        const pipeline = this.queues.commandConnection().pipeline();
         for (const row of missing) pipeline.del(this.queues.get(row.queue).toKey(outboxJobId(row.id)));
         await pipeline.exec();
         await addRowsToQueues(this.queues, this.contracts, missing, this.opts.clock?.now() ?? now);
