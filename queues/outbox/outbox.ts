@@ -70,7 +70,7 @@ export class Outbox {
       },
       readCommitted ? { ...txOpts, isolationLevel: 'read committed' } : txOpts,
     );
-    if (written) this.handOn(written);
+    if (written) this.relayOrWake(written);
     return out;
   }
 
@@ -79,7 +79,7 @@ export class Outbox {
     if (!this.stopped) this.waker.wake(queues);
   }
 
-  private handOn(written: OutboxWrites): void {
+  private relayOrWake(written: OutboxWrites): void {
     if (written.pending) this.relay.kick();
     this.wake(written.wake);
   }

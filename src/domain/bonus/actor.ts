@@ -24,6 +24,11 @@ export interface ActorDeps {
   channels: Iterable<string>;
 }
 
+/** The actor's dependencies from the process's parts (services), read fresh per transaction attempt. */
+export function actorDepsOf(parts: { clock: { now(): number }; bonus: BonusSettings; notifications: { channels: { keys(): Iterable<string> } } }): ActorDeps {
+  return { now: parts.clock.now(), settings: parts.bonus, channels: [...parts.notifications.channels.keys()] };
+}
+
 /** Turns an upstream envelope into the actor's event, and names the actor (the user). */
 export function actorEvent(envelope: BonusEnvelope): { userId: string; event: ActorEvent } {
   switch (envelope.event_name) {

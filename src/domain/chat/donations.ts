@@ -19,7 +19,7 @@ export interface DonateInput {
 /** The rules a donation must pass before anything is written. */
 export function checkDonation(input: DonateInput): void {
   if (input.sender.type !== 'client') throw new Forbidden('only viewers donate', 'forbidden_role');
-  if (input.sender.uuid === input.room.uuid) throw new RuleViolation('self_donation', 'a viewer cannot donate to their own room');
+  if (input.sender.uuid === input.room.uuid) throw new RuleViolation('a viewer cannot donate to their own room', 'self_donation');
 }
 
 /**

@@ -9,7 +9,7 @@ import { ReceiveMoney, type AddNewDonatePayload, type ReceiveMoneyPayload } from
 import { privateAudience } from './messages.ts';
 
 /**
- * TransferMoney for a batch of AddNewDonate events (see src/platform/outbox/batch.ts): moves each
+ * TransferMoney for a batch of AddNewDonate events (see queues/outbox/runner.ts): moves each
  * donation's money exactly once (the ledger key is the donation id), marks it completed and
  * publishes ReceiveMoney. Lack of funds is final, not retried: the donation ends rejected and only
  * its sender is told.
