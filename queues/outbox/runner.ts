@@ -132,7 +132,7 @@ export async function runOutboxBatch<P, R>(
       const result = await effect(trx, batch);
       await beforeCommit?.(batch, result);
       await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
-      return { done: true, result, size: batch.ids.length, first: batch.ids[0]!};
+      return { done: true, result, size: batch.ids.length, first: batch.ids[0]! };
     },
     { readCommitted: opts.readCommitted ?? false, attempts: opts.attempts ?? 8 },
   );
