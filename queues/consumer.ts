@@ -3,7 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
-import { jobDataFromOutbox, wakeMarker } from '../src/platform/outbox/relay.ts';
+import { jobDataFromOutbox } from './outbox/relay.ts';
+import { markDead, ownOutboxId } from './outbox/dead.ts';
+import { wakeMarker } from './outbox/wake.ts';
 import type { Services } from '../src/services.ts';
 import { backoffDelay, WAKE_JOB, type Backoff, type JobContract, type JobData } from './contract.ts';
 import type { BatchedProcessor, Processor } from './processor.ts';
@@ -35,9 +37,9 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       const log = services.log.child({ queue, job_id: job.id, attempt });
       if (!contract.batched || !wake) throw new UnrecoverableError(`${queue} takes no wake jobs`);
       // Before the claim: a commit from now on adds a new wake, since this claim may miss its rows.
-      await services.queues.connectionForPipelines().del(wakeMarker(services.config.queuePrefix, queue));
+      await services.queues.commandConnection().del(wakeMarker(services.config.queuePrefix, queue));
       return observe(job, log, attempt, maxAttempts, () =>
-        wake({ queue, jobId: job.id ?? '', attempt, log, services, noted: job.progress, note: (value) => job.updateProgress(value) }),
+        wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) }),
       );
     }
 
@@ -49,7 +51,9 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       const problems = isJobData(data) ? (data.v > contract.version ? [`payload version ${data.v} is newer than ${contract.version}`] : check.errors()) : ['not a job envelope'];
       metrics.jobsProcessed.inc({ queue, outcome: 'invalid' });
       log.error({ problems }, 'job payload fails its contract; not retrying');
-      throw new UnrecoverableError(`invalid payload: ${problems.join('; ')}`);
+      const err = new UnrecoverableError(`invalid payload: ${problems.join('; ')}`);
+      await rowDied(job, attempt, err, log);
+      throw err;
     }
     const valid = data;
     return observe(job, log, attempt, maxAttempts, () =>
@@ -68,6 +72,16 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     );
   };
 
+  /** A durable job that failed for good: its outbox row becomes `dead` (queues/outbox/dead.ts). */
+  async function rowDied(job: Job, attempt: number, err: unknown, log: Logger): Promise<void> {
+    const outboxId = contract.durable ? ownOutboxId(job.id) : null;
+    if (outboxId === null) return;
+    await markDead(services.db, outboxId, { attempts: attempt, error: err }).then(
+      (marked) => marked && log.warn({ outbox_id: outboxId }, 'outbox row is dead: its job failed for good'),
+      (markErr: unknown) => log.warn({ err: markErr, outbox_id: outboxId }, 'outbox row not marked dead'),
+    );
+  }
+
   /** Wait and duration metrics, outcome counts and the failure class around one run. */
   async function observe(job: Job, log: Logger, attempt: number, maxAttempts: number, run: () => Promise<unknown>): Promise<unknown> {
     // A job torn by a Redis wipe may have lost its timestamps: no wait figure for it.
@@ -83,6 +97,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       const final = permanent || attempt >= maxAttempts;
       metrics.jobsProcessed.inc({ queue, outcome: final ? 'failed' : 'retry' });
       log[final ? 'error' : 'warn']({ err, final }, final ? 'job failed for good' : 'job failed; will retry');
+      if (final) await rowDied(job, attempt, err, log);
       if (permanent && !(err instanceof UnrecoverableError)) throw new UnrecoverableError((err as Error).message);
       throw err;
     } finally {

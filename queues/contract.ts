@@ -1,6 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Backoff } from '../src/platform/backoff.ts';
-import { claimsOwnRows } from '../src/platform/outbox/writer.ts';
 
 export { backoffDelay, type Backoff } from '../src/platform/backoff.ts';
 
@@ -21,11 +20,11 @@ export interface JobContract<S extends TSchema = TSchema> {
   /** Completed jobs kept for Bull Board, by count. */
   keepCompleted?: number;
   /**
-   * Its processor handles many outbox rows in one transaction (src/platform/outbox/batch.ts). Its
-   * rows skip the relay: a commit that wrote some adds a payload-less wake job (WAKE_JOB) and that
-   * job claims the queue's waiting rows. Rows the relay does handle (delayed ones, or rows written
-   * by a process that never loaded the contract) go up to CHAT_JOB_BATCH at a time as one job, the
-   * job of the first row carrying the others' ids in `outbox_ids`.
+   * Its processor handles many outbox rows in one transaction (queues/outbox/runner.ts). Its rows
+   * skip the relay: a commit through Outbox.transaction that wrote some adds a payload-less wake
+   * job (WAKE_JOB) and that job claims the queue's waiting rows. Rows the relay does handle
+   * (delayed ones, or rows written outside Outbox.transaction) go up to CHAT_JOB_BATCH at a time as
+   * one job, the job of the first row carrying the others' ids in `outbox_ids`.
    */
   batched?: boolean;
   description: string;
@@ -47,7 +46,6 @@ export interface JobData<P = unknown> {
 }
 
 export function defineJob<S extends TSchema>(contract: JobContract<S>): JobContract<S> {
-  if (contract.batched) claimsOwnRows(contract.queue);
   return contract;
 }
 

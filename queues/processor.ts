@@ -11,7 +11,7 @@ export interface JobContext<P> {
   attempt: number;
   maxAttempts: number;
   eventId: string | undefined;
-  /** Set for durable jobs: pass it to runDurable so the effect happens once. */
+  /** Set for durable jobs: the outbox row the job was relayed from (the runner locks it). */
   outboxId: string | undefined;
   /** A batched queue's job: the outbox rows relayed with it, outboxId first; else undefined. */
   outboxIds: string[] | undefined;
@@ -28,10 +28,10 @@ export interface WakeContext {
   attempt: number;
   log: Logger;
   services: Services;
-  /** What an earlier run of this job noted (job progress), or undefined on the first run. */
-  noted: unknown;
-  /** Notes a value on the job (its progress, shown in Bull Board) for a later run of it to read. */
-  note: (value: object) => Promise<void>;
+  /** The progress an earlier run of this job set, or undefined on the first run. */
+  lastProgress: unknown;
+  /** Sets the job's progress (shown in Bull Board), for a later run of it to read. */
+  setProgress: (value: object) => Promise<void>;
 }
 
 /** The processor of a batched queue: its rows' jobs, plus the wake jobs that claim them. */

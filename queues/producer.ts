@@ -64,9 +64,9 @@ export class QueueSet {
 
   /**
    * BullMQ's producer connection (no auto-pipelining), for the few plain commands that go with
-   * queue work: the reconciler's pipelined checks, the wake markers (OutboxRelay.wake).
+   * queue work: the reconciler's pipelined deletes, the wake markers (QueueWaker).
    */
-  connectionForPipelines(): Redis {
+  commandConnection(): Redis {
     return this.connection;
   }
 

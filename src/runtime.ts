@@ -3,7 +3,7 @@ import type { Worker } from 'bullmq';
 import type { Config, Role } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createRedis } from './platform/redis.ts';
-import { OutboxReconciler } from './platform/outbox/reconciler.ts';
+import { OutboxReconciler } from '../queues/outbox/reconciler.ts';
 import { closeServices, createServices, type ServiceOverrides, type Services } from './services.ts';
 import { contracts, contractsByQueue } from '../queues/contracts/index.ts';
 import { startWorker } from '../queues/consumer.ts';
@@ -83,7 +83,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
     });
     reconciler.start();
   }
-  if (has('api') || has('worker')) services.relay.start();
+  if (has('api') || has('worker')) services.outbox.start();
 
   let scheduler: Scheduler | undefined;
   if (has('scheduler')) {

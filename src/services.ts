@@ -5,7 +5,7 @@ import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { createRedis } from './platform/redis.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
-import { OutboxRelay } from './platform/outbox/relay.ts';
+import { Outbox } from '../queues/outbox/outbox.ts';
 import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
 import { loadBonusSettings, type BonusSettings } from './domain/bonus/settings.ts';
 import { channelsFromConfig, type NotificationChannels } from './domain/notifications/channels.ts';
@@ -17,14 +17,17 @@ export interface Services {
   config: Config;
   log: Logger;
   db: Db;
-  /** The same database, every session READ COMMITTED: for the outbox batch runner (src/platform/outbox/batch.ts). */
+  /** The same database, every session READ COMMITTED: for the outbox runner's batch transactions. */
   dbReadCommitted: Db;
   /** Producer connection: commands fail fast when Redis is down, so requests answer 503. */
   redis: Redis;
   metrics: Metrics;
   clock: Clock;
   queues: QueueSet;
-  relay: OutboxRelay;
+  /** Every transaction that writes outbox rows runs through `outbox.transaction(fn)`. */
+  outbox: Outbox;
+  /** The same object as `outbox`, under the name code written before it used. */
+  relay: Outbox;
   notify: { integrations: Integrations };
   bonus: BonusSettings;
   notifications: { channels: NotificationChannels };
@@ -50,15 +53,14 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const redis = createRedis(config.redisUrl, 'producer');
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
-  // BullMQ's producer connection is its own: BullMQ defines its ~60 Lua scripts on it, and an
-  // auto-pipeline copies every defined command into each Pipeline it builds (~35 µs), which on the
-  // shared connection every rate-limit token and history push paid. Queue adds are few (a batch,
-  // a wake per commit) and go out as they come; app commands keep auto-pipelining, now cheap.
+  // BullMQ's producer connection is its own, without auto-pipelining: an auto-pipeline copies every
+  // Lua script BullMQ defines on a connection into each pipeline it builds, which the app's many
+  // small commands would pay for; queue adds are few and go out as they come.
   const queueRedis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: false });
   queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (queues)'));
   const queues = new QueueSet(queueRedis, config.queuePrefix);
   const clock = overrides.clock ?? systemClock;
-  const relay = new OutboxRelay(db, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize, rowsPerJob: config.chat.jobBatch }, clock);
+  const outbox = new Outbox({ db, dbReadCommitted }, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize, rowsPerJob: config.chat.jobBatch }, clock);
   return {
     config,
     log,
@@ -68,7 +70,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     metrics,
     clock,
     queues,
-    relay,
+    outbox,
+    relay: outbox,
     notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile) },
     bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
     notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
@@ -76,9 +79,9 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
 }
 
 export async function closeServices(services: Services): Promise<void> {
-  await services.relay.stop();
+  await services.outbox.stop();
   await services.queues.close();
-  services.queues.connectionForPipelines().disconnect();
+  services.queues.commandConnection().disconnect();
   services.redis.disconnect();
   await services.db.destroy();
   await services.dbReadCommitted.destroy();

@@ -1,6 +1,5 @@
 import { acceptEvent, checkEnvelope } from '../../src/domain/bonus/ingest.ts';
 import { upstreamEvents } from '../../src/domain/bonus/events.ts';
-import { withTransaction } from '../../src/platform/db.ts';
 import { AppError, PermanentError } from '../../src/platform/errors.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import type { Processor } from '../../queues/processor.ts';
@@ -9,9 +8,7 @@ import type { Processor } from '../../queues/processor.ts';
 export const ingestJob: Processor<Contracts['bonus.ingest']> = async ({ payload, services }) => {
   try {
     const { def, envelope } = checkEnvelope(upstreamEvents, payload);
-    const result = await withTransaction(services.db, (trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())));
-    if (!result.duplicate) services.relay.kick();
-    return result;
+    return await services.outbox.transaction((trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())));
   } catch (err) {
     if (err instanceof AppError && err.status < 500) throw new PermanentError(`${err.code}: ${err.message}`, err.code);
     throw err;

@@ -9,7 +9,7 @@ export const recheckLinksJob: Processor<Contracts['bonus.recheck-links']> = asyn
     settings: services.bonus,
     now: () => services.clock.now(),
     channels: [...services.notifications.channels.keys()],
-    afterCommit: () => services.relay.kick(),
+    transaction: (fn) => services.outbox.transaction(fn),
     log,
   });
   return report;

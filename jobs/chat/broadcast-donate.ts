@@ -1,6 +1,7 @@
 import { broadcastDonations } from '../../src/domain/chat/transferDonation.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
-import { batchJob } from './batchJob.ts';
+import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /** SendDonateToQueue: rooms see completed donations (with their messages, if any). */
-export const broadcastDonateJob = batchJob(chatContracts['chat.broadcast-donate'], (trx, batch, outboxId) => broadcastDonations(trx, batch.payloads, outboxId));
+export const broadcastDonateJob = batchedJob(chatContracts['chat.broadcast-donate'], (trx, batch) => broadcastDonations(trx, batch.payloads, batch.key), roomEventsAfterCommit);

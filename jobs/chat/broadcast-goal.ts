@@ -1,6 +1,7 @@
 import { broadcastGoalsReached } from '../../src/domain/chat/goals.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
-import { batchJob } from './batchJob.ts';
+import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /** SendEndGoalToQueue: rooms see that a goal was reached. */
-export const broadcastGoalJob = batchJob(chatContracts['chat.broadcast-goal'], (trx, batch, outboxId) => broadcastGoalsReached(trx, batch.payloads, outboxId));
+export const broadcastGoalJob = batchedJob(chatContracts['chat.broadcast-goal'], (trx, batch) => broadcastGoalsReached(trx, batch.payloads, batch.key), roomEventsAfterCommit);

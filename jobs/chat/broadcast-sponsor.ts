@@ -1,6 +1,7 @@
 import { broadcastSponsors } from '../../src/domain/chat/sponsors.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
-import { batchJob } from './batchJob.ts';
+import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /** SendNewSponsorToQueue: rooms see their new sponsor. */
-export const broadcastSponsorJob = batchJob(chatContracts['chat.broadcast-sponsor'], (trx, batch, outboxId) => broadcastSponsors(trx, batch.payloads, outboxId));
+export const broadcastSponsorJob = batchedJob(chatContracts['chat.broadcast-sponsor'], (trx, batch) => broadcastSponsors(trx, batch.payloads, batch.key), roomEventsAfterCommit);

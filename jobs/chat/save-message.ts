@@ -1,6 +1,7 @@
 import { saveMessages } from '../../src/domain/chat/messages.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
-import { batchJob } from './batchJob.ts';
+import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /** SaveMessage (and the seed's SendToQueue): stores messages, then tells their rooms. */
-export const saveMessageJob = batchJob(chatContracts['chat.save-message'], (trx, batch, outboxId) => saveMessages(trx, batch.payloads, outboxId));
+export const saveMessageJob = batchedJob(chatContracts['chat.save-message'], (trx, batch) => saveMessages(trx, batch.payloads, batch.key), roomEventsAfterCommit);

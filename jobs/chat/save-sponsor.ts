@@ -1,6 +1,6 @@
 import { saveSponsors } from '../../src/domain/chat/sponsors.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
-import { batchJob } from './batchJob.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /** SaveNewSponsor: appends to the rooms' sponsor history. */
-export const saveSponsorJob = batchJob(chatContracts['chat.save-sponsor'], (trx, batch) => saveSponsors(trx, batch.payloads));
+export const saveSponsorJob = batchedJob(chatContracts['chat.save-sponsor'], (trx, batch) => saveSponsors(trx, batch.payloads));

@@ -1,6 +1,7 @@
 import { transferDonations } from '../../src/domain/chat/transferDonation.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
-import { batchJob } from './batchJob.ts';
+import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /** TransferMoney: moves each donation once (ReceiveMoney follows), or rejects it and tells the sender. */
-export const transferMoneyJob = batchJob(chatContracts['chat.transfer-money'], (trx, batch, outboxId) => transferDonations(trx, batch.payloads, outboxId));
+export const transferMoneyJob = batchedJob(chatContracts['chat.transfer-money'], (trx, batch) => transferDonations(trx, batch.payloads, batch.key), roomEventsAfterCommit);

@@ -1,8 +1,8 @@
 import { applyToGoals } from '../../src/domain/chat/goals.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
-import { batchJob } from './batchJob.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /** UpdateGoal: adds transfers to their rooms' goals; a goal that crosses its sum emits EndGoal. */
-export const updateGoalJob = batchJob(chatContracts['chat.update-goal'], async (trx, batch) => {
+export const updateGoalJob = batchedJob(chatContracts['chat.update-goal'], async (trx, batch) => {
   await applyToGoals(trx, batch.payloads);
 });

@@ -1,7 +1,7 @@
 import { loadNotification, recordDelivery } from '../../src/domain/notifications/inbox.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/durable.ts';
+import { durableJob } from '../../queues/outbox/processors.ts';
 
 /** Delivers one notification on one channel and records it; the channel's errors choose retry or not. */
 export const sendNotificationJob = durableJob<Contracts['notifications.send']>(async (trx, { payload, services, attempt, log }) => {

@@ -4,7 +4,7 @@ import type { Contracts } from '../../queues/contracts/index.ts';
 import { notifyContracts } from '../../queues/contracts/notify.ts';
 import type { PayloadOf } from '../../queues/contract.ts';
 import type { Processor } from '../../queues/processor.ts';
-import { countDelivery, failureOutcome } from './countDelivery.ts';
+import { countDelivery, failureOutcome } from '../../src/domain/notify/deliveryMetrics.ts';
 import { jobData, jobOptions, type EnqueueOptions } from '../../queues/producer.ts';
 
 const single = notifyContracts['notify.deliver-seen'];

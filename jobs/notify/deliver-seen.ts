@@ -2,7 +2,7 @@ import { deliverSeen, RetryableDeliveryError } from '../../src/domain/notify/del
 import { PermanentError } from '../../src/platform/errors.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import type { Processor } from '../../queues/processor.ts';
-import { countDelivery, failureOutcome } from './countDelivery.ts';
+import { countDelivery, failureOutcome } from '../../src/domain/notify/deliveryMetrics.ts';
 
 /**
  * Delivers one seen fact after its first attempt, in a notify.deliver-seen-batch job, failed;

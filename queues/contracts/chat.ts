@@ -1,4 +1,4 @@
-import { envelopeSchema, type EventDef } from '../../src/platform/outbox/envelope.ts';
+import { envelopeSchema, type EventDef } from '../outbox/envelope.ts';
 import { AddNewConnection, AddNewDonate, AddNewMessage, EndGoal, NewSponsor, ReceiveMoney, chatEvents } from '../../src/domain/chat/events.ts';
 import { defineJob } from '../contract.ts';
 import type { TSchema } from '@sinclair/typebox';
@@ -8,12 +8,12 @@ import type { TSchema } from '@sinclair/typebox';
  * durable: its outbox row is the source of truth, locked and marked done with the effect, so money,
  * goals, sponsors and history entries happen exactly once and survive a Redis wipe.
  *
- * Concurrency is low on purpose: each job takes its queue's waiting rows along (jobs/chat/batchJob.ts),
- * so throughput comes from batch size, and two batches of one queue mostly lock the same rooms' rows
- * (wallets, goals, sponsor state) and would only queue behind each other holding pool connections.
- * The donation path runs one batch per queue per worker process: its batches grow instead (~80
- * transfers rather than ~53 under the donations benchmark, 9 % less CPU per donation over six
- * alternating runs, docs/BENCHMARKS.md); more worker processes run more batches at once.
+ * Concurrency is low on purpose: each job takes its queue's waiting rows along
+ * (queues/outbox/processors.ts, batchedJob), so throughput comes from batch size, and two batches
+ * of one queue mostly lock the same rooms' rows (wallets, goals, sponsor state) and would only queue
+ * behind each other holding pool connections. The donation path runs one batch per queue per
+ * worker process, so its batches grow instead (less CPU per donation); more worker processes run
+ * more batches at once.
  */
 function listener<S extends TSchema>(queue: string, event: EventDef<S>, description: string, concurrency: number) {
   return defineJob({

@@ -2,7 +2,8 @@
  * Donations end to end: API accept → TransferMoney committed → `donate` event published, with many
  * senders to many rooms and with every sender to ONE room (a hot account), beside the raw ceiling
  * measured in the same run (the same two-row locked transfer issued directly through mysql2), and
- * the cost of CalculateNewSponsor + UpdateGoal with 10 thousand and 1 million donor rows.
+ * the cost of CalculateNewSponsor + UpdateGoal with 10 thousand and 1 million donor rows; then the
+ * latency of a donation (accepted → completed → ws frame) at half the measured uniform rate.
  *
  * Usage: npm run bench:donations -- [--duration 15] [--users 128] [--senders 2000] [--rooms 200]
  * The server under test runs in a child process (`--serve`, started by this script).
@@ -21,12 +22,14 @@ import { note, startPhase } from './lib/progress.ts';
 import { RawHttpPool, requestBytes } from './lib/raw-http.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
 import { LatencyHistogram } from './lib/stats.ts';
+import { latencyAtRate, type LatencyFigure } from './donationLatency.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
 import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
+import { wsExtension } from '../../src/ws/extension.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
 import { createDb, dropDatabase, ensureDatabase, migrate, withTransaction, type Db } from '../../src/platform/db.ts';
-import { makeEnvelope } from '../../src/platform/outbox/envelope.ts';
+import { makeEnvelope } from '../../queues/outbox/envelope.ts';
 import { topUp } from '../../src/domain/chat/accounts.ts';
 import { ReceiveMoney } from '../../src/domain/chat/events.ts';
 import { applyToGoals, createGoal } from '../../src/domain/chat/goals.ts';
@@ -48,6 +51,7 @@ const args = cliArgs({
     'workers <n>': 'worker processes beside the API process (default 1; 0 = one process with every role)',
     'flat-samples <n>': 'sponsor+goal calls timed per table size (default 1000)',
     'skip-flat': 'skip the 10k → 1M donor rows phase',
+    'skip-latency': 'skip the latency phase at half the uniform maximum',
     'idle-wait <s>': 'wait at most this long for idle cores before starting (default 60)',
     'profile <dir>': 'write a V8 CPU profile of each server process into this directory (read it with Chrome DevTools)',
   },
@@ -60,7 +64,8 @@ const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
 
 if (args.flag('serve')) {
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1' });
-  const running = await start(config, config.roles, { metricsDefaults: false });
+  // The ws role (the latency phase's sockets) is attached as main.ts attaches it.
+  const running = await start(config, config.roles, { metricsDefaults: false, extensions: config.roles.includes('ws') ? [wsExtension()] : [] });
   const child = serveChild({ stop: () => running.stop() });
   child.ready({ port: running.port });
 } else {
@@ -422,7 +427,7 @@ async function main(): Promise<void> {
     };
     const profileDir = args.str('profile', '');
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-    server = await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: 'conveyor', args: ['--serve'], nodeArgs, env: { ...serverEnv, ROLE: workers > 0 ? 'api' : 'all' } });
+    server = await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: 'conveyor', args: ['--serve'], nodeArgs, env: { ...serverEnv, ROLE: workers > 0 ? 'api,ws' : 'all' } });
     for (let i = 0; i < workers; i++) {
       servers.push(await startNodeScript<{ port: number }>('scripts/bench/donations.ts', { name: `worker${i + 1}`, args: ['--serve'], nodeArgs, env: { ...serverEnv, ROLE: 'worker' } }));
     }
@@ -431,6 +436,9 @@ async function main(): Promise<void> {
     const all = [server, ...servers];
     const uniform = await endToEnd(seeded, all, port, subscriber, monitor, prefix, `e2e uniform: ${seeded.senders.length} senders → ${rooms.length} rooms`, () => rooms[Math.floor(Math.random() * rooms.length)]!, users, durationMs, warmupMs);
     const hot = await endToEnd(seeded, all, port, subscriber, monitor, prefix, 'e2e hot: every sender → one room', () => rooms[0]!, users, durationMs, warmupMs);
+    const latency: LatencyFigure | null = args.flag('skip-latency')
+      ? null
+      : await latencyAtRate({ port, prefix, subscriber, jwtSecret: JWT_SECRET, senders: seeded.senders, rooms, rate: Math.max(1, uniform.rate / 2), durationMs });
     await Promise.all(all.map((c) => c.stop()));
     server = undefined;
     servers.length = 0;
@@ -462,8 +470,14 @@ async function main(): Promise<void> {
           [`raw mysql2 transfer, one hot account (${when})`, `${fmt(raw.hot.rate)}/s`, raw.hot.p50.toFixed(2), raw.hot.p99.toFixed(2), '', '', raw.hot === rawHot ? 'the ceiling' : ''],
         ];
       }),
-      ['Conveyor e2e, many senders → many rooms', `${fmt(uniform.rate)}/s`, uniform.p50.toFixed(1), uniform.p99.toFixed(1), `${fmt(uniform.settledRate)}/s`, cores(uniform.cpu), `${pct(ratios.uniformVsRaw)} of raw (target ≥ 60 %)`],
+      ['Conveyor e2e, many senders → many rooms', `${fmt(uniform.rate)}/s`, uniform.p50.toFixed(1), uniform.p99.toFixed(1), `${fmt(uniform.settledRate)}/s`, cores(uniform.cpu), `${pct(ratios.uniformVsRaw)} of raw (target ≥ 80 %)`],
       ['Conveyor e2e, all senders → one room', `${fmt(hot.rate)}/s`, hot.p50.toFixed(1), hot.p99.toFixed(1), `${fmt(hot.settledRate)}/s`, cores(hot.cpu), `${pct(ratios.hotVsUniform)} of uniform (target ≥ 30 %)`],
+      ...(latency
+        ? (['accepted', 'completed', 'frame'] as const).map((point): Cell[] => [
+            `latency at ${fmt(latency.rate)}/s (half the uniform rate): ${point === 'frame' ? 'ws frame' : point}`,
+            `${latency.seen}/${latency.sent} seen`, latency[point].p50.toFixed(1), latency[point].p99.toFixed(1), '', '', point === 'frame' ? 'target p99 < 150 ms' : '',
+          ])
+        : []),
       ...flat.map((f): Cell[] => [`sponsor + goal, ${fmt(f.rows)} donor rows`, `${f.meanMs.toFixed(2)} ms mean`, f.p50Ms.toFixed(2), f.p99Ms.toFixed(2), '', '', f.plan]),
     ];
     const notes = [
@@ -471,13 +485,14 @@ async function main(): Promise<void> {
       '"settled" counts the time after the window until every outbox row (goal, sponsor, history jobs) was done: the rate the whole pipeline sustains.',
       `cores = Conveyor's processes (${args.num('workers', 1) > 0 ? `one API + ${args.num('workers', 1)} worker` : 'one with every role'}) / MariaDB / Redis / everything else on the machine (other work sharing the cores).`,
       `raw = the transfer of transferMoney statement for statement through mysql2, ${inFlight} in flight, same database, same run, before and after Conveyor's phases; ratios use the higher of the two.`,
+      'latency = donations sent open-loop at half the uniform rate to 20 rooms, each timed from its request to its 201 (accepted), to its `donate` event on Redis pub/sub (completed: money moved and broadcast committed) and to that frame on a WebSocket joined to the room.',
       ...(flat.length === 2 ? [`sponsor + goal cost at 1M donor rows is ${pct(ratios.flat1MVs10k!)} of the cost at 10k (flat = about 100 %).`] : []),
     ];
     finish({
       bench: 'donations',
       machine,
       table: { columns: ['what', 'rate', 'p50 ms', 'p99 ms', 'settled', 'cores srv / db / redis / other', 'vs'], rows },
-      figures: { rawUniform, rawHot, rawBefore, rawAfter, uniform, hot, flat },
+      figures: { rawUniform, rawHot, rawBefore, rawAfter, uniform, hot, latency, flat },
       ratios,
       params: { durationMs, warmupMs, users, senders: seeded.senders.length, rooms: rooms.length, inFlight, workers: args.num('workers', 1), env: extraEnv },
       notes,

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Services } from '../services.ts';
-import { ScrapeGauges } from '../platform/scrape.ts';
+import { ScrapeGauges } from '../../queues/scrape.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
 // Digests have one length whatever the token's, so the comparison takes the same time for any guess.

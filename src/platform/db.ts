@@ -3,6 +3,8 @@ import { migrations } from '../db/migrations/index.ts';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
+/** Runs a function in a transaction and returns what it returned (withTransaction, or a wrapper around it). */
+export type Transactor = <T>(fn: (trx: Trx) => Promise<T>) => Promise<T>;
 
 function connectionFromUrl(url: string, database: string | null): Knex.MySql2ConnectionConfig {
   const parsed = new URL(url);

@@ -47,7 +47,7 @@ export class Conflict extends AppError {
 
 /** 422: well-formed input that a business rule refuses. Never worth retrying. */
 export class RuleViolation extends AppError {
-  constructor(code: string, message: string, details?: Record<string, unknown>) {
+  constructor(message: string, code: string, details?: Record<string, unknown>) {
     super(code, message, 422, details);
   }
 }

@@ -1,12 +1,10 @@
-import { withTransaction, type Db, type Trx } from './db.ts';
+import type { Transactor, Trx } from './db.ts';
 
 export interface GroupCommitOptions {
   /** Transactions in flight at once; writes that arrive meanwhile wait and go together. */
   concurrency: number;
   /** Most writes in one transaction. */
   maxBatch: number;
-  /** Runs once a transaction committed, before its writers hear so (e.g. OutboxRelay.afterCommit). */
-  afterCommit?: (trx: Trx) => void;
 }
 
 interface Pending<I, O> {
@@ -31,7 +29,8 @@ export class GroupCommit<I, O> {
   private running = 0;
 
   constructor(
-    private readonly db: Db,
+    /** Opens each batch's transaction: the outbox's, so what a batch writes is handed on after its commit. */
+    private readonly transact: Transactor,
     private readonly write: (trx: Trx, items: readonly I[]) => Promise<O[]>,
     private readonly opts: GroupCommitOptions,
   ) {}
@@ -68,9 +67,7 @@ export class GroupCommit<I, O> {
   }
 
   private async transaction(items: I[]): Promise<O[]> {
-    let last: Trx | undefined;
-    const out = await withTransaction(this.db, (trx) => this.write((last = trx), items));
-    if (last) this.opts.afterCommit?.(last);
+    const out = await this.transact((trx) => this.write(trx, items));
     if (out.length !== items.length) throw new Error(`group commit: ${items.length} writes gave ${out.length} results`);
     return out;
   }

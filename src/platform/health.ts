@@ -1,4 +1,5 @@
-import type { Services } from '../services.ts';
+import type { Redis } from 'ioredis';
+import type { Db } from './db.ts';
 
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -11,7 +12,7 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
 }
 
 /** Whether Redis and MySQL answer within a second each. */
-export async function readiness(services: Services): Promise<{ redis: boolean; mysql: boolean }> {
+export async function readiness(services: { redis: Pick<Redis, 'ping'>; db: Db }): Promise<{ redis: boolean; mysql: boolean }> {
   const [redis, mysql] = await Promise.all([
     within(1000, services.redis.ping()).then(() => true, () => false),
     within(1000, services.db.raw('SELECT 1')).then(() => true, () => false),

@@ -15,7 +15,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
     jobDuration: new Histogram({ name: 'conveyor_job_duration_seconds', help: 'Processor run time', labelNames: ['queue'], buckets: LATENCY_BUCKETS, registers: r }),
     jobWait: new Histogram({ name: 'conveyor_job_wait_seconds', help: 'Time from a job becoming ready to a worker taking it', labelNames: ['queue'], buckets: LATENCY_BUCKETS, registers: r }),
     queueJobs: new Gauge({ name: 'conveyor_queue_jobs', help: 'Jobs per queue and state, read at scrape time', labelNames: ['queue', 'state'], registers: r }),
-    outboxBacklog: new Gauge({ name: 'conveyor_outbox_rows', help: 'Outbox rows not yet done, by status', labelNames: ['status'], registers: r }),
+    outboxBacklog: new Gauge({ name: 'conveyor_outbox_rows', help: 'Outbox rows not done, by status (pending, relayed, dead)', labelNames: ['status'], registers: r }),
     scrapeRefreshes: new Counter({ name: 'conveyor_scrape_gauge_refreshes_total', help: 'Times the scrape-time gauges (queue jobs, outbox rows) were recomputed; scrapes in between reuse them', registers: r }),
     outboxOldestAge: new Gauge({ name: 'conveyor_outbox_oldest_age_seconds', help: 'Age of the oldest outbox row not yet done', registers: r }),
     deliveries: new Counter({ name: 'conveyor_notify_deliveries_total', help: 'Seen-fact deliveries by consumer tag and outcome', labelNames: ['consumer', 'outcome'], registers: r }),

@@ -203,12 +203,15 @@ CREATE TABLE `outbox` (
   `payload` longtext NOT NULL,
   `event_id` varchar(64) DEFAULT NULL,
   `event_name` varchar(128) DEFAULT NULL,
-  `status` enum('pending','relayed','done') NOT NULL DEFAULT 'pending',
+  `status` enum('pending','relayed','done','dead') NOT NULL DEFAULT 'pending',
   `available_at` datetime(3) NOT NULL,
   `created_at` datetime(3) NOT NULL,
   `relayed_at` datetime(3) DEFAULT NULL,
   `done_at` datetime(3) DEFAULT NULL,
   `relay_count` int(11) NOT NULL DEFAULT 0,
+  `attempts` int(11) NOT NULL DEFAULT 0,
+  `last_error` text DEFAULT NULL,
+  `dead_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `outbox_status_queue_id` (`status`,`queue`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;

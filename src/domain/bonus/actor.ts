@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Trx } from '../../platform/db.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { createNotification } from '../notifications/inbox.ts';
 import type { BonusEnvelope, ListingPayload } from './events.ts';
 import { payGrant } from './grant.ts';
@@ -22,6 +22,11 @@ export interface ActorDeps {
   settings: BonusSettings;
   /** Notification channels to deliver on (besides the inbox). */
   channels: Iterable<string>;
+}
+
+/** The actor's dependencies from the process's parts (services), read fresh per transaction attempt. */
+export function actorDepsOf(parts: { clock: { now(): number }; bonus: BonusSettings; notifications: { channels: { keys(): Iterable<string> } } }): ActorDeps {
+  return { now: parts.clock.now(), settings: parts.bonus, channels: [...parts.notifications.channels.keys()] };
 }
 
 /** Turns an upstream envelope into the actor's event, and names the actor (the user). */

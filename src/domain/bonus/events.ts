@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineEvent, envelopeSchema, type EventDef } from '../../platform/outbox/envelope.ts';
+import { defineEvent, envelopeSchema, type EventDef } from '../../../queues/outbox/envelope.ts';
 
 /** The listener job of every upstream bonus event: it feeds the event to the user's actor. */
 export const APPLY_QUEUE = 'bonus.apply-event';

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Trx } from '../../platform/db.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { ensureAccount, formatMoney, systemAccount, transferMoney } from '../ledger/index.ts';
 import { postWebhook } from '../notifications/webhook.ts';
 

@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { BadRequest, Conflict } from '../../platform/errors.ts';
 import type { Db, Trx } from '../../platform/db.ts';
 import { compileSchema } from '../../platform/validation.ts';
-import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
-import type { Envelope, EventDef } from '../../platform/outbox/envelope.ts';
+import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import type { Envelope, EventDef } from '../../../queues/outbox/envelope.ts';
 
 /** Any envelope, before its name and version say which payload schema applies. */
 export const AnyEnvelope = Type.Object(

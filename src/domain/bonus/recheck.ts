@@ -1,5 +1,5 @@
 import type { Db } from '../../platform/db.ts';
-import { withTransaction } from '../../platform/db.ts';
+import type { Transactor } from '../../platform/db.ts';
 import { backoffDelay } from '../../platform/backoff.ts';
 import { applyToActor } from './actor.ts';
 import type { BonusSettings } from './settings.ts';
@@ -53,8 +53,8 @@ export interface RecheckDeps {
   settings: BonusSettings;
   now: () => number;
   channels: Iterable<string>;
-  /** Called after commits that wrote outbox rows (kick the relay). */
-  afterCommit: () => void;
+  /** Opens the transactions that apply links (the outbox's, which hands their rows on after each commit). */
+  transaction: Transactor;
   /** Defaults to askAccounts against settings.accountsUrl. */
   ask?: (userId: string) => Promise<LinkAnswer>;
   sleep?: (ms: number) => Promise<void>;
@@ -164,11 +164,10 @@ async function applyLinks(deps: RecheckDeps, found: { userId: string; yandexUid:
   const worker = async () => {
     while (index < found.length) {
       const { userId, yandexUid } = found[index++]!;
-      await withTransaction(deps.db, (trx) =>
+      await deps.transaction((trx) =>
         applyToActor(trx, { now: deps.now(), settings: deps.settings, channels: deps.channels }, userId, { type: 'linked', yandexUid }),
       );
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, found.length) }, worker));
-  deps.afterCommit();
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Trx } from '../../platform/db.ts';
 import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
-import { makeEnvelope, type Envelope } from '../../platform/outbox/envelope.ts';
-import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
+import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
+import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
 import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
@@ -19,7 +19,7 @@ export interface DonateInput {
 /** The rules a donation must pass before anything is written. */
 export function checkDonation(input: DonateInput): void {
   if (input.sender.type !== 'client') throw new Forbidden('only viewers donate', 'forbidden_role');
-  if (input.sender.uuid === input.room.uuid) throw new RuleViolation('self_donation', 'a viewer cannot donate to their own room');
+  if (input.sender.uuid === input.room.uuid) throw new RuleViolation('a viewer cannot donate to their own room', 'self_donation');
 }
 
 /**

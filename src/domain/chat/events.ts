@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineEvent } from '../../platform/outbox/envelope.ts';
+import { defineEvent } from '../../../queues/outbox/envelope.ts';
 
 /**
  * The chat module's domain events and their listener jobs (seed 002's listener map, with

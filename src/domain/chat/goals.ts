@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../platform/db.ts';
-import type { Envelope } from '../../platform/outbox/envelope.ts';
-import { publishEvent } from '../../platform/outbox/writer.ts';
+import type { Envelope } from '../../../queues/outbox/envelope.ts';
+import { publishEvent } from '../../../queues/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
 import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';

@@ -1,7 +1,7 @@
 import type { Trx } from '../../platform/db.ts';
 import { BadRequest } from '../../platform/errors.ts';
-import type { Envelope } from '../../platform/outbox/envelope.ts';
-import { publishEvent } from '../../platform/outbox/writer.ts';
+import type { Envelope } from '../../../queues/outbox/envelope.ts';
+import { publishEvent } from '../../../queues/outbox/writer.ts';
 import { placeholders, selectRows } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../../platform/db.ts';
 import { HISTORY_KEEP, historyKey, roomChannel, toWire, visibleTo, type ChatEvent, type WireEvent } from './chatEvent.ts';
-import { newestChatEvents } from './chatEventLog.ts';
+import { chatEventsOfOutbox, newestChatEvents } from './chatEventLog.ts';
 
 /**
  * A room's live feed and short history in Redis (format in chatEvent.ts, shared with the ws server):
@@ -38,6 +38,16 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`;
+
+/**
+ * Room events a listener job returns: recorded in chat_events under its batch's key in the job's
+ * transaction, pushed after the commit, and read back from there by a rerun whose push was lost
+ * (the outbox runner's SendAfterCommit).
+ */
+export const roomEventsAfterCommit = {
+  send: (deps: Pick<FeedDeps, 'redis' | 'prefix'>, events: readonly ChatEvent[]) => publishChatEvents(deps, events),
+  filed: (deps: Pick<FeedDeps, 'db'>, key: string) => chatEventsOfOutbox(deps.db, key),
+};
 
 /** Pushes committed events onto their rooms' history and publishes them, in order. */
 export async function publishChatEvents(deps: Pick<FeedDeps, 'redis' | 'prefix'>, events: readonly ChatEvent[]): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Db, Trx } from '../../platform/db.ts';
-import type { Envelope } from '../../platform/outbox/envelope.ts';
-import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
-import { makeEnvelope } from '../../platform/outbox/envelope.ts';
+import type { Envelope } from '../../../queues/outbox/envelope.ts';
+import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { formatMoney } from '../ledger/index.ts';
 import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';

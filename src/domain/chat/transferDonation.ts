@@ -1,6 +1,6 @@
 import type { Trx } from '../../platform/db.ts';
-import { makeEnvelope, type Envelope } from '../../platform/outbox/envelope.ts';
-import { eventJobs, writeOutbox } from '../../platform/outbox/writer.ts';
+import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
+import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
 import { placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
@@ -9,7 +9,7 @@ import { ReceiveMoney, type AddNewDonatePayload, type ReceiveMoneyPayload } from
 import { privateAudience } from './messages.ts';
 
 /**
- * TransferMoney for a batch of AddNewDonate events (see src/platform/outbox/batch.ts): moves each
+ * TransferMoney for a batch of AddNewDonate events (see queues/outbox/runner.ts): moves each
  * donation's money exactly once (the ledger key is the donation id), marks it completed and
  * publishes ReceiveMoney. Lack of funds is final, not retried: the donation ends rejected and only
  * its sender is told.

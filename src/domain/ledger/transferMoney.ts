@@ -57,7 +57,7 @@ export async function transferMoney(trx: Trx, input: TransferInput): Promise<Tra
   const toBalance = to.balance + amount;
   if (fromBalance < 0 && !from.allowNegative) {
     await deleteTransfers(trx, [transferId]);
-    throw new RuleViolation('insufficient_funds', 'insufficient funds', { account_id: fromId, balance: from.balance, amount });
+    throw new RuleViolation('insufficient funds', 'insufficient_funds', { account_id: fromId, balance: from.balance, amount });
   }
   if (!Number.isSafeInteger(toBalance) || !Number.isSafeInteger(fromBalance)) {
     await deleteTransfers(trx, [transferId]);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Db, Trx } from '../../platform/db.ts';
-import { writeOutbox } from '../../platform/outbox/writer.ts';
+import { writeOutbox } from '../../../queues/outbox/writer.ts';
 
 /** The generic delivery job: one per (notification, channel), so one channel's retries never resend another's. */
 export const SEND_QUEUE = 'notifications.send';

@@ -13,7 +13,7 @@ import { withTransaction, type Trx } from '../../platform/db.ts';
 import { NotFound } from '../../platform/errors.ts';
 import { GroupCommit } from '../../platform/groupCommit.ts';
 import { oncePer } from '../../platform/oncePer.ts';
-import { publishEvent } from '../../platform/outbox/writer.ts';
+import { publishEvent } from '../../../queues/outbox/writer.ts';
 import type { Services } from '../../services.ts';
 import { saveIdempotent, type IdempotencyRequest } from '../idempotency.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
@@ -54,13 +54,13 @@ interface DonationAccept {
 const donationAccepts = oncePer(
   (services: Services) =>
     new GroupCommit<DonationAccept, { donation_id: string }>(
-      services.db,
+      (fn) => services.outbox.transaction(fn),
       async (trx, items) => {
         const created = await createDonations(trx, items.map((i) => i.donation));
         for (const [k, { idempotency }] of items.entries()) if (idempotency) await saveIdempotent(trx, idempotency, 201, created[k]!);
         return created;
       },
-      { concurrency: services.config.chat.acceptTransactions, maxBatch: 100, afterCommit: (trx) => services.relay.afterCommit(trx) },
+      { concurrency: services.config.chat.acceptTransactions, maxBatch: 100 },
     ),
 );
 
@@ -89,7 +89,7 @@ export function chatRoutes(): AnyRoute[] {
         await takeRateToken({ redis, prefix: config.queuePrefix }, 'message', claims.sub, config.chat.messagesPerMinute);
         await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
-        const result = await services.relay.transaction((trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }));
+        const result = await services.outbox.transaction((trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }));
         return { status: 201, body: result };
       },
     }),
@@ -134,7 +134,7 @@ export function chatRoutes(): AnyRoute[] {
       responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) } },
       handler: async ({ body, claims, services }) => {
         const participant = await ensureParticipant(services.db, claims);
-        const envelope = await services.relay.transaction((trx) =>
+        const envelope = await services.outbox.transaction((trx) =>
           publishEvent(trx, AddNewConnection, { connection_id: body.connection_id, entity_uuid: participant.uuid, type: participant.type }),
         );
         return { status: 201, body: { event_id: envelope.event_id } };

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { acceptEvent, AnyEnvelope, checkEnvelope } from '../../domain/bonus/ingest.ts';
 import { upstreamEvents } from '../../domain/bonus/events.ts';
-import { withTransaction } from '../../platform/db.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 
 const names = [...new Set(upstreamEvents.map((e) => `${e.name} v${e.version}`))].join(', ');
@@ -19,8 +18,7 @@ export function eventRoutes(): AnyRoute[] {
       },
       handler: async ({ body, services }) => {
         const { def, envelope } = checkEnvelope(upstreamEvents, body);
-        const result = await withTransaction(services.db, (trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())));
-        if (!result.duplicate) services.relay.kick();
+        const result = await services.outbox.transaction((trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())));
         return { body: { event_id: envelope.event_id, duplicate: result.duplicate } };
       },
     }),

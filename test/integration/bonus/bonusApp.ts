@@ -33,7 +33,7 @@ export interface BonusApp extends TestConveyor {
   send(name: string, payload: Record<string, unknown>, opts?: { eventId?: string; producedAt?: string | number; version?: number }): Promise<HttpAnswer>;
   authFor(userId: string, role?: 'client' | 'admin'): Promise<Record<string, string>>;
   /** Sends AccountLinked and waits until the actor has applied it (events of one user may apply in any order). */
-  link(userId: string, yandexUid: string): Promise<void>;
+  link(userId: string, yandexUid: string, timeoutMs?: number): Promise<void>;
 }
 
 export async function startBonus(

@@ -133,7 +133,7 @@ describe('bonus: the link re-check against the accounts service', function () {
       settings: { ...services.bonus, recheck: { ...services.bonus.recheck, concurrency: 2, giveUpAfter: 3, backoff: { delayMs: 100, maxDelayMs: 400, jitter: 0 } } },
       now: () => services.clock.now(),
       channels: [...services.notifications.channels.keys()],
-      afterCommit: () => services.relay.kick(),
+      transaction: (fn) => services.outbox.transaction(fn),
       ask,
       sleep,
     });

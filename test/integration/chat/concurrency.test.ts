@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { TestConveyor } from '../../helpers/conveyor.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
-import { makeEnvelope } from '../../../src/platform/outbox/envelope.ts';
+import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { AddNewDonate } from '../../../src/domain/chat/events.ts';
 import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
 import { ensureParticipant } from '../../../src/domain/chat/participants.ts';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { PAYLOAD_COLUMNS, storedPayload, type StoredPayload } from '../../../src/platform/outbox/writer.ts';
+import { PAYLOAD_COLUMNS, storedPayload, type StoredPayload } from '../../../queues/outbox/writer.ts';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { makeEnvelope } from '../../../src/platform/outbox/envelope.ts';
+import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { ReceiveMoney, type NewSponsorPayload } from '../../../src/domain/chat/events.ts';
 import { calculateSponsors } from '../../../src/domain/chat/sponsors.ts';
 

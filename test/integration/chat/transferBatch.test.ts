@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
-import type { Envelope } from '../../../src/platform/outbox/envelope.ts';
+import type { Envelope } from '../../../queues/outbox/envelope.ts';
 import { topUp } from '../../../src/domain/chat/accounts.ts';
 import { createDonations, type DonateInput } from '../../../src/domain/chat/donations.ts';
 import type { AddNewDonatePayload } from '../../../src/domain/chat/events.ts';
-import { runOutboxBatch } from '../../../src/platform/outbox/batch.ts';
-import { storedPayload } from '../../../src/platform/outbox/writer.ts';
+import { runOutboxBatch, type OutboxTransactions } from '../../../queues/outbox/runner.ts';
+import { storedPayload } from '../../../queues/outbox/writer.ts';
 import { ensureParticipantIn, type Participant } from '../../../src/domain/chat/participants.ts';
 import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
 import { checkLedger, isLedgerSound } from '../../../src/domain/ledger/index.ts';
@@ -41,9 +41,11 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
 
   const donate = async (input: DonateInput) => (await withTransaction(database.db, (trx) => createDonations(trx, [input])))[0]!;
 
+  // Transactions that hand nothing on: no Redis here, the rows they write are only counted.
+  const transactions = (): OutboxTransactions => ({ db: database.db, transaction: (fn, opts) => withTransaction(database.db, fn, opts?.readCommitted ? { isolationLevel: 'read committed' } : {}) });
   const run = (row: { id: number; envelope: Envelope<AddNewDonatePayload> }, max = 100) =>
-    runOutboxBatch(database.db, { queue: contract.queue, schema: contract.schema, max }, { outboxId: String(row.id), payload: row.envelope }, (trx, batch) =>
-      transferDonations(trx, batch.payloads, String(row.id)),
+    runOutboxBatch(transactions(), { queue: contract.queue, schema: contract.schema, max, readCommitted: true }, { outboxId: String(row.id), payload: row.envelope }, (trx, batch) =>
+      transferDonations(trx, batch.payloads, batch.key),
     );
 
   it('one job settles every waiting transfer of its queue, in publication order, each once', async () => {

@@ -3,20 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
 import { ConsumerServer } from '../../helpers/consumerServer.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
-import { withTransaction } from '../../../src/platform/db.ts';
 import { createNotification, type NewNotification } from '../../../src/domain/notifications/inbox.ts';
 import type { Services } from '../../../src/services.ts';
 
 /** How another module (popug's report mail, say) sends a notification: in its own transaction. */
 async function notify(services: Services, n: Partial<NewNotification> & { userId: string }): Promise<string> {
-  const id = await withTransaction(services.db, (trx) =>
+  const id = await services.outbox.transaction((trx) =>
     createNotification(
       trx,
       { kind: 'report', title: 'Your day', body: 'You earned 5.00', mailSubject: 'Daily report', mailBody: 'Earned 5.00 today.', data: { sum: '5.00' }, ...n },
       { channels: [...services.notifications.channels.keys()], now: services.clock.now() },
     ),
   );
-  services.relay.kick();
   return id;
 }
 

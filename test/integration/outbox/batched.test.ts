@@ -4,12 +4,12 @@ import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { defineJob, WAKE_JOB, type JobContract, type JobData } from '../../../queues/contract.ts';
 import { startWorker } from '../../../queues/consumer.ts';
-import type { BatchedProcessor, Processor, WakeContext } from '../../../queues/processor.ts';
-import { runOutboxBatch, type OutboxBatch } from '../../../src/platform/outbox/batch.ts';
-import type { Trx } from '../../../src/platform/db.ts';
-import { OutboxRelay } from '../../../src/platform/outbox/relay.ts';
-import { OutboxReconciler } from '../../../src/platform/outbox/reconciler.ts';
-import { writeOutbox } from '../../../src/platform/outbox/writer.ts';
+import type { Processor } from '../../../queues/processor.ts';
+import { batchedJob } from '../../../queues/outbox/processors.ts';
+import { Outbox } from '../../../queues/outbox/outbox.ts';
+import type { Services } from '../../../src/services.ts';
+import { OutboxReconciler } from '../../../queues/outbox/reconciler.ts';
+import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -35,45 +35,36 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
   const contracts = new Map<string, JobContract>([[batchContract.queue, batchContract]]);
   const ROWS_PER_JOB = 10;
 
-  const options = { queue: batchContract.queue, schema: batchContract.schema, max: ROWS_PER_JOB };
-  const effect = (jobId: string) => async (trx: Trx, batch: OutboxBatch<{ n: number }>) => {
-    await trx('test_batch_effects').insert(batch.ids.map((id, k) => ({ outbox_id: String(id), n: batch.payloads[k]!.n, job_id: jobId })));
-    return batch.ids.length;
-  };
-  const rowJob: Processor<typeof batchContract> = async (ctx) => {
-    const outcome = await runOutboxBatch(ctx.services.db, options, { outboxId: ctx.outboxId!, payload: ctx.payload, relayedWith: ctx.outboxIds }, effect(ctx.jobId));
-    return outcome.done ? { batch: outcome.size } : { duplicate: true };
-  };
-  const processor: BatchedProcessor<typeof batchContract> = Object.assign(rowJob, {
-    wake: async (ctx: WakeContext) => {
-      const outcome = await runOutboxBatch(ctx.services.db, options, null, effect(ctx.jobId));
-      // As jobs/chat/batchJob.ts: a full batch wakes the queue again for the rest.
-      if (outcome.done && outcome.size >= ROWS_PER_JOB) wakeRelay.wake([batchContract.queue]);
-      return outcome.done ? { batch: outcome.size } : { empty: true };
-    },
-  });
+  // The real batched processor; one effect row per outbox row, tagged with its transaction's batch key.
+  const processor = batchedJob(batchContract, async (trx, batch) => {
+    await trx('test_batch_effects').insert(batch.ids.map((id, k) => ({ outbox_id: String(id), n: batch.payloads[k]!.n, job_id: batch.key })));
+  }) as unknown as Processor<JobContract>;
 
-  const relay = () =>
-    new OutboxRelay(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { pollMs: 50, batchSize: 25, rowsPerJob: ROWS_PER_JOB });
+  // This file's outbox knows the test contract (batched-ness is read from the map it is built with).
+  const newOutbox = () => {
+    const { db, dbReadCommitted, queues, log } = app.running.services;
+    return new Outbox({ db, dbReadCommitted }, queues, contracts, log, { pollMs: 50, batchSize: 25, rowsPerJob: ROWS_PER_JOB });
+  };
+  const relay = () => newOutbox().relay;
   const reconciler = () =>
     new OutboxReconciler(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { everyMs: 1000, graceMs: 0, batchSize: 50 });
   const queue = () => app.running.services.queues.get(batchContract.queue);
-  let wakeRelay: OutboxRelay;
+  let outbox: Outbox;
+  let services: Services;
 
   const allIds = async () => ((await app.running.services.db('outbox').orderBy('id').select('id')) as { id: number }[]).map((r) => r.id);
 
-  /** Rows left for the relay: as a process writes them that never loaded the contract (see claimsOwnRows). */
+  const jobs = (payloads: unknown[]) => payloads.map((payload) => ({ queue: batchContract.queue, payload, version: 1 }));
+
+  /** Rows left for the relay: written in a transaction the outbox did not open. */
   async function write(payloads: unknown[]): Promise<number[]> {
-    const now = new Date();
-    await app.running.services.db('outbox').insert(
-      payloads.map((payload) => ({ queue: batchContract.queue, job_name: batchContract.queue, payload_version: 1, payload: JSON.stringify(payload), status: 'pending', available_at: now, created_at: now })),
-    );
+    await app.running.services.db.transaction((trx) => writeOutbox(trx, jobs(payloads)));
     return allIds();
   }
 
-  /** Rows as writeOutbox writes them for a batched queue, committed through the relay (which wakes the queue). */
+  /** Rows as a module writes them, through the outbox's transaction (which wakes the queue after the commit). */
   async function commit(payloads: unknown[]): Promise<void> {
-    await wakeRelay.transaction((trx) => writeOutbox(trx, payloads.map((payload) => ({ queue: batchContract.queue, payload, version: 1 }))));
+    await outbox.transaction((trx) => writeOutbox(trx, jobs(payloads)));
   }
 
   async function state(): Promise<{ rows: number; done: number; effects: number; maxPerRow: number }> {
@@ -103,7 +94,9 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
       t.string('job_id', 64).notNullable();
     });
     connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
-    wakeRelay = relay();
+    outbox = newOutbox();
+    const base = app.running.services;
+    services = { ...base, outbox, relay: outbox, config: { ...base.config, chat: { ...base.config.chat, jobBatch: ROWS_PER_JOB } } };
   });
 
   afterEach(async () => {
@@ -119,7 +112,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     await app.stop();
   });
 
-  const startTestWorker = () => (worker = startWorker(app.running.services, connection, batchContract, processor as unknown as Processor<JobContract>));
+  const startTestWorker = () => (worker = startWorker(services, connection, batchContract, processor));
 
   it('writes a batched queue\'s rows straight to `relayed` and wakes the queue after the commit; one wake waits at a time; wakes claim every row once', async () => {
     await Promise.all(Array.from({ length: 6 }, (_, c) => commit(Array.from({ length: 7 }, (_, k) => ({ n: c * 7 + k })))));
@@ -160,11 +153,14 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
   });
 
   it('a wake lost between the commit and its add (a killed process): the relay\'s poll wakes the queue', async () => {
-    // Committed without afterCommit, as a process killed right after its COMMIT leaves them.
-    await app.running.services.db.transaction((trx) => writeOutbox(trx, Array.from({ length: 7 }, (_, n) => ({ queue: batchContract.queue, payload: { n }, version: 1 }))));
+    // Written `relayed` with no wake, as a process killed right after its COMMIT leaves them.
+    const now = new Date();
+    await app.running.services.db('outbox').insert(
+      Array.from({ length: 7 }, (_, n) => ({ queue: batchContract.queue, job_name: batchContract.queue, payload: JSON.stringify({ n }), status: 'relayed', available_at: now, created_at: now, relayed_at: now })),
+    );
     expect(await queue().getWaitingCount()).to.equal(0);
     startTestWorker();
-    const polling = relay();
+    const polling = newOutbox();
     polling.start();
     try {
       await expectEachRowDoneOnce(7, 5_000);
@@ -237,7 +233,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     await waitFor(async () => (await state()).done === 5);
     const again = await queue().add(batchContract.queue, job!.data, { jobId: 'again-1' });
     await waitFor(async () => (await queue().getJobState(again.id!)) === 'completed');
-    expect((await queue().getJob(again.id!))!.returnvalue).to.deep.equal({ duplicate: true });
+    expect((await queue().getJob(again.id!))!.returnvalue).to.deep.equal({ duplicate: true, sent: 0 });
     expect(await state()).to.deep.equal({ rows: 5, done: 5, effects: 5, maxPerRow: 1 });
   });
 });

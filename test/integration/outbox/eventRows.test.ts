@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Type } from '@sinclair/typebox';
-import { defineEvent, makeEnvelope, type Envelope } from '../../../src/platform/outbox/envelope.ts';
-import { eventJobs, PAYLOAD_COLUMNS, publishEvent, storedPayload, writeOutbox, type StoredPayload } from '../../../src/platform/outbox/writer.ts';
-import { rowJobData } from '../../../src/platform/outbox/relay.ts';
+import { defineEvent, makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
+import { eventJobs, PAYLOAD_COLUMNS, publishEvent, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { rowJobData } from '../../../queues/outbox/relay.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 const Tested = defineEvent({

@@ -4,11 +4,11 @@ import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { defineJob, type JobContract } from '../../../queues/contract.ts';
 import { startWorker } from '../../../queues/consumer.ts';
-import { durableJob } from '../../../queues/durable.ts';
+import { durableJob } from '../../../queues/outbox/processors.ts';
 import type { Processor } from '../../../queues/processor.ts';
-import { OutboxRelay, addRowsToQueues, type OutboxRow } from '../../../src/platform/outbox/relay.ts';
-import { OutboxReconciler } from '../../../src/platform/outbox/reconciler.ts';
-import { writeOutbox } from '../../../src/platform/outbox/writer.ts';
+import { OutboxRelay, addRowsToQueues, type OutboxRow } from '../../../queues/outbox/relay.ts';
+import { OutboxReconciler } from '../../../queues/outbox/reconciler.ts';
+import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
@@ -38,7 +38,7 @@ describe('transactional outbox (real MySQL + Redis)', function () {
     await trx('test_effects').insert({ outbox_id: ctx.outboxId, n: ctx.payload.n });
   }) as unknown as Processor<JobContract>;
 
-  const relay = () => new OutboxRelay(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { pollMs: 50, batchSize: 37 });
+  const relay = () => new OutboxRelay(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { batchSize: 37 });
   const reconciler = () =>
     new OutboxReconciler(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { everyMs: 1000, graceMs: 0, batchSize: 50 });
 

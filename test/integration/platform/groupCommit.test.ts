@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { GroupCommit } from '../../../src/platform/groupCommit.ts';
-import type { Trx } from '../../../src/platform/db.ts';
+import { withTransaction, type Transactor, type Trx } from '../../../src/platform/db.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 describe('group commit: writes that arrive together share a transaction (real MySQL)', () => {
@@ -20,6 +20,8 @@ describe('group commit: writes that arrive together share a transaction (real My
     await t.db('gc_rows').delete();
   });
 
+  const inTransaction: Transactor = (fn) => withTransaction(t.db, fn);
+
   /** Inserts each n; the write refuses a batch holding n < 0, as a domain rule would. */
   const write = async (trx: Trx, items: readonly number[]): Promise<number[]> => {
     transactions.push(items.length);
@@ -29,13 +31,13 @@ describe('group commit: writes that arrive together share a transaction (real My
   };
 
   it('writes a lone item at once, alone', async () => {
-    const commit = new GroupCommit(t.db, write, { concurrency: 2, maxBatch: 50 });
+    const commit = new GroupCommit(inTransaction, write, { concurrency: 2, maxBatch: 50 });
     expect(await commit.submit(7)).to.equal(70);
     expect(transactions).to.deep.equal([1]);
   });
 
   it('batches what arrives while transactions run, answers each caller with its own result, in fewer transactions', async () => {
-    const commit = new GroupCommit(t.db, write, { concurrency: 2, maxBatch: 50 });
+    const commit = new GroupCommit(inTransaction, write, { concurrency: 2, maxBatch: 50 });
     const results = await Promise.all(Array.from({ length: 300 }, (_, n) => commit.submit(n)));
     expect(results).to.deep.equal(Array.from({ length: 300 }, (_, n) => n * 10));
     const rows = (await t.db('gc_rows').orderBy('n').select('n')) as { n: number }[];
@@ -46,7 +48,7 @@ describe('group commit: writes that arrive together share a transaction (real My
   });
 
   it('fails only the bad write of a failed batch: the others are retried alone and commit', async () => {
-    const commit = new GroupCommit(t.db, write, { concurrency: 1, maxBatch: 50 });
+    const commit = new GroupCommit(inTransaction, write, { concurrency: 1, maxBatch: 50 });
     const outcomes = await Promise.allSettled([1, 2, -3, 4, 5].map((n) => commit.submit(n)));
     expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(((outcomes[2] as PromiseRejectedResult).reason as Error).message).to.equal('negative: -3');
@@ -55,7 +57,7 @@ describe('group commit: writes that arrive together share a transaction (real My
   });
 
   it('rolls a failed batch back whole before the retries: no write lands twice', async () => {
-    const commit = new GroupCommit(t.db, write, { concurrency: 1, maxBatch: 50 });
+    const commit = new GroupCommit(inTransaction, write, { concurrency: 1, maxBatch: 50 });
     await commit.submit(1);
     // 1 is taken: a batch holding it fails on the unique key after inserting nothing that stays.
     const outcomes = await Promise.allSettled([2, 1, 3].map((n) => commit.submit(n)));

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db.ts';
-import type { Clock } from '../clock.ts';
-import { repeatEvery, type Repeating } from '../repeat.ts';
-import type { QueueSet } from '../../../queues/producer.ts';
-import { outboxJobId, type JobContract } from '../../../queues/contract.ts';
+import type { Db } from '../../src/platform/db.ts';
+import type { Clock } from '../../src/platform/clock.ts';
+import { repeatEvery, type Repeating } from '../../src/platform/repeat.ts';
+import type { QueueSet } from '../producer.ts';
+import { outboxJobId, type JobContract } from '../contract.ts';
 import { addRowsToQueues, type OutboxRow } from './relay.ts';
 import { PAYLOAD_COLUMNS } from './writer.ts';
 
@@ -55,7 +55,7 @@ export class OutboxReconciler {
       const states = await Promise.all(rows.map((row) => this.queues.get(row.queue).getJobState(outboxJobId(row.id))));
       const missing = rows.filter((_, i) => states[i] === 'unknown');
       if (missing.length > 0) {
-        const pipeline = this.queues.connectionForPipelines().pipeline();
+        const pipeline = this.queues.commandConnection().pipeline();
         for (const row of missing) pipeline.del(this.queues.get(row.queue).toKey(outboxJobId(row.id)));
         await pipeline.exec();
         await addRowsToQueues(this.queues, this.contracts, missing, this.opts.clock?.now() ?? now);

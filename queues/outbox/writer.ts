@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { Trx } from '../db.ts';
-import { placeholders } from '../sql.ts';
+import type { Trx } from '../../src/platform/db.ts';
+import { placeholders } from '../../src/platform/sql.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
@@ -49,54 +49,47 @@ function slimmable(job: OutboxJob): { envelope: Envelope; producedAt: Date } | n
 }
 
 /**
- * Queues whose workers take their rows from the outbox themselves (JobContract.batched; defineJob
- * registers them). Their rows due now skip the relay: they are written `relayed` and the commit
- * wakes the queue (OutboxRelay.afterCommit), whose job claims every waiting row
- * (src/platform/outbox/batch.ts). That spares each row the relay's read, lock and `relayed` update,
- * and BullMQ a job carrying its payload. A process that never loaded the contract writes them
- * `pending`, for the relay: slower, never lost.
+ * What one transaction wrote to the outbox, kept by the transaction wrapper that opened it
+ * (Outbox.transaction), which hands it on after the commit. `claimsOwnRows` comes from the contract
+ * map the wrapper was built with: a batched queue's rows due now skip the relay (written `relayed`,
+ * the commit wakes the queue and its wake job claims them), sparing each row the relay's read,
+ * lock and update. A transaction no wrapper opened writes every row `pending`: the relay's poll
+ * finds them, later but never lost.
  */
-const claimingQueues = new Set<string>();
-
-export function claimsOwnRows(queue: string): void {
-  claimingQueues.add(queue);
-}
-
-interface Written {
-  /** Claiming queues that got rows in this transaction: the commit must wake them. */
-  wake: Set<string>;
-  /** Rows left for the relay. */
-  pending: boolean;
-}
-
-const writtenIn = new WeakMap<Trx, Written>();
-
 export interface OutboxWrites {
-  wake: string[];
+  /** Batched queues that got rows due now: the commit must wake them. */
+  wake: Set<string>;
+  /** Rows were left for the relay. */
   pending: boolean;
 }
 
-/** What a transaction wrote to the outbox: the claiming queues to wake, and whether the relay has rows. */
-export function outboxWrites(trx: Trx): OutboxWrites {
-  const written = writtenIn.get(trx);
-  return written ? { wake: [...written.wake], pending: written.pending } : { wake: [], pending: false };
+interface Recorder extends OutboxWrites {
+  claimsOwnRows: (queue: string) => boolean;
+}
+
+const recorders = new WeakMap<Trx, Recorder>();
+
+/** Starts recording what `trx` writes to the outbox (Outbox.transaction); returns the record it fills. */
+export function recordOutboxWrites(trx: Trx, claimsOwnRows: (queue: string) => boolean): OutboxWrites {
+  const recorder: Recorder = { claimsOwnRows, wake: new Set(), pending: false };
+  recorders.set(trx, recorder);
+  return recorder;
 }
 
 /**
  * Writes outbox rows in the caller's transaction, so the job exists exactly when the domain rows do.
- * The relay turns pending rows into BullMQ jobs with jobId "ob-<id>"; a claiming queue's rows wait
- * for its workers (claimsOwnRows).
+ * The relay turns pending rows into BullMQ jobs with jobId "ob-<id>"; a batched queue's rows wait
+ * for its wake job (OutboxWrites).
  */
 export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date()): Promise<void> {
   if (jobs.length === 0) return;
-  let written = writtenIn.get(trx);
-  if (!written) writtenIn.set(trx, (written = { wake: new Set(), pending: false }));
+  const written = recorders.get(trx);
   const relayedAt = new Date(); // wall time, as the relay and the reconciler's grace use
   const rows = jobs.map((job) => {
     const availableAt = job.availableAt ?? now;
-    const claimed = claimingQueues.has(job.queue) && availableAt <= now;
-    if (claimed) written.wake.add(job.queue);
-    else written.pending = true;
+    const claimed = (written?.claimsOwnRows(job.queue) ?? false) && availableAt <= now;
+    if (claimed) written!.wake.add(job.queue);
+    else if (written) written.pending = true;
     const slim = slimmable(job);
     return {
       queue: job.queue,
@@ -111,8 +104,8 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
       relayed_at: claimed ? relayedAt : null,
     };
   });
-  // Plain SQL, not the query builder: its insert compiler costs more than the statement for a
-  // batch's rows (a donation batch writes ~150 in one go).
+  // Plain SQL, not the query builder: its insert compiler costs more than the statement itself
+  // for the hundreds of rows a batch transaction writes.
   const columns = Object.keys(rows[0]!) as (keyof (typeof rows)[number])[];
   const row = `(${placeholders(columns.length)})`;
   await trx.raw(`INSERT INTO outbox (${columns.join(', ')}) VALUES ${new Array<string>(rows.length).fill(row).join(', ')}`, rows.flatMap((r) => columns.map((c) => r[c])));

@@ -1,4 +1,4 @@
-import type { Metrics } from '../../src/platform/metrics.ts';
+import type { Metrics } from '../../platform/metrics.ts';
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'gave_up' | 'refused';
 

@@ -1,24 +1,15 @@
 import type { Logger } from 'pino';
-import { withTransaction, type Db, type TransactionOptions, type Trx } from '../db.ts';
-import { systemClock, type Clock } from '../clock.ts';
-import { placeholders, selectRows } from '../sql.ts';
-import type { QueueSet } from '../../../queues/producer.ts';
-import { outboxJobId, WAKE_JOB } from '../../../queues/contract.ts';
-import { outboxWrites, PAYLOAD_COLUMNS, PAYLOAD_SQL, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
-import type { JobContract } from '../../../queues/contract.ts';
+import type { Db } from '../../src/platform/db.ts';
+import { systemClock, type Clock } from '../../src/platform/clock.ts';
+import type { QueueSet } from '../producer.ts';
+import { outboxJobId } from '../contract.ts';
+import { PAYLOAD_COLUMNS, PAYLOAD_SQL, storedPayload, type StoredPayload } from './writer.ts';
+import type { JobContract } from '../contract.ts';
 
 export interface OutboxRow extends StoredPayload {
   id: number;
   queue: string;
   available_at: Date;
-}
-
-/** How long a wake's marker outlives a wake job that never starts (OutboxRelay.wake). */
-const WAKE_MARKER_MS = 5_000;
-
-/** The key that says a wake job of this queue is waiting (OutboxRelay.wake); its job deletes it as it starts. */
-export function wakeMarker(prefix: string, queue: string): string {
-  return `${prefix}:wake:${queue}`;
 }
 
 /** The job data an outbox row becomes. */
@@ -103,11 +94,10 @@ function groupRows(rows: OutboxRow[], size: number, now: number): OutboxRow[][] 
 
 /**
  * Moves pending outbox rows into BullMQ. Runs in every api and worker process: kicked right after a
- * commit that wrote rows, and on a timer for rows whose kick was lost. SKIP LOCKED lets many relays
- * share the table without waiting on each other.
+ * commit that wrote rows (Outbox.transaction), and on the outbox's poll for rows whose kick was
+ * lost. SKIP LOCKED lets many relays share the table without waiting on each other.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -118,88 +108,10 @@ export class OutboxRelay {
     private readonly contracts: ReadonlyMap<string, JobContract>,
     private readonly log: Logger,
     /** batchSize: rows per relay pass; rowsPerJob: rows of a batched queue sent as one job. */
-    private readonly opts: { pollMs: number; batchSize: number; rowsPerJob?: number },
+    private readonly opts: { batchSize: number; rowsPerJob?: number },
     // available_at is written in this clock's time (services.clock), so delays are computed in it too.
     private readonly clock: Clock = systemClock,
   ) {}
-
-  start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.kick();
-      this.wakeWaiting().catch((err: unknown) => this.log.warn({ err }, 'outbox wake sweep failed; will retry'));
-      if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
-    };
-    this.timer = setTimeout(tick, this.opts.pollMs);
-  }
-
-  /**
-   * Runs `fn` in a transaction (withTransaction: deadlocks retried) and, once it committed, hands
-   * what it wrote to the outbox on (afterCommit).
-   */
-  async transaction<T>(fn: (trx: Trx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
-    let last: Trx | undefined;
-    const out = await withTransaction(this.db, (trx) => fn((last = trx)), opts);
-    if (last) this.afterCommit(last);
-    return out;
-  }
-
-  /** After `trx` committed: kick the relay if it wrote pending rows, wake the claiming queues it wrote to. */
-  afterCommit(trx: Trx): void {
-    this.handOn(outboxWrites(trx));
-  }
-
-  handOn(written: OutboxWrites): void {
-    if (written.pending) this.kick();
-    this.wake(written.wake);
-  }
-
-  /**
-   * Wakes each batched queue: a wake job claims the queue's waiting rows. Added after the commit, so
-   * a wake never starts before the rows it is for are visible. At most one wake per queue waits at
-   * a time: a marker key (wakeMarker) is set with the job and deleted by the job as it starts,
-   * before it claims; a commit that finds the marker set adds nothing, since the waiting job will
-   * see its rows (without it a third of the wakes found their rows taken by the wake before them).
-   * The marker expires (WAKE_MARKER_MS) in case its job is never added or started. A lost wake (a
-   * crash right after the commit, a Redis wipe) leaves the rows `relayed` with no job: the relay's
-   * poll wakes their queue (wakeWaiting), and the reconciler gives them jobs of their own after its
-   * grace if no worker takes them.
-   */
-  wake(queues: Iterable<string>): void {
-    for (const name of queues) void this.wakeOne(name);
-  }
-
-  private async wakeOne(name: string): Promise<void> {
-    const contract = this.contracts.get(name);
-    const redis = this.queues.connectionForPipelines();
-    const marker = wakeMarker(this.queues.prefix, name);
-    try {
-      if ((await redis.set(marker, '1', 'PX', WAKE_MARKER_MS, 'NX')) === null) return;
-      await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null }, {
-        attempts: contract?.attempts ?? 10,
-        backoff: { type: 'contract' },
-        // Kept like the queue's other jobs: Bull Board shows what each wake claimed (its return value).
-        removeOnComplete: { count: contract?.keepCompleted ?? 1000 },
-        removeOnFail: { count: 1000 },
-      });
-    } catch (err) {
-      await redis.del(marker).catch(() => undefined);
-      this.log.warn({ err, queue: name }, 'wake job not added; the next commit or the reconciler will pick its rows up');
-    }
-  }
-
-  /**
-   * Wakes every batched queue that has rows waiting: the poll's counterpart of a lost wake (a
-   * process killed between its commit and the wake), which would otherwise wait for the
-   * reconciler's grace. A loose scan of the (status, queue, id) index; the marker makes it add
-   * nothing where a wake already waits.
-   */
-  async wakeWaiting(): Promise<void> {
-    const claiming = [...this.contracts.values()].filter((c) => c.batched).map((c) => c.queue);
-    if (claiming.length === 0) return;
-    const waiting = await selectRows<{ queue: string }>(this.db, `SELECT DISTINCT queue FROM outbox WHERE status = 'relayed' AND queue IN (${placeholders(claiming.length)})`, claiming);
-    this.wake(waiting.map((row) => row.queue));
-  }
 
   /** Relay now; if a pass is under way, run one more right after it so nothing written meanwhile waits. */
   kick(): void {
@@ -247,7 +159,6 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
 }

@@ -1,48 +1,62 @@
 import type { TSchema } from '@sinclair/typebox';
-import { withTransaction, type Db, type Trx } from '../db.ts';
-import { PermanentError } from '../errors.ts';
-import { compileSchema } from '../validation.ts';
-import { placeholders, selectRows } from '../sql.ts';
-import { outboxWrites, PAYLOAD_SQL, storedPayload, type OutboxWrites, type StoredPayload } from './writer.ts';
+import type { Db, Trx } from '../../src/platform/db.ts';
+import { PermanentError } from '../../src/platform/errors.ts';
+import { compileSchema } from '../../src/platform/validation.ts';
+import { placeholders, selectRows } from '../../src/platform/sql.ts';
+import { PAYLOAD_SQL, storedPayload, type StoredPayload } from './writer.ts';
+import type { OutboxTransactionOptions } from './outbox.ts';
 
 /**
- * Durable listener jobs that handle many outbox rows in one transaction. Most jobs of a batched
- * queue are wake jobs (OutboxRelay.wake, one per commit that wrote the queue rows): they carry no
- * row and claim up to `max` of the queue's rows that nobody holds (FOR UPDATE SKIP LOCKED), oldest
- * first. A job the relay or the reconciler made from a row locks that row and the rows sent with it
- * (`relayedWith`, see addRowsToQueues), as runDurable locks one, and fills up the same way. The
- * effect handles them all in one transaction, which marks them all done. Each row is handled
- * exactly once: whoever holds its lock handles it and marks it done in that transaction; a later
- * job of a claimed row finds it done.
+ * The one way a durable job's effect runs: with its outbox rows locked, once. A job is a batch: of
+ * one (a durable job relayed from its row), of the rows the relay sent together, or of the rows a
+ * wake job claims (a batched queue: up to `max` rows nobody holds, FOR UPDATE SKIP LOCKED, oldest
+ * first). A job made from a row locks that row and the rows sent with it (`relayedWith`, see
+ * addRowsToQueues) and, in a batched queue, fills up the same way. The effect handles them all in
+ * one transaction, which marks them all done. Each row is handled exactly once: whoever holds its
+ * lock handles it and marks it done in that transaction; a later job of a claimed row finds it done.
  *
  * The rows a job was relayed with are locked waiting, not skipped: no other job carries them, so a
  * job that skipped one held by a transaction that then rolled back would leave it to the
  * reconciler. Claimed rows are only ever taken with SKIP LOCKED, so the waits cannot form a cycle.
  *
- * The transaction runs in READ COMMITTED: the claim scans a secondary index, which under
- * REPEATABLE READ would leave gap locks that block every insert into the outbox, and the effects
- * read state they have just locked, which must be the latest committed state, not a snapshot
- * taken when the claim ran.
+ * A `dead` row (its job failed for good, see dead.ts) is open to its own job only: a retry from
+ * Bull Board runs it and marks it done; claims and carried batches leave it alone.
+ *
+ * Batched queues run in READ COMMITTED: the claim scans a secondary index, which under REPEATABLE
+ * READ would leave gap locks that block every insert into the outbox, and the effects read state
+ * they have just locked, which must be the latest committed state, not a snapshot taken when the
+ * claim ran.
  */
 export interface OutboxBatch<P> {
   /** Outbox ids, ascending; the job's own row among them unless it was already done. */
   ids: number[];
   /** Payloads in outbox id order (the order their events were published in). */
   payloads: P[];
+  /** The batch's first row id: what the batch records for a rerun to find is kept under it. */
+  key: string;
 }
 
-export type BatchOutcome<R> =
-  | { done: true; result: R; size: number; first: number; written: OutboxWrites }
-  | { done: false };
+export type BatchOutcome<R> = { done: true; result: R; size: number; first: number } | { done: false };
 
 export interface BatchOptions {
   queue: string;
-  /** The payload schema: a row that fails it is left undone, for a job of its own to fail visibly. */
-  schema: TSchema;
+  /**
+   * The payload schema, for rows other than the job's own (already checked): a row that fails it
+   * is left undone, for a job of its own to fail visibly. Without it no other row is taken.
+   */
+  schema?: TSchema;
+  /** Most rows in one transaction; 1 claims nothing beyond the job's own rows. */
   max: number;
+  /** Run on the READ COMMITTED pool (batched queues). */
+  readCommitted?: boolean;
   attempts?: number;
 }
 
+/** What the runner needs: a plain read, and transactions that hand their outbox writes on (Outbox). */
+export interface OutboxTransactions {
+  readonly db: Db;
+  transaction<T>(fn: (trx: Trx) => Promise<T>, opts?: OutboxTransactionOptions): Promise<T>;
+}
 export interface OwnRows<P> {
   outboxId: string;
   /** The job's payload, already checked against its contract. */
@@ -61,11 +75,12 @@ function validatorFor(schema: TSchema) {
 
 /**
  * `own`: the rows a relayed job carries, or null for a wake job, which has none and only claims.
- * `beforeCommit` runs inside the transaction after the effect (a wake job whose effect filed room
- * events notes its first row there, to find them again if it dies after the commit).
+ * `beforeCommit` runs inside the transaction after the effect (a wake job whose effect left
+ * something to send after the commit notes its first row there, to send it again if it dies
+ * after the commit).
  */
 export async function runOutboxBatch<P, R>(
-  db: Db,
+  outbox: OutboxTransactions,
   opts: BatchOptions,
   own: OwnRows<P> | null,
   effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>,
@@ -76,12 +91,11 @@ export async function runOutboxBatch<P, R>(
   if (carried.length > 0) {
     // Most deliveries of rows another job claimed arrive after they are done: a plain read spares
     // them a transaction. The locked re-check below is what decides.
-    const [open] = (await db.raw(`SELECT id FROM outbox WHERE id IN (${placeholders(carried.length)}) AND status <> 'done' LIMIT 1`, carried)) as [unknown[]];
+    const [open] = (await outbox.db.raw(`SELECT id FROM outbox WHERE id IN (${placeholders(carried.length)}) AND status <> 'done' LIMIT 1`, carried)) as [unknown[]];
     if (open.length === 0) return { done: false };
   }
-  const validate = validatorFor(opts.schema);
-  return withTransaction(
-    db,
+  const validate = opts.schema ? validatorFor(opts.schema) : () => false;
+  return outbox.transaction(
     async (trx): Promise<BatchOutcome<R>> => {
       const members: { id: number; payload: P }[] = [];
       if (own) {
@@ -92,8 +106,8 @@ export async function runOutboxBatch<P, R>(
         );
         if (!locked.some((row) => Number(row.id) === ownId)) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
         for (const row of locked) {
-          if (row.status === 'done') continue;
           const id = Number(row.id);
+          if (row.status === 'done' || (row.status === 'dead' && id !== ownId)) continue;
           if (id === ownId) members.push({ id, payload: own.payload });
           else {
             // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
@@ -114,13 +128,13 @@ export async function runOutboxBatch<P, R>(
       if (members.length === 0) return { done: false };
       members.sort((a, b) => a.id - b.id);
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
-      const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload) };
+      const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload), key: String(members[0]!.id) };
       const result = await effect(trx, batch);
       await beforeCommit?.(batch, result);
       await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
-      return { done: true, result, size: batch.ids.length, first: batch.ids[0]!, written: outboxWrites(trx) };
+      return { done: true, result, size: batch.ids.length, first: batch.ids[0]! };
     },
-    { isolationLevel: 'read committed', attempts: opts.attempts ?? 8 },
+    { readCommitted: opts.readCommitted ?? false, attempts: opts.attempts ?? 8 },
   );
 }
 

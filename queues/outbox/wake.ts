@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../src/platform/db.ts';
+import { placeholders, selectRows } from '../../src/platform/sql.ts';
+import type { QueueSet } from '../producer.ts';
+import { WAKE_JOB, type JobContract } from '../contract.ts';
+
+/** How long a wake's marker outlives a wake job that never starts. */
+const WAKE_MARKER_MS = 5_000;
+
+/** The key that says a wake job of this queue is waiting; its job deletes it as it starts. */
+export function wakeMarker(prefix: string, queue: string): string {
+  return `${prefix}:wake:${queue}`;
+}
+
+/**
+ * Wakes batched queues: a wake job (WAKE_JOB, no payload) claims the queue's waiting rows. Added
+ * after the commit, so a wake never starts before the rows it is for are visible. At most one wake
+ * per queue waits at a time: a marker key is set with the job and deleted by the job as it starts,
+ * before it claims; a commit that finds the marker set adds nothing, since the waiting job will see
+ * its rows. The marker expires in case its job is never added or started. A lost wake (a crash
+ * right after the commit, a Redis wipe) leaves the rows `relayed` with no job: the outbox's poll
+ * wakes their queue (wakeWaiting), and the reconciler gives them jobs of their own after its grace.
+ */
+export class QueueWaker {
+  constructor(
+    private readonly db: Db,
+    private readonly queues: QueueSet,
+    private readonly contracts: ReadonlyMap<string, JobContract>,
+    private readonly log: Logger,
+  ) {}
+
+  wake(queues: Iterable<string>): void {
+    for (const name of queues) void this.wakeOne(name);
+  }
+
+  private async wakeOne(name: string): Promise<void> {
+    const contract = this.contracts.get(name);
+    const redis = this.queues.commandConnection();
+    const marker = wakeMarker(this.queues.prefix, name);
+    try {
+      if ((await redis.set(marker, '1', 'PX', WAKE_MARKER_MS, 'NX')) === null) return;
+      await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null }, {
+        attempts: contract?.attempts ?? 10,
+        backoff: { type: 'contract' },
+        // Kept like the queue's other jobs: Bull Board shows what each wake claimed (its return value).
+        removeOnComplete: { count: contract?.keepCompleted ?? 1000 },
+        removeOnFail: { count: 1000 },
+      });
+    } catch (err) {
+      await redis.del(marker).catch(() => undefined);
+      this.log.warn({ err, queue: name }, 'wake job not added; the next commit or the reconciler will pick its rows up');
+    }
+  }
+
+  /**
+   * Wakes every batched queue that has rows waiting: the poll's counterpart of a lost wake (a
+   * process killed between its commit and the wake), which would otherwise wait for the
+   * reconciler's grace. A loose scan of the (status, queue, id) index; the marker makes it add
+   * nothing where a wake already waits.
+   */
+  async wakeWaiting(): Promise<void> {
+    const batched = [...this.contracts.values()].filter((c) => c.batched).map((c) => c.queue);
+    if (batched.length === 0) return;
+    const waiting = await selectRows<{ queue: string }>(this.db, `SELECT DISTINCT queue FROM outbox WHERE status = 'relayed' AND queue IN (${placeholders(batched.length)})`, batched);
+    this.wake(waiting.map((row) => row.queue));
+  }
+}

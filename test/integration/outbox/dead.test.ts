@@ -1,0 +1,177 @@
+import { expect } from 'chai';
+import { Type } from '@sinclair/typebox';
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { defineJob, type JobContract } from '../../../queues/contract.ts';
+import { startWorker } from '../../../queues/consumer.ts';
+import { durableJob } from '../../../queues/outbox/processors.ts';
+import type { Processor } from '../../../queues/processor.ts';
+import { listDeadRows, reviveDeadRow, LAST_ERROR_MAX } from '../../../queues/outbox/dead.ts';
+import { OutboxReconciler } from '../../../queues/outbox/reconciler.ts';
+import { Outbox } from '../../../queues/outbox/outbox.ts';
+import { collectScrapeGauges } from '../../../queues/scrape.ts';
+import { writeOutbox } from '../../../queues/outbox/writer.ts';
+import { PermanentError } from '../../../src/platform/errors.ts';
+import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
+import { TEST_REDIS } from '../../helpers/db.ts';
+import { waitFor } from '../../helpers/wait.ts';
+
+// A durable job type that fails on demand; its effect is a row per run, so "exactly once" is countable.
+const flakyContract = defineJob({
+  queue: 'test.flaky',
+  description: 'test: record one effect row, or fail as told',
+  schema: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
+  version: 1,
+  attempts: 3,
+  backoff: { delayMs: 20, maxDelayMs: 50, jitter: 0 },
+  concurrency: 2,
+  durable: true,
+});
+
+describe('outbox: a row whose job fails for good is dead, and comes back once (real MySQL + Redis)', function () {
+  this.timeout(40_000);
+  let app: TestConveyor;
+  let worker: Worker | undefined;
+  let connection: Redis;
+  const contracts = new Map<string, JobContract>([[flakyContract.queue, flakyContract]]);
+  /** What the effect does: succeed, throw (retried), or throw a permanent error. */
+  let mode: 'ok' | 'fail' | 'permanent' = 'ok';
+
+  const processor = durableJob<typeof flakyContract>(async (trx, ctx) => {
+    if (mode === 'fail') throw new Error(`boom ${ctx.payload.n} ${'x'.repeat(3000)}`);
+    if (mode === 'permanent') throw new PermanentError('no such listing', 'listing_missing');
+    await trx('test_dead_effects').insert({ outbox_id: ctx.outboxId, n: ctx.payload.n });
+  }) as unknown as Processor<JobContract>;
+
+  const services = () => app.running.services;
+  const queue = () => services().queues.get(flakyContract.queue);
+  const reviveDeps = () => ({ db: services().db, queues: services().queues, contracts });
+  // A relay that knows this file's contract (its attempts go on the jobs it adds).
+  const relay = () => new Outbox({ db: services().db }, services().queues, contracts, services().log, { pollMs: 50, batchSize: 50 }).relay.drain();
+  const startTestWorker = () => (worker = startWorker(services(), connection, flakyContract, processor));
+
+  /** Rows for the relay, relayed at once: the jobs `ob-<id>` wait in Redis. */
+  async function relayed(ns: number[]): Promise<number[]> {
+    await services().db.transaction((trx) => writeOutbox(trx, ns.map((n) => ({ queue: flakyContract.queue, payload: { n }, version: 1 }))));
+    await relay();
+    return ((await services().db('outbox').orderBy('id').select('id')) as { id: number }[]).map((r) => Number(r.id));
+  }
+
+  const rowOf = async (id: number) =>
+    (await services().db('outbox').where('id', id).first()) as { status: string; attempts: number; last_error: string | null; dead_at: Date | null };
+  const effects = async () => ((await services().db('test_dead_effects').select('outbox_id')) as { outbox_id: string }[]).map((e) => Number(e.outbox_id));
+
+  before(async () => {
+    app = await startConveyor({ roles: [] });
+    await services().db.schema.createTable('test_dead_effects', (t) => {
+      t.increments('id');
+      t.string('outbox_id', 32).notNullable();
+      t.integer('n').notNullable();
+    });
+    connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
+  });
+
+  afterEach(async () => {
+    await worker?.close();
+    worker = undefined;
+    mode = 'ok';
+    await services().db('outbox').delete();
+    await services().db('test_dead_effects').delete();
+    await deleteKeys(TEST_REDIS, app.prefix);
+  });
+
+  after(async () => {
+    connection.disconnect();
+    await app.stop();
+  });
+
+  it('marks the row dead when its attempts are spent, with the attempts, the last error (truncated) and the time', async () => {
+    mode = 'fail';
+    const [id] = await relayed([1]);
+    startTestWorker();
+    await waitFor(async () => (await rowOf(id!)).status === 'dead');
+    const row = await rowOf(id!);
+    expect(row.attempts).to.equal(3);
+    expect(row.last_error).to.match(/^Error: boom 1 x+/);
+    expect(row.last_error!.length).to.equal(LAST_ERROR_MAX);
+    expect(row.dead_at).to.be.instanceOf(Date);
+    expect(await queue().getJobState(`ob-${id}`)).to.equal('failed');
+    expect(await effects()).to.deep.equal([]);
+    // The reconciler leaves it alone: its job is in the failed set, waiting for an operator.
+    const reconciler = new OutboxReconciler(services().db, services().queues, contracts, services().log, { everyMs: 1000, graceMs: 0, batchSize: 50 });
+    expect(await reconciler.runOnce()).to.equal(0);
+  });
+
+  it('marks the row dead at once on a permanent error, and counts dead rows in the metrics', async () => {
+    mode = 'permanent';
+    const ids = await relayed([1, 2]);
+    startTestWorker();
+    await waitFor(async () => (await services().db('outbox').where('status', 'dead').count({ n: '*' }))[0]!.n === 2);
+    for (const id of ids) expect(await rowOf(id)).to.include({ status: 'dead', attempts: 1, last_error: 'PermanentError (listing_missing): no such listing' });
+    await collectScrapeGauges(services(), [flakyContract.queue]);
+    const metric = await services().metrics.outboxBacklog.get();
+    expect(metric.values.find((v) => v.labels.status === 'dead')?.value).to.equal(2);
+  });
+
+  it('a row whose payload breaks its contract dies with the validation error', async () => {
+    await services().db('outbox').insert({ queue: flakyContract.queue, job_name: flakyContract.queue, payload: JSON.stringify({ n: 'one' }), status: 'pending', available_at: new Date(), created_at: new Date() });
+    await relay();
+    const [{ id }] = (await services().db('outbox').select('id')) as [{ id: number }];
+    startTestWorker();
+    await waitFor(async () => (await rowOf(id)).status === 'dead');
+    expect((await rowOf(id)).last_error).to.match(/^UnrecoverableError: invalid payload: n: must be integer/);
+  });
+
+  it('a retry of the failed job (as Bull Board does) brings the row back: done, its effect once', async () => {
+    mode = 'fail';
+    const [id] = await relayed([7]);
+    startTestWorker();
+    await waitFor(async () => (await rowOf(id!)).status === 'dead');
+    mode = 'ok';
+    await (await queue().getJob(`ob-${id}`))!.retry('failed');
+    await waitFor(async () => (await rowOf(id!)).status === 'done');
+    expect(await effects()).to.deep.equal([id]);
+    // A second delivery of the same row (a copy under another id) finds it done.
+    const copy = await queue().add(flakyContract.queue, { v: 1, payload: { n: 7 }, outbox_id: String(id) }, { jobId: 'copy-1' });
+    await waitFor(async () => (await queue().getJobState(copy.id!)) === 'completed');
+    expect(await effects()).to.deep.equal([id]);
+  });
+
+  it('lists dead rows by queue and limit, and revives one by id: re-run once, even when revived twice', async () => {
+    mode = 'fail';
+    const ids = await relayed([1, 2, 3]);
+    await services().db('outbox').insert({ queue: 'test.other', job_name: 'test.other', payload: '{}', status: 'dead', attempts: 1, last_error: 'x', dead_at: new Date(), available_at: new Date(), created_at: new Date() });
+    startTestWorker();
+    await waitFor(async () => (await services().db('outbox').where({ status: 'dead', queue: flakyContract.queue }).count({ n: '*' }))[0]!.n === 3);
+
+    const dead = await listDeadRows(services().db, { queue: flakyContract.queue });
+    expect(dead.map((d) => [d.id, d.queue, d.payload, d.attempts])).to.deep.equal(ids.map((id, k) => [id, flakyContract.queue, { n: k + 1 }, 3]));
+    expect(dead[0]!.last_error).to.match(/^Error: boom 1/);
+    expect((await listDeadRows(services().db, { queue: flakyContract.queue, limit: 2 })).map((d) => d.id)).to.deep.equal(ids.slice(0, 2));
+    expect((await listDeadRows(services().db, { limit: 10 })).map((d) => d.queue)).to.include('test.other');
+    expect((await listDeadRows(services().db, { queue: flakyContract.queue, afterId: ids[1]! })).map((d) => d.id)).to.deep.equal([ids[2]]);
+
+    mode = 'ok';
+    const [first, second] = await Promise.all([reviveDeadRow(reviveDeps(), ids[0]!), reviveDeadRow(reviveDeps(), ids[0]!)]);
+    expect([first, second].sort()).to.deep.equal(['not_dead', 'revived']);
+    await waitFor(async () => (await rowOf(ids[0]!)).status === 'done');
+    expect(await reviveDeadRow(reviveDeps(), ids[0]!)).to.equal('not_dead');
+    expect(await effects()).to.deep.equal([ids[0]]);
+    expect((await listDeadRows(services().db, { queue: flakyContract.queue })).map((d) => d.id)).to.deep.equal(ids.slice(1));
+  });
+
+  it('revives a dead row whose job Redis lost: added again from the row, its effect once', async () => {
+    mode = 'permanent';
+    const [id] = await relayed([5]);
+    startTestWorker();
+    await waitFor(async () => (await rowOf(id!)).status === 'dead');
+    await worker!.close();
+    await deleteKeys(TEST_REDIS, app.prefix);
+    mode = 'ok';
+    expect(await reviveDeadRow(reviveDeps(), id!)).to.equal('revived');
+    expect(await queue().getJobState(`ob-${id}`)).to.equal('waiting');
+    startTestWorker();
+    await waitFor(async () => (await rowOf(id!)).status === 'done');
+    expect(await effects()).to.deep.equal([id]);
+  });
+});
