@@ -19,7 +19,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['status', 'id'], 'outbox_status_id');
     t.index(['status', 'relayed_at'], 'outbox_status_relayed');
     t.index(['event_id'], 'outbox_event');
-    // Batch runners claim the waiting rows of one queue (src/platform/outbox/batch.ts).
+    // Batch runners claim the waiting rows of one queue (queues/outbox/runner.ts).
     t.index(['queue', 'status', 'id'], 'outbox_queue_status_id');
   });
 
