@@ -1,5 +1,5 @@
 import { acceptEvent, checkEnvelope } from '../../src/domain/bonus/ingest.ts';
-import { upstreamEvents } from '../../src/domain/bonus/events.ts';
+import { upstreamEvents } from '../../src/domain/events/catalog.ts';
 import { withTransaction } from '../../src/platform/db.ts';
 import { AppError, PermanentError } from '../../src/platform/errors.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
