@@ -143,3 +143,5 @@ export function upcastExerciseCompletedV0(payload: ExerciseCompletedV0Payload): 
 export function upcastReviewerAssignedV0(payload: ReviewerAssignedV0Payload): ReviewerAssignedPayload {
   return { candidate_id: payload.candidate_id, reviewer_id: payload.reviewer_id, assigned_at: payload.assigned_at };
 }
+
+export const hiringEvents = [ExerciseCreated, ExerciseUpdated, ExerciseCompletedV0, ExerciseCompletedV1, ExerciseFailed, ReviewerAssignedV0, ReviewerAssignedV1] as const;
