@@ -1,14 +1,18 @@
 import { acceptEvent, checkEnvelope } from '../../src/domain/bonus/ingest.ts';
-import { upstreamEvents } from '../../src/domain/events/catalog.ts';
+import { bonusEvents } from '../../src/domain/bonus/events.ts';
 import { withTransaction } from '../../src/platform/db.ts';
 import { AppError, PermanentError } from '../../src/platform/errors.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import type { Processor } from '../../queues/processor.ts';
 
-/** The queue twin of POST /events: a bad event fails for good with its code in the failed reason. */
+/**
+ * The queue twin of POST /events for the bonus events: a bad event fails for good with its code in
+ * the failed reason. Exercise events come through POST /events only, so an event still waiting here
+ * never holds back a contract migration unseen (src/db/pendingEvents.ts counts outbox rows).
+ */
 export const ingestJob: Processor<Contracts['bonus.ingest']> = async ({ payload, services }) => {
   try {
-    const { def, envelope } = checkEnvelope(upstreamEvents, payload);
+    const { def, envelope } = checkEnvelope(bonusEvents, payload);
     const result = await withTransaction(services.db, (trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())));
     if (!result.duplicate) services.relay.kick();
     return result;
