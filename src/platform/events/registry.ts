@@ -89,8 +89,8 @@ export function registerEvent(event: RegisteredEvent): RegisteredEvent {
 }
 
 /**
- * Every event Conveyor produces or consumes, by name and version. Validators are compiled once,
- * when the registry is built.
+ * Every event Conveyor produces or consumes, by name and version. Each version's validator is
+ * compiled once, on its first use (a process compiles only what it checks, and starts sooner).
  */
 export class EventRegistry {
   private readonly byName = new Map<string, RegisteredEvent>();
@@ -103,9 +103,7 @@ export class EventRegistry {
       if (this.byName.has(event.name)) throw new Error(`event ${event.name} is registered twice`);
       this.byName.set(event.name, event);
       for (const def of event.versions) {
-        const doc = envelopeDocument(def);
-        this.documents.set(key(event.name, def.version), doc);
-        this.checks.set(key(event.name, def.version), compileJsonSchema(doc));
+        this.documents.set(key(event.name, def.version), envelopeDocument(def));
       }
     }
   }
@@ -139,8 +137,13 @@ export class EventRegistry {
 
   /** Checks an envelope against the document of its own name and version; throws UnknownSchema. */
   validate(name: string, version: number, envelope: unknown): Validation {
-    const check = this.checks.get(key(name, version));
-    if (!check) throw new UnknownSchema(name, version);
+    const k = key(name, version);
+    let check = this.checks.get(k);
+    if (!check) {
+      const doc = this.documents.get(k);
+      if (!doc) throw new UnknownSchema(name, version);
+      this.checks.set(k, (check = compileJsonSchema(doc)));
+    }
     return check(envelope) ? { valid: true, errors: [] } : { valid: false, errors: check.errors() };
   }
 
