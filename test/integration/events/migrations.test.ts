@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { createDb, dropDatabase, ensureDatabase, migrate, migrateUntilRefused, type Db } from '../../../src/platform/db.ts';
 import { MigrationRefused, pendingEvents } from '../../../src/db/pendingEvents.ts';
 import { TEST_MYSQL, uniqueName } from '../../helpers/db.ts';
@@ -98,6 +99,20 @@ describe('hiring migrations: expand, backfill, contract refused while old events
     expect(after.applied).to.deep.equal(['0024_hiring_knowledge_area_required', '0025_hiring_reviewer_pii_drop']);
     expect(await column('hiring_attempts', 'knowledge_area')).to.deep.equal({ nullable: false });
     expect(((await db('hiring_attempts').where('candidate_id', 'late').first()) as { knowledge_area: string }).knowledge_area).to.equal('');
+  });
+
+  it('npm run migrate fails with the refusal, plainly (exit 1, no stack); npm start would go on without it', async () => {
+    await upTo('0023_hiring_reviewer_pii_nullable');
+    await db('outbox').insert(outboxRow('ExerciseCompleted', 0, 'pending'));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], {
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).to.equal(1);
+    expect(run.stderr).to.match(/0024_hiring_knowledge_area_required refused: 1 ExerciseCompleted v0/);
+    expect(run.stderr).to.not.match(/\n\s+at /);
+    expect(await applied()).to.not.include('0024_hiring_knowledge_area_required');
   });
 
   it('the PII drop waits for ReviewerAssigned v0 to drain; v1 events do not hold it', async () => {
