@@ -39,6 +39,14 @@ export function eventConsumer<C extends JobContract>(consumer: string, handler: 
     const { payload } = eventRegistry.upcast(name, version, envelope.payload);
     const check = compileSchema(newest.schema);
     if (!check(payload)) throw new PermanentError(`${name} v${version} upcast to v${newest.version} is invalid: ${check.errors().join('; ')}`, 'invalid_event');
-    return (await handler(trx, { name, publishedVersion: version, eventId: envelope.event_id, producedAt: envelope.produced_at, payload }, ctx)) ?? null;
+    try {
+      return (await handler(trx, { name, publishedVersion: version, eventId: envelope.event_id, producedAt: envelope.produced_at, payload }, ctx)) ?? null;
+    } catch (err) {
+      // Valid by its schema but not storable (an outside id longer than the column): no retry helps.
+      if (UNSTORABLE.has((err as { code?: string }).code ?? '')) throw new PermanentError(`${name} v${version} cannot be stored: ${(err as Error).message}`, 'unstorable_event');
+      throw err;
+    }
   });
 }
+
+const UNSTORABLE = new Set(['ER_DATA_TOO_LONG', 'ER_TRUNCATED_WRONG_VALUE', 'ER_WARN_DATA_OUT_OF_RANGE']);

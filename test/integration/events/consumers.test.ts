@@ -78,13 +78,24 @@ describe('event consumers: out-of-order CUD, repeats, invalid events, topic stre
     );
     const row = (await db()('outbox').where('event_id', bad.event_id).first()) as { id: number };
     const queue = app.running.services.queues.get('hiring.record-attempt');
-    const job = await waitFor(async () => {
-      const j = await queue.getJob(`ob-${row.id}`);
-      return j && (await j.getState()) === 'failed' ? j : null;
-    }, { what: 'failed job' });
+    await waitFor(async () => (await queue.getJob(`ob-${row.id}`))?.finishedOn !== undefined && (await queue.getJobState(`ob-${row.id}`)) === 'failed', { what: 'failed job' });
+    // Read it again once failed: a copy read earlier lacks its reason and counters.
+    const job = (await queue.getJob(`ob-${row.id}`))!;
     expect(job.attemptsMade).to.equal(1);
     expect(job.failedReason).to.match(/invalid payload/).and.match(/candidate_id/);
     expect(((await db()('outbox').where('id', row.id).first()) as { status: string }).status).to.not.equal('done');
+  });
+
+  it('an event valid by its schema that cannot be stored (an outside id longer than the column) fails without retry', async () => {
+    const e = envelope('ExerciseFailed', 0, { exercise_id: 'x'.repeat(300), title: 't', author_id: 'a', candidate_id: randomUUID(), failed_at: 'now' });
+    expect((await app.post('/events', e, service)).status).to.equal(200);
+    const row = (await db()('outbox').where({ event_id: e.event_id, queue: 'hiring.record-attempt' }).first()) as { id: number };
+    const queue = app.running.services.queues.get('hiring.record-attempt');
+    await waitFor(async () => (await queue.getJob(`ob-${row.id}`))?.finishedOn !== undefined && (await queue.getJobState(`ob-${row.id}`)) === 'failed', { what: 'failed job' });
+    // Read it again once failed: a copy read earlier lacks its reason and counters.
+    const job = (await queue.getJob(`ob-${row.id}`))!;
+    expect(job.failedReason, JSON.stringify({ made: job.attemptsMade, started: job.attemptsStarted })).to.match(/cannot be stored/);
+    expect(job.attemptsMade).to.equal(1);
   });
 
   it('appends each topic to its Redis stream in commit order per aggregate, readable with consumer groups', async () => {
