@@ -20,6 +20,11 @@ import { broadcastDonateJob } from './chat/broadcast-donate.ts';
 import { broadcastGoalJob } from './chat/broadcast-goal.ts';
 import { saveSponsorJob } from './chat/save-sponsor.ts';
 import { broadcastSponsorJob } from './chat/broadcast-sponsor.ts';
+import { replicateExerciseJob } from './hiring/replicate-exercise.ts';
+import { recordAttemptJob } from './hiring/record-attempt.ts';
+import { countCompletionJob } from './hiring/count-completion.ts';
+import { recordReviewerJob } from './hiring/record-reviewer.ts';
+import { topicAppendJob } from './events/topic-append.ts';
 
 /** Every contract's processor. A contract without one here is a type error. */
 export const processors: ProcessorMap<Contracts> = {
@@ -43,4 +48,9 @@ export const processors: ProcessorMap<Contracts> = {
   'bonus.recheck-links': recheckLinksJob,
   'bonus.prune-events': pruneEventsJob,
   'notifications.send': sendNotificationJob,
+  'hiring.replicate-exercise': replicateExerciseJob,
+  'hiring.record-attempt': recordAttemptJob,
+  'hiring.count-completion': countCompletionJob,
+  'hiring.record-reviewer': recordReviewerJob,
+  'events.topic-append': topicAppendJob,
 };

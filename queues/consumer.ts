@@ -26,6 +26,7 @@ function isJobData(value: unknown): value is JobData {
  */
 export function wrapProcessor(services: Services, contract: JobContract, processor: Processor<JobContract>) {
   const check = compileSchema(contract.schema);
+  const validate = services.config.eventValidation;
   const { metrics } = services;
   const queue = contract.queue;
   const wake = (processor as Partial<BatchedProcessor<JobContract>>).wake;
@@ -47,7 +48,8 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     if (contract.durable && !isJobData(data)) data = (await jobDataFromOutbox(services.db, job.id)) ?? data;
     const log = services.log.child({ queue, job_id: job.id, attempt, ...(isJobData(data) && data.event_id ? { event_id: data.event_id } : {}) });
 
-    if (!isJobData(data) || data.v > contract.version || !check(data.payload)) {
+    // EVENT_VALIDATION=false skips the payload check (to measure its cost), never the shape check.
+    if (!isJobData(data) || data.v > contract.version || (validate && !check(data.payload))) {
       const problems = isJobData(data) ? (data.v > contract.version ? [`payload version ${data.v} is newer than ${contract.version}`] : check.errors()) : ['not a job envelope'];
       metrics.jobsProcessed.inc({ queue, outcome: 'invalid' });
       log.error({ problems }, 'job payload fails its contract; not retrying');
@@ -123,5 +125,11 @@ export function startWorker(services: Services, connection: Redis, contract: Job
     maxStalledCount: 5,
   });
   worker.on('error', (err) => services.log.error({ err, queue: contract.queue }, 'worker error'));
+  if (contract.globalConcurrency !== undefined) {
+    services.queues
+      .get(contract.queue)
+      .setGlobalConcurrency(contract.globalConcurrency)
+      .catch((err: unknown) => services.log.error({ err, queue: contract.queue }, 'could not set the global concurrency'));
+  }
   return worker;
 }

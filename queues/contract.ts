@@ -15,6 +15,8 @@ export interface JobContract<S extends TSchema = TSchema> {
   attempts: number;
   backoff: Backoff;
   concurrency: number;
+  /** At most this many jobs of the queue run at once across every worker process (BullMQ global concurrency). */
+  globalConcurrency?: number;
   /** Durable jobs are written to the MySQL outbox first; their source of truth survives a Redis wipe. */
   durable: boolean;
   /** Completed jobs kept for Bull Board, by count. */

@@ -20,6 +20,15 @@ export interface Config {
   integrationsFile: string;
   bonusConfigFile: string;
   popugConfigFile: string;
+  hiringConfigFile: string;
+  /** HIRING_REVIEW_THRESHOLD: overrides the hiring file's review_threshold. */
+  hiringReviewThreshold: number | undefined;
+  /** How long a process keeps feature flags before reading them again (a change is also announced over Redis). */
+  flagsTtlMs: number;
+  /** Producers and consumers check events against their schemas (off only to measure what that costs). */
+  eventValidation: boolean;
+  /** Approximate bound of each event topic's Redis stream (XADD MAXLEN ~). */
+  topicMaxLength: number;
   roles: Role[];
   tz: string;
   logLevel: string;
@@ -90,6 +99,15 @@ class Reader {
       return fallback;
     }
     return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === 'on' || raw === '1') return true;
+    if (raw === 'false' || raw === 'off' || raw === '0') return false;
+    this.errors.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
   }
 
   duration(name: string, fallback: string): number {
@@ -271,6 +289,11 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     integrationsFile: r.str('INTEGRATIONS_FILE', 'config/integrations.json'),
     bonusConfigFile: r.str('BONUS_CONFIG_FILE', 'config/bonus.json'),
     popugConfigFile: r.str('POPUG_CONFIG_FILE', 'config/popug.json'),
+    hiringConfigFile: r.str('HIRING_CONFIG_FILE', 'config/hiring.json'),
+    hiringReviewThreshold: env.HIRING_REVIEW_THRESHOLD ? r.int('HIRING_REVIEW_THRESHOLD', 3, 1, 1_000_000) : undefined,
+    flagsTtlMs: r.duration('FLAGS_TTL', '500ms'),
+    eventValidation: r.bool('EVENT_VALIDATION', true),
+    topicMaxLength: r.int('TOPIC_MAX_LENGTH', 100_000, 10, 100_000_000),
     roles,
     tz,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, mode === 'test' ? 'silent' : 'info'),

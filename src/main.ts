@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, envWith, loadConfig, type Config } from './config.ts';
-import { createDb, ensureDatabase, migrate } from './platform/db.ts';
+import { createDb, ensureDatabase, migrate, migrateUntilRefused } from './platform/db.ts';
+import { MigrationRefused } from './db/pendingEvents.ts';
 import { createLogger } from './platform/logger.ts';
 import { signToken, tokenRules } from './http/auth/jwt.ts';
 import { isCanonicalUuid, ROLES as TOKEN_ROLES, type TokenRole } from './http/auth/claims.ts';
@@ -17,11 +18,16 @@ const USAGE = `usage:
 /** A mistake in the command line: its message is enough, a stack trace would only hide it. */
 class UsageError extends Error {}
 
-async function prepareDatabase(config: Config): Promise<string[]> {
+/**
+ * Creates and migrates the database. At start a contract migration that refuses (old events still
+ * pending) is left for later with a warning: the process must run to drain them. `migrate` fails.
+ */
+async function prepareDatabase(config: Config, mode: 'start' | 'migrate'): Promise<{ applied: string[]; refused: MigrationRefused | null }> {
   await ensureDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl, 2);
   try {
-    return await migrate(db);
+    if (mode === 'migrate') return { applied: await migrate(db), refused: null };
+    return await migrateUntilRefused(db);
   } finally {
     await db.destroy();
   }
@@ -54,8 +60,9 @@ async function runStart(args: string[]): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 
-  started.running = prepareDatabase(config).then((applied) => {
+  started.running = prepareDatabase(config, 'start').then(({ applied, refused }) => {
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    if (refused) log.warn({ migration: refused.migration }, `${refused.message} Starting without it and the migrations after it.`);
     return start(config, config.roles, { log, extensions: config.roles.includes('ws') ? [wsExtension()] : [] });
   });
   await started.running;
@@ -90,7 +97,7 @@ async function main(argv: string[]): Promise<void> {
   const [command = 'start', ...rest] = argv;
   if (command === 'start') return runStart(rest);
   if (command === 'migrate') {
-    const applied = await prepareDatabase(loadConfig(undefined, { check: moduleFileProblems }));
+    const { applied } = await prepareDatabase(loadConfig(undefined, { check: moduleFileProblems }), 'migrate');
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
     return;
   }
@@ -100,7 +107,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const expected = err instanceof ConfigError || err instanceof UsageError;
+  const expected = err instanceof ConfigError || err instanceof UsageError || err instanceof MigrationRefused;
   process.stderr.write(expected ? `${(err as Error).message}\n` : `${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -6,6 +6,9 @@ import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { createRedis } from './platform/redis.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { Outbox } from '../queues/outbox/outbox.ts';
+import { setEventValidation } from '../queues/outbox/writer.ts';
+import { FlagStore } from './platform/flags.ts';
+import { loadHiringSettings, type HiringSettings } from './domain/hiring/settings.ts';
 import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
 import { loadBonusSettings, type BonusSettings } from './domain/bonus/settings.ts';
 import { channelsFromConfig, type NotificationChannels } from './domain/notifications/channels.ts';
@@ -31,6 +34,9 @@ export interface Services {
   notify: { integrations: Integrations };
   bonus: BonusSettings;
   notifications: { channels: NotificationChannels };
+  /** Feature flags (MySQL, cached briefly, change announced over Redis). */
+  flags: FlagStore;
+  hiring: HiringSettings;
 }
 
 export interface ServiceOverrides {
@@ -42,10 +48,13 @@ export interface ServiceOverrides {
   bonus?: BonusSettings;
   /** Notification channels; default: the push and mail webhooks configured (NOTIFY_*_URL). */
   notificationChannels?: NotificationChannels;
+  /** Hiring settings; default: HIRING_CONFIG_FILE plus HIRING_* overrides. */
+  hiring?: HiringSettings;
 }
 
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
   const log = overrides.log ?? createLogger(config.logLevel);
+  setEventValidation(config.eventValidation);
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   // Outbox batch transactions (READ COMMITTED, several per second per queue) get a pool whose
   // sessions already run it; connections open on first use, so a process without them opens none.
@@ -75,11 +84,14 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile) },
     bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
     notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
+    flags: new FlagStore(db, redis, `${config.queuePrefix}:flags`, config.flagsTtlMs, log, () => createRedis(config.redisUrl, 'worker')),
+    hiring: overrides.hiring ?? loadHiringSettings(config.hiringConfigFile, config.hiringReviewThreshold),
   };
 }
 
 export async function closeServices(services: Services): Promise<void> {
   await services.outbox.stop();
+  services.flags.close();
   await services.queues.close();
   services.queues.commandConnection().disconnect();
   services.redis.disconnect();

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
 import { placeholders } from '../../src/platform/sql.ts';
+import { compileSchema } from '../../src/platform/validation.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
@@ -111,8 +112,25 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   await trx.raw(`INSERT INTO outbox (${columns.join(', ')}) VALUES ${new Array<string>(rows.length).fill(row).join(', ')}`, rows.flatMap((r) => columns.map((c) => r[c])));
 }
 
-/** The outbox rows of one published event: one per listener it goes to, all carrying the envelope. */
+let validateEmitted = true;
+
+/** EVENT_VALIDATION: producers check what they emit (switched off only to measure its cost). */
+export function setEventValidation(on: boolean): void {
+  validateEmitted = on;
+}
+
+/** A producer's bug, not bad input: an event that fails its own schema is never written. */
+function checkEmitted(def: EventDef, payload: unknown): void {
+  const check = compileSchema(def.schema);
+  if (!check(payload)) throw new Error(`refusing to emit an invalid ${def.name} v${def.version}: ${check.errors().join('; ')}`);
+}
+
+/**
+ * The outbox rows of one published event: one per listener it goes to, all carrying the envelope.
+ * Every producer writes its events through here, so here the payload is checked against its schema.
+ */
 export function eventJobs<S extends TSchema>(def: EventDef<S>, envelope: Envelope<Static<S>>): OutboxJob[] {
+  if (validateEmitted) checkEmitted(def, envelope.payload);
   return listenersOf(def, envelope.payload).map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id, envelope: true }));
 }
 

@@ -5,7 +5,7 @@
  * the cost of CalculateNewSponsor + UpdateGoal with 10 thousand and 1 million donor rows; then the
  * latency of a donation (accepted → completed → ws frame) at half the measured uniform rate.
  *
- * Usage: npm run bench:donations -- [--duration 15] [--users 128] [--senders 2000] [--rooms 200]
+ * Usage: npm run bench:donations -- [--duration 15] [--users 128] [--senders 2000] [--rooms 200] [--validation on|off]
  * The server under test runs in a child process (`--serve`, started by this script).
  */
 import { execFileSync } from 'node:child_process';
@@ -48,6 +48,7 @@ const args = cliArgs({
     'mysql <url>': 'MySQL server, without a database (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
     'env <k=v,...>': 'extra environment for the server under test (e.g. CHAT_JOB_BATCH=50)',
+    'validation <on|off>': 'event schema checks by producers and consumers (EVENT_VALIDATION; default on): run once each way to see their cost',
     'workers <n>': 'worker processes beside the API process (default 1; 0 = one process with every role)',
     'flat-samples <n>': 'sponsor+goal calls timed per table size (default 1000)',
     'skip-flat': 'skip the 10k → 1M donor rows phase',
@@ -404,9 +405,12 @@ async function main(): Promise<void> {
   const inFlight = args.num('in-flight', 32);
   const durationMs = args.durationMs;
   const warmupMs = 3_000;
-  const extraEnv = Object.fromEntries(
-    args.str('env', '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
-  );
+  const validation = args.str('validation', 'on');
+  if (validation !== 'on' && validation !== 'off') throw new Error(`--validation takes on or off, got "${validation}"`);
+  const extraEnv = {
+    ...Object.fromEntries(args.str('env', '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const)),
+    EVENT_VALIDATION: validation === 'on' ? 'true' : 'false',
+  };
 
   note('waiting (up to 60 s) for the cores to be idle…');
   const busyBefore = await waitForIdle(args.num('idle-wait', 60) * 1000);

@@ -14,13 +14,16 @@ import { bonusRoutes } from './routes/bonus.ts';
 import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { devRoutes } from './routes/dev.ts';
+import { schemaRoutes } from './routes/schemas.ts';
+import { hiringRoutes } from './routes/hiring.ts';
+import { flagRoutes } from './routes/flags.ts';
 import { staticChat } from './staticChat.ts';
 import { mountMetrics } from './metricsRoute.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
 export function moduleRoutes(): AnyRoute[] {
-  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes()];
+  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes(), ...schemaRoutes(), ...hiringRoutes(), ...flagRoutes()];
 }
 
 export interface AppOptions {

@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import { migrations } from '../db/migrations/index.ts';
+import { MigrationRefused } from '../db/pendingEvents.ts';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
@@ -86,9 +87,30 @@ function migrationSource(): Knex.MigrationSource<(typeof migrations)[number]> {
   };
 }
 
+/** Runs every pending migration; a contract migration that refuses (MigrationRefused) throws. */
 export async function migrate(db: Db): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  const { applied, refused } = await migrateUntilRefused(db);
+  if (refused) throw refused;
   return applied;
+}
+
+/**
+ * Runs pending migrations one at a time and stops at the first one that refuses to run yet (a
+ * contract step waiting for old events to drain), returning it instead of throwing: `npm start`
+ * goes on with the schema before it, whose code works on both sides of the step. Any other error throws.
+ */
+export async function migrateUntilRefused(db: Db): Promise<{ applied: string[]; refused: MigrationRefused | null }> {
+  const applied: string[] = [];
+  for (;;) {
+    try {
+      const [, names] = (await db.migrate.up()) as [number, string[]];
+      if (names.length === 0) return { applied, refused: null };
+      applied.push(...names);
+    } catch (err) {
+      if (err instanceof MigrationRefused) return { applied, refused: err };
+      throw err;
+    }
+  }
 }
 
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CHECKREAD']);

@@ -34,3 +34,25 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): string
     return `${where}: ${e.message ?? 'is invalid'}`;
   });
 }
+
+export type JsonCheck = ((value: unknown) => boolean) & { errors: () => { path: string; message: string }[] };
+
+/**
+ * A compiled validator for a plain JSON Schema document (the event registry's), whose errors name
+ * the failing field: `path` is dotted from the root (`payload.title`), a missing field included.
+ */
+export function compileJsonSchema(doc: Record<string, unknown>): JsonCheck {
+  const fn = ajv.compile(doc);
+  const check = ((value: unknown) => fn(value)) as JsonCheck;
+  check.errors = () =>
+    (fn.errors ?? []).map((e) => {
+      const parts = e.instancePath ? e.instancePath.slice(1).split('/') : [];
+      if (e.keyword === 'required') parts.push(String(e.params.missingProperty));
+      if (e.keyword === 'additionalProperties') parts.push(String(e.params.additionalProperty));
+      const path = parts.join('.') || '(envelope)';
+      const message =
+        e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : (e.message ?? 'is invalid');
+      return { path, message };
+    });
+  return check;
+}

@@ -50,6 +50,13 @@ CREATE TABLE `bonus_state` (
   KEY `bonus_state_state_user` (`state`,`user_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `candidate_completions` (
+  `candidate_id` varchar(255) NOT NULL,
+  `completed` int(11) NOT NULL DEFAULT 0,
+  `reviewer_id` varchar(64) DEFAULT NULL,
+  PRIMARY KEY (`candidate_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `chat_events` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `event_id` varchar(64) NOT NULL,
@@ -88,6 +95,15 @@ CREATE TABLE `connections` (
   KEY `connections_created` (`created_at`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `consumed_events` (
+  `consumer` varchar(64) NOT NULL,
+  `event_id` varchar(64) NOT NULL,
+  `produced_at` varchar(64) NOT NULL,
+  `taken_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`consumer`,`event_id`,`produced_at`),
+  KEY `consumed_events_taken` (`taken_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `donations` (
   `id` varchar(36) NOT NULL,
   `room` varchar(64) NOT NULL,
@@ -119,6 +135,23 @@ CREATE TABLE `donor_totals` (
   KEY `donor_totals_top` (`room`,`total` DESC,`client_uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `exercises` (
+  `exercise_id` varchar(64) NOT NULL,
+  `title` varchar(500) NOT NULL,
+  `content` mediumtext NOT NULL,
+  `author_id` varchar(64) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `updated_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`exercise_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `feature_flags` (
+  `name` varchar(128) NOT NULL,
+  `value` varchar(1024) NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`name`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `goals` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `room` varchar(64) NOT NULL,
@@ -130,6 +163,47 @@ CREATE TABLE `goals` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`id`),
   KEY `goals_room` (`room`,`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `hiring_attempts` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `candidate_id` varchar(255) NOT NULL,
+  `exercise_id` varchar(255) NOT NULL,
+  `title` text NOT NULL,
+  `knowledge_area` varchar(64) NOT NULL DEFAULT '',
+  `outcome` enum('completed','failed') NOT NULL,
+  `at` varchar(64) NOT NULL,
+  `event_id` varchar(64) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `hiring_attempts_candidate` (`candidate_id`,`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `hiring_exercises` (
+  `exercise_id` varchar(255) NOT NULL,
+  `title` text NOT NULL,
+  `content` mediumtext NOT NULL,
+  `author_id` varchar(255) NOT NULL,
+  `created_at` varchar(64) NOT NULL,
+  `updated_at` varchar(64) DEFAULT NULL,
+  `state_at_ms` bigint(20) NOT NULL,
+  PRIMARY KEY (`exercise_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `hiring_reviewers` (
+  `candidate_id` varchar(255) NOT NULL,
+  `reviewer_id` varchar(255) NOT NULL,
+  `assigned_at` varchar(64) NOT NULL,
+  PRIMARY KEY (`candidate_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `hiring_users` (
+  `user_id` varchar(64) NOT NULL,
+  `role` varchar(16) NOT NULL,
+  `name` varchar(255) DEFAULT NULL,
+  `email` varchar(255) DEFAULT NULL,
+  `first_seen_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`user_id`),
+  KEY `hiring_users_role` (`role`,`user_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `idempotency_keys` (

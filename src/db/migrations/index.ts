@@ -9,6 +9,12 @@ import * as connectionsCreated from './0007_connections_created.ts';
 import * as outboxOneIndex from './0008_outbox_one_index.ts';
 import * as outboxEventName from './0009_outbox_event_name.ts';
 import * as outboxDead from './0012_outbox_dead.ts';
+import * as hiring from './0020_hiring.ts';
+import * as hiringKnowledgeArea from './0021_hiring_knowledge_area.ts';
+import * as hiringKnowledgeAreaBackfill from './0022_hiring_knowledge_area_backfill.ts';
+import * as hiringReviewerPiiNullable from './0023_hiring_reviewer_pii_nullable.ts';
+import * as hiringKnowledgeAreaRequired from './0024_hiring_knowledge_area_required.ts';
+import * as hiringReviewerPiiDrop from './0025_hiring_reviewer_pii_drop.ts';
 
 export interface Migration {
   name: string;
@@ -28,4 +34,10 @@ export const migrations: Migration[] = [
   { name: '0008_outbox_one_index', ...outboxOneIndex },
   { name: '0009_outbox_event_name', ...outboxEventName },
   { name: '0012_outbox_dead', ...outboxDead },
+  { name: '0020_hiring', ...hiring },
+  { name: '0021_hiring_knowledge_area', ...hiringKnowledgeArea },
+  { name: '0022_hiring_knowledge_area_backfill', ...hiringKnowledgeAreaBackfill },
+  { name: '0023_hiring_reviewer_pii_nullable', ...hiringReviewerPiiNullable },
+  { name: '0024_hiring_knowledge_area_required', ...hiringKnowledgeAreaRequired },
+  { name: '0025_hiring_reviewer_pii_drop', ...hiringReviewerPiiDrop },
 ];

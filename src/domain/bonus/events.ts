@@ -67,12 +67,6 @@ export const AccountLinked = defineEvent({
 
 export const bonusEvents: readonly EventDef[] = [ListingPublished, ListingUpdated, ListingBanned, AccountLinked];
 
-/**
- * Events other services may post to `POST /events` or the `bonus.ingest` queue. Internal events
- * (money moved, sponsors) are deliberately absent: no outside service may forge them.
- */
-export const upstreamEvents: readonly EventDef[] = bonusEvents;
-
 /** The payload of the apply job: any of the bonus envelopes. */
 export const BonusEnvelope = Type.Union([
   envelopeSchema(ListingPublished),

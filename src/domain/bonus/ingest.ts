@@ -5,6 +5,7 @@ import type { Db, Trx } from '../../platform/db.ts';
 import { compileSchema } from '../../platform/validation.ts';
 import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import type { Envelope, EventDef } from '../../../queues/outbox/envelope.ts';
+import { eventRegistry } from '../events/catalog.ts';
 
 /** Any envelope, before its name and version say which payload schema applies. */
 export const AnyEnvelope = Type.Object(
@@ -21,8 +22,9 @@ export const AnyEnvelope = Type.Object(
 const MAX_TIME = Date.UTC(10_000, 0, 1);
 
 /**
- * Validates an upstream envelope against the events it may carry. Throws BadRequest with code
- * bad_envelope, unknown_event, unknown_event_version or invalid_payload, and the problems.
+ * Validates an upstream envelope at the door: its shape, then the registry's document of its name
+ * and version. Throws BadRequest with code bad_envelope, unknown_schema (name or version not among
+ * `events`) or invalid_payload, naming the failing fields.
  */
 export function checkEnvelope(events: readonly EventDef[], raw: unknown): { def: EventDef; envelope: Envelope } {
   const shape = compileSchema(AnyEnvelope);
@@ -30,16 +32,17 @@ export function checkEnvelope(events: readonly EventDef[], raw: unknown): { def:
   const producedAt = Date.parse(raw.produced_at);
   if (!(producedAt >= 0 && producedAt < MAX_TIME)) throw new BadRequest('bad envelope: produced_at must be between 1970 and 9999', 'bad_envelope');
   const named = events.filter((e) => e.name === raw.event_name);
-  if (named.length === 0) {
-    throw new BadRequest(`unknown event "${raw.event_name}"`, 'unknown_event', { known: [...new Set(events.map((e) => e.name))] });
-  }
   const def = named.find((e) => e.version === raw.event_version);
   if (!def) {
-    throw new BadRequest(`unknown version ${raw.event_version} of ${raw.event_name}`, 'unknown_event_version', { versions: named.map((e) => e.version) });
+    const message = named.length === 0 ? `unknown event "${raw.event_name}"` : `unknown version ${raw.event_version} of ${raw.event_name}`;
+    throw new BadRequest(message, 'unknown_schema', { known: [...new Set(events.map((e) => e.name))], versions: named.map((e) => e.version) });
   }
+  const result = eventRegistry.validate(def.name, def.version, raw);
+  // The registry's documents keep the seed's form; the payload's own schema adds its strictness.
   const payload = compileSchema(def.schema);
-  if (!payload(raw.payload)) {
-    throw new BadRequest(`invalid ${def.name} v${def.version} payload: ${payload.errors().join('; ')}`, 'invalid_payload', { problems: payload.errors() });
+  const problems = result.valid ? (payload(raw.payload) ? [] : payload.errors().map((p) => `payload.${p}`)) : result.errors.map((e) => `${e.path}: ${e.message}`);
+  if (problems.length > 0) {
+    throw new BadRequest(`invalid ${def.name} v${def.version}: ${problems.join('; ')}`, 'invalid_payload', { problems, errors: result.errors });
   }
   return { def, envelope: raw as Envelope };
 }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { acceptEvent, AnyEnvelope, checkEnvelope } from '../../domain/bonus/ingest.ts';
-import { upstreamEvents } from '../../domain/bonus/events.ts';
+import { upstreamEvents } from '../../domain/events/catalog.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 
 const names = [...new Set(upstreamEvents.map((e) => `${e.name} v${e.version}`))].join(', ');
@@ -13,7 +13,7 @@ export function eventRoutes(): AnyRoute[] {
       body: AnyEnvelope,
       responses: {
         200: { description: 'recorded and queued for its listeners, or a repeat of an event already recorded', schema: Type.Object({ success: Type.Literal(true), event_id: Type.String(), duplicate: Type.Boolean() }) },
-        400: { description: 'bad_envelope, unknown_event, unknown_event_version or invalid_payload, with the problems' },
+        400: { description: 'bad_params (envelope shape), unknown_schema (unknown name or version) or invalid_payload, naming the failing fields' },
         409: { description: 'event_id_reused: the event id was recorded with another name or payload' },
       },
       handler: async ({ body, services }) => {

@@ -40,8 +40,8 @@ describe('bonus: ingest on POST /events and the bonus.ingest queue', function ()
     const before = { processed: await count('processed_events'), outbox: await count('outbox') };
     const u = randomUUID();
     const cases: [unknown, string][] = [
-      [envelope('ListingSold', goodListing(u, 'L1')), 'unknown_event'],
-      [envelope('ListingPublished', goodListing(u, 'L1'), { version: 2 }), 'unknown_event_version'],
+      [envelope('ListingSold', goodListing(u, 'L1')), 'unknown_schema'],
+      [envelope('ListingPublished', goodListing(u, 'L1'), { version: 2 }), 'unknown_schema'],
       [envelope('ListingPublished', { ...goodListing(u, 'L1'), photos_count: -1 }), 'invalid_payload'],
       [envelope('ListingPublished', { ...goodListing(u, 'L1'), colour: 'red' }), 'invalid_payload'],
       [envelope('ListingBanned', { listing_id: 'L1', user_id: u }), 'invalid_payload'],
@@ -106,8 +106,8 @@ describe('bonus: ingest on POST /events and the bonus.ingest queue', function ()
     const u = randomUUID();
     const before = await count('processed_events');
     const bad: [unknown, RegExp][] = [
-      [{ v: 1, payload: envelope('ListingSold', goodListing(u, 'L1')) }, /^unknown_event: unknown event "ListingSold"/],
-      [{ v: 1, payload: envelope('ListingPublished', goodListing(u, 'L1'), { version: 7 }) }, /^unknown_event_version/],
+      [{ v: 1, payload: envelope('ListingSold', goodListing(u, 'L1')) }, /^unknown_schema: unknown event "ListingSold"/],
+      [{ v: 1, payload: envelope('ListingPublished', goodListing(u, 'L1'), { version: 7 }) }, /^unknown_schema: unknown version 7/],
       [{ v: 1, payload: envelope('ListingPublished', { ...goodListing(u, 'L1'), price: 'free' }) }, /^invalid_payload: .*price/],
       [{ v: 1, payload: { hello: 'world' } }, /^invalid payload: .*missing field "event_id"/],
       [{ nope: true }, /not a job envelope/],
