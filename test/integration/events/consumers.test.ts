@@ -6,7 +6,7 @@ import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { envelope, startHiring, type HiringApp } from '../hiring/hiringApp.ts';
+import { envelope, EXERCISES_SERVICE, startHiring, type HiringApp } from '../hiring/hiringApp.ts';
 
 describe('event consumers: out-of-order CUD, repeats, invalid events, topic streams, a flag flipped mid-stream', function () {
   this.timeout(90_000);
@@ -14,7 +14,7 @@ describe('event consumers: out-of-order CUD, repeats, invalid events, topic stre
   let service: Record<string, string>;
   before(async () => {
     app = await startHiring();
-    service = (await app.as('service', 'exercises-service')).headers;
+    service = (await app.as('service', EXERCISES_SERVICE)).headers;
   });
   after(async () => {
     await app.stop();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../../helpers/wait.ts';
-import { envelope, startHiring, type HiringApp } from './hiringApp.ts';
+import { envelope, EXERCISES_SERVICE, startHiring, type HiringApp } from './hiringApp.ts';
 
 describe('hiring: exercises, attempts, progress and COMM-030 through events', function () {
   this.timeout(60_000);
@@ -137,7 +137,7 @@ describe('hiring: exercises, attempts, progress and COMM-030 through events', fu
   });
 
   it('POST /events takes exercise events from outside at the door: 400 names the field, unknown_schema for a name or version, nothing written', async () => {
-    const service = await app.as('service', 'exercises-service');
+    const service = await app.as('service', EXERCISES_SERVICE);
     const candidate = randomUUID();
     const before = await count('outbox');
     const bad = await app.post('/events', envelope('ExerciseCompleted', 0, { exercise_id: 'x', title: 't', author_id: 'a', completed_at: 'now' }), service.headers);

@@ -3,6 +3,9 @@ import { startConveyor, type HttpAnswer, type TestConveyor } from '../../helpers
 import type { Role } from '../../../src/config.ts';
 
 /** Shared by the hiring and event tests: a Conveyor, tokens per role, PUT and admin calls. */
+/** The outside exercises service's uuid (a token's sub must be a lowercase uuid). */
+export const EXERCISES_SERVICE = '00000000-0000-4000-8000-0000000e0e0e';
+
 export interface HiringApp extends TestConveyor {
   as(role: string, sub?: string, extra?: Record<string, unknown>): Promise<{ sub: string; headers: Record<string, string> }>;
   put(path: string, body: unknown, headers?: Record<string, string>): Promise<HttpAnswer>;
