@@ -1,7 +1,12 @@
 import knexFactory, { type Knex } from 'knex';
 import { migrations } from '../db/migrations/index.ts';
+import { binaryCollation } from './collation.ts';
 
 export type Db = Knex;
+
+// mysql2's number for utf8mb4_bin: a session collation every server knows.
+const UTF8MB4_BIN = 46;
+
 export type Trx = Knex.Transaction;
 
 function connectionFromUrl(url: string, database: string | null): Knex.MySql2ConnectionConfig {
@@ -12,7 +17,10 @@ function connectionFromUrl(url: string, database: string | null): Knex.MySql2Con
     user: decodeURIComponent(parsed.username || 'root'),
     password: decodeURIComponent(parsed.password),
     ...(database ? { database } : {}),
-    charset: 'utf8mb4',
+    // The session collation by number, not `charset`: knex copies a `charset` into every CREATE
+    // TABLE as `DEFAULT CHARACTER SET utf8mb4`, whose default collation (utf8mb4_general_ci)
+    // overrides the database's. Without it new tables take the database default (binaryCollation).
+    charsetNumber: UTF8MB4_BIN,
     timezone: 'Z',
     dateStrings: false,
     supportBigNumbers: true,
@@ -60,7 +68,8 @@ export function createDb(url: string, poolMax = 20, opts: { readCommitted?: bool
 export async function ensureDatabase(url: string): Promise<void> {
   const admin = knexFactory({ client: 'mysql2', connection: connectionFromUrl(url, null), pool: { min: 0, max: 1 } });
   try {
-    await admin.raw('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', [databaseName(url)]);
+    const collation = await binaryCollation(admin);
+    await admin.raw(`CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE ${collation}`, [databaseName(url)]);
   } finally {
     await admin.destroy();
   }

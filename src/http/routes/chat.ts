@@ -12,13 +12,15 @@ import { parseMoney } from '../../domain/ledger/index.ts';
 import { withTransaction, type Trx } from '../../platform/db.ts';
 import { NotFound } from '../../platform/errors.ts';
 import { GroupCommit } from '../../platform/groupCommit.ts';
+import { LowercaseUuid } from '../../platform/ids.ts';
 import { oncePer } from '../../platform/oncePer.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
 import type { Services } from '../../services.ts';
 import { saveIdempotent, type IdempotencyRequest } from '../idempotency.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 
-const Room = Type.String({ minLength: 1, maxLength: 64, description: "the room id: the model's uuid" });
+// The room id is the model's uuid, lowercase (one spelling per room: it builds Redis keys).
+const Room = LowercaseUuid;
 // A JSON number or a decimal string; parseMoney refuses everything else with 400 bad_amount.
 const Money = Type.Union([Type.Number(), Type.String({ maxLength: 32 })], { description: 'decimal, > 0, at most two fraction digits, at most 1000000.00' });
 // The seed sends "false" as a string; a boolean is the normal form.
@@ -35,7 +37,7 @@ const MessageBody = strict({ room: Room, message: Text, is_public: Flag });
 const DonateBody = strict({ room: Room, sum: Money, message: Type.Optional(strict({ message: Text, is_public: Flag })) });
 const ConnectionBody = strict({ connection_id: Type.String({ minLength: 1, maxLength: 64 }) });
 const GoalBody = strict({ name: Type.String({ minLength: 1, maxLength: 128 }), require_sum: Money });
-const TopUpBody = strict({ user: Type.String({ minLength: 1, maxLength: 64 }), sum: Money, role: Type.Optional(Type.Union([Type.Literal('client'), Type.Literal('model')])) });
+const TopUpBody = strict({ user: LowercaseUuid, sum: Money, role: Type.Optional(Type.Union([Type.Literal('client'), Type.Literal('model')])) });
 const DonationParams = strict({ id: Type.String({ minLength: 1, maxLength: 36 }) });
 
 const ChatEventOut = Type.Object({ type: Type.String(), event_id: Type.String(), room: Type.String(), at: Type.String(), data: Type.Object({}) });
