@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { findParticipant } from '../../../src/domain/chat/participants.ts';
 import { binaryCollation } from '../../../src/platform/collation.ts';
