@@ -35,6 +35,8 @@ export interface Config {
   chat: {
     historySize: number; historyWindowMs: number; messageMaxLength: number;
     messagesPerMinute: number; donationsPerMinute: number;
+    /** Per caller: history reads, connection ids bound (POST /chat/connection/add), goals created. */
+    historyReadsPerMinute: number; connectionsPerMinute: number; goalsPerMinute: number;
     /** Most outbox rows one chat listener job handles in one transaction (its own plus claimed ones). */
     jobBatch: number;
     /**
@@ -49,6 +51,12 @@ export interface Config {
   notifications: { pushUrl: string | null; mailUrl: string | null; timeoutMs: number };
   /** Most seen facts one api process puts in one delivery job (those accepted in the same event-loop turn). */
   notifyBatchMax: number;
+  /** Anonymous mark-notify requests per client IP and minute (tokens are limited by nothing: they are signed). */
+  notifyAnonymousPerMinute: number;
+  /** Failed HTTP Basic logins (/admin/*) per client IP and minute; past it every /admin request is 429. */
+  adminAuthFailuresPerMinute: number;
+  /** Take the client IP from X-Forwarded-For (set only behind a proxy that writes it: else anyone picks their IP). */
+  trustProxy: boolean;
   devTokens: boolean;
   warnings: string[];
 }
@@ -87,6 +95,14 @@ class Reader {
       this.errors.push(`${name}: ${(err as Error).message}`);
       return parseDuration(fallback);
     }
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    this.errors.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
   }
 
   /** Unset → undefined; "none" → null (turns off a URL the config file sets). */
@@ -222,6 +238,9 @@ export function loadConfig(env: Env = process.env): Config {
       messageMaxLength: r.int('CHAT_MESSAGE_MAX_LENGTH', 2000, 1, 60000),
       messagesPerMinute: r.int('CHAT_MESSAGES_PER_MINUTE', 60, 1, 1_000_000),
       donationsPerMinute: r.int('CHAT_DONATIONS_PER_MINUTE', 30, 1, 1_000_000),
+      historyReadsPerMinute: r.int('CHAT_HISTORY_READS_PER_MINUTE', 120, 1, 1_000_000),
+      connectionsPerMinute: r.int('CHAT_CONNECTIONS_PER_MINUTE', 30, 1, 1_000_000),
+      goalsPerMinute: r.int('CHAT_GOALS_PER_MINUTE', 10, 1, 1_000_000),
       jobBatch: r.int('CHAT_JOB_BATCH', 100, 1, 500),
       acceptTransactions: r.int('CHAT_ACCEPT_TRANSACTIONS', 2, 1, 100),
     },
@@ -239,6 +258,9 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: r.duration('NOTIFY_TIMEOUT', '5s'),
     },
     notifyBatchMax: r.int('NOTIFY_BATCH_MAX', 100, 1, 1000),
+    notifyAnonymousPerMinute: r.int('NOTIFY_ANONYMOUS_PER_MINUTE', 600, 1, 10_000_000),
+    adminAuthFailuresPerMinute: r.int('ADMIN_AUTH_FAILURES_PER_MINUTE', 10, 1, 1_000_000),
+    trustProxy: r.bool('TRUST_PROXY', false),
     devTokens: mode !== 'production' && r.str('DEV_TOKENS', 'true') !== 'false',
     warnings,
   };

@@ -4,7 +4,6 @@ import { checkDonation, createDonations, getDonation, type DonateInput } from '.
 import { createGoal, listGoals } from '../../domain/chat/goals.ts';
 import { checkMessageText, postMessage } from '../../domain/chat/messages.ts';
 import { ensureParticipant, ensureParticipantIn, findParticipant, findRoom, type Participant } from '../../domain/chat/participants.ts';
-import { takeRateToken } from '../../domain/chat/rateLimit.ts';
 import { readHistory, type FeedDeps } from '../../domain/chat/roomFeed.ts';
 import { currentSponsor } from '../../domain/chat/sponsors.ts';
 import { AddNewConnection } from '../../domain/chat/events.ts';
@@ -14,6 +13,7 @@ import { NotFound } from '../../platform/errors.ts';
 import { GroupCommit } from '../../platform/groupCommit.ts';
 import { LowercaseUuid } from '../../platform/ids.ts';
 import { oncePer } from '../../platform/oncePer.ts';
+import { takeRateToken, type RateLimitDeps } from '../../platform/rateLimit.ts';
 import { publishEvent } from '../../platform/outbox/writer.ts';
 import type { Services } from '../../services.ts';
 import { saveIdempotent, type IdempotencyRequest } from '../idempotency.ts';
@@ -46,6 +46,8 @@ function feed(services: Services): FeedDeps {
   const { redis, db, config } = services;
   return { redis, db, prefix: config.queuePrefix, historySize: config.chat.historySize, historyWindowMs: config.chat.historyWindowMs };
 }
+
+const limits = (services: Services): RateLimitDeps => ({ redis: services.redis, prefix: services.config.queuePrefix });
 
 interface DonationAccept {
   donation: DonateInput;
@@ -86,9 +88,9 @@ export function chatRoutes(): AnyRoute[] {
       body: MessageBody,
       responses: { 201: { description: 'accepted; SaveMessage stores it and tells the room', schema: ok({ event_id: Type.String() }) } },
       handler: async ({ body, claims, services }) => {
-        const { db, redis, config } = services;
+        const { db, config } = services;
         checkMessageText(body.message, config.chat.messageMaxLength);
-        await takeRateToken({ redis, prefix: config.queuePrefix }, 'message', claims.sub, config.chat.messagesPerMinute);
+        await takeRateToken(limits(services), 'chat:message', claims.sub, config.chat.messagesPerMinute);
         await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
         const result = await services.relay.transaction((trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }));
@@ -105,11 +107,11 @@ export function chatRoutes(): AnyRoute[] {
         422: { description: 'self_donation' },
       },
       handler: async ({ body, claims, services, idempotency }) => {
-        const { db, redis, config } = services;
+        const { db, config } = services;
         const sum = parseMoney(body.sum);
         const message = body.message ? { message: body.message.message, isPublic: flag(body.message.is_public) } : undefined;
         if (message) checkMessageText(message.message, config.chat.messageMaxLength);
-        await takeRateToken({ redis, prefix: config.queuePrefix }, 'donation', claims.sub, config.chat.donationsPerMinute);
+        await takeRateToken(limits(services), 'chat:donation', claims.sub, config.chat.donationsPerMinute);
         const room = await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
         const donation = { sender, room, sum, message };
@@ -135,6 +137,7 @@ export function chatRoutes(): AnyRoute[] {
       body: ConnectionBody,
       responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) } },
       handler: async ({ body, claims, services }) => {
+        await takeRateToken(limits(services), 'chat:connection', claims.sub, services.config.chat.connectionsPerMinute);
         const participant = await ensureParticipant(services.db, claims);
         const envelope = await services.relay.transaction((trx) =>
           publishEvent(trx, AddNewConnection, { connection_id: body.connection_id, entity_uuid: participant.uuid, type: participant.type }),
@@ -148,6 +151,8 @@ export function chatRoutes(): AnyRoute[] {
       query: RoomQuery,
       responses: { 200: { description: 'events', schema: ok({ events: Type.Array(ChatEventOut) }) }, 404: { description: 'no such room' } },
       handler: async ({ query, claims, services }) => {
+        // A read, but one that may rebuild the room's Redis history from MySQL.
+        await takeRateToken(limits(services), 'chat:history', claims.sub, services.config.chat.historyReadsPerMinute);
         await roomOf(services, query.room);
         return { body: { events: await readHistory(feed(services), query.room, claims.sub, services.clock.now()) } };
       },
@@ -159,6 +164,7 @@ export function chatRoutes(): AnyRoute[] {
       responses: { 201: { description: 'created', schema: ok({ goal_id: Type.Integer() }) } },
       handler: async ({ body, claims, services }) => {
         const requireSum = parseMoney(body.require_sum);
+        await takeRateToken(limits(services), 'chat:goal', claims.sub, services.config.chat.goalsPerMinute);
         const owner = await ensureParticipant(services.db, claims);
         const result = await withTransaction(services.db, (trx) => createGoal(trx, owner.uuid, body.name, requireSum));
         return { status: 201, body: result };
