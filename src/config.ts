@@ -31,6 +31,8 @@ export interface Config {
     closeGraceMs: number;
     /** The longest a handshake may wait for the room subscription and the connection's registration. */
     handshakeTimeoutMs: number;
+    /** Pings (frames and {"type":"ping"}) a socket may send per minute; past it the socket is closed 1008. */
+    pingsPerMinute: number;
   };
   chat: {
     historySize: number; historyWindowMs: number; messageMaxLength: number;
@@ -185,6 +187,8 @@ export function loadConfig(env: Env = process.env): Config {
     if (!env.ADMIN_USER || !env.ADMIN_PASSWORD || adminPassword === 'admin') {
       r.errors.push('ADMIN_USER and ADMIN_PASSWORD are required in production (and not admin/admin)');
     }
+    // Without an allowlist any site's page could open a socket with its visitor's token.
+    if (!env.WS_ORIGINS?.trim()) r.errors.push('WS_ORIGINS is required in production (the origins of the pages that open /ws, comma separated)');
   } else {
     if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: using the development secret');
     if (!env.ADMIN_PASSWORD) warnings.push('ADMIN_PASSWORD is not set: Bull Board uses admin/admin');
@@ -231,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
       heartbeatMs: r.duration('WS_HEARTBEAT', '30s'),
       closeGraceMs: r.duration('WS_CLOSE_GRACE', '5s'),
       handshakeTimeoutMs: r.duration('WS_HANDSHAKE_TIMEOUT', '5s'),
+      pingsPerMinute: r.int('WS_PINGS_PER_MINUTE', 60, 1, 100_000),
     },
     chat: {
       historySize: r.int('CHAT_HISTORY_SIZE', 20, 1, 1000),

@@ -65,7 +65,7 @@ describe('chat page files and dev tokens over HTTP', function () {
     } finally {
       await off.stop();
     }
-    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password', DEV_TOKENS: 'true' });
+    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password', WS_ORIGINS: 'https://chat.example', DEV_TOKENS: 'true' });
     expect(production.devTokens).to.equal(false);
   });
 });
