@@ -7,7 +7,15 @@ export interface Config {
   host: string;
   databaseUrl: string;
   dbPoolMax: number;
+  /**
+   * Bounds that make requests answer 503 quickly while MySQL is unreachable: opening a connection,
+   * waiting for one, and the api's probe (every watchEveryMs; unanswered after watchTimeoutMs, it
+   * fails the waiting queries and refuses new ones until MySQL answers again).
+   */
+  db: { connectTimeoutMs: number; acquireTimeoutMs: number; watchEveryMs: number; watchTimeoutMs: number };
   redisUrl: string;
+  /** The longest a producer (api) Redis command may wait; workers' connections wait and retry forever. */
+  redisCommandTimeoutMs: number;
   queuePrefix: string;
   jwtSecret: string;
   adminUser: string;
@@ -201,7 +209,14 @@ export function loadConfig(env: Env = process.env): Config {
     host: r.str('HOST', '0.0.0.0'),
     databaseUrl: r.url('DATABASE_URL', 'mysql://root@127.0.0.1:3306/conveyor', ['mysql:', 'mariadb:']),
     dbPoolMax: r.int('DB_POOL_MAX', 20, 1, 500),
+    db: {
+      connectTimeoutMs: r.duration('DB_CONNECT_TIMEOUT', '2s'),
+      acquireTimeoutMs: r.duration('DB_ACQUIRE_TIMEOUT', '2500ms'),
+      watchEveryMs: r.duration('DB_WATCH_EVERY', '500ms'),
+      watchTimeoutMs: r.duration('DB_WATCH_TIMEOUT', '1500ms'),
+    },
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisCommandTimeoutMs: r.duration('REDIS_COMMAND_TIMEOUT', '1500ms'),
     queuePrefix: r.str('QUEUE_PREFIX', 'conveyor'),
     jwtSecret,
     adminUser,

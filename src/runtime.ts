@@ -100,6 +100,8 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
     reconciler.start();
   }
   if (has('api') || has('worker')) services.relay.start();
+  // Requests answer 503 quickly while MySQL does not; workers' queries simply wait and retry.
+  if (has('api')) services.dbWatch.start();
 
   let scheduler: Scheduler | undefined;
   if (has('scheduler')) {

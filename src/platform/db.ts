@@ -9,7 +9,7 @@ const UTF8MB4_BIN = 46;
 
 export type Trx = Knex.Transaction;
 
-function connectionFromUrl(url: string, database: string | null): Knex.MySql2ConnectionConfig {
+function connectionFromUrl(url: string, database: string | null, connectTimeoutMs = 10_000): Knex.MySql2ConnectionConfig {
   const parsed = new URL(url);
   return {
     host: parsed.hostname,
@@ -22,6 +22,7 @@ function connectionFromUrl(url: string, database: string | null): Knex.MySql2Con
     // overrides the database's. Without it new tables take the database default (binaryCollation).
     charsetNumber: UTF8MB4_BIN,
     timezone: 'Z',
+    connectTimeout: connectTimeoutMs,
     dateStrings: false,
     supportBigNumbers: true,
     bigNumberStrings: false,
@@ -43,10 +44,18 @@ const readCommittedPools = new WeakSet<Db>();
  * `readCommitted`: every session of the pool runs READ COMMITTED, for hot paths that ask for it on
  * every transaction (the outbox batch runner): their BEGIN is then one statement, not two.
  */
-export function createDb(url: string, poolMax = 20, opts: { readCommitted?: boolean } = {}): Db {
+export interface DbOptions {
+  readCommitted?: boolean;
+  /** How long opening a connection (TCP and MySQL handshake) may take. */
+  connectTimeoutMs?: number;
+  /** How long a query may wait for a free connection of the pool (a new one included). */
+  acquireTimeoutMs?: number;
+}
+
+export function createDb(url: string, poolMax = 20, opts: DbOptions = {}): Db {
   const db = knexFactory({
     client: 'mysql2',
-    connection: connectionFromUrl(url, databaseName(url)),
+    connection: connectionFromUrl(url, databaseName(url), opts.connectTimeoutMs),
     pool: {
       min: 0,
       max: poolMax,
@@ -57,7 +66,7 @@ export function createDb(url: string, poolMax = 20, opts: { readCommitted?: bool
           }
         : {}),
     },
-    acquireConnectionTimeout: 10_000,
+    acquireConnectionTimeout: opts.acquireTimeoutMs ?? 10_000,
     migrations: { migrationSource: migrationSource(), tableName: 'knex_migrations' },
   });
   if (opts.readCommitted) readCommittedPools.add(db);
