@@ -50,7 +50,11 @@ export interface DbOptions {
   connectTimeoutMs?: number;
   /** How long a query may wait for a free connection of the pool (a new one included). */
   acquireTimeoutMs?: number;
+  /** No knex warnings on the console (a probe that reports failures itself). */
+  quiet?: boolean;
 }
+
+const silent = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
 
 export function createDb(url: string, poolMax = 20, opts: DbOptions = {}): Db {
   const db = knexFactory({
@@ -67,6 +71,7 @@ export function createDb(url: string, poolMax = 20, opts: DbOptions = {}): Db {
         : {}),
     },
     acquireConnectionTimeout: opts.acquireTimeoutMs ?? 10_000,
+    ...(opts.quiet ? { log: silent } : {}),
     migrations: { migrationSource: migrationSource(), tableName: 'knex_migrations' },
   });
   if (opts.readCommitted) readCommittedPools.add(db);

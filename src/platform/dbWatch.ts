@@ -47,7 +47,7 @@ export class DbWatch {
     private readonly opts: DbWatchOptions,
     private readonly log: Logger,
   ) {
-    this.probe = createDb(url, 1, { connectTimeoutMs: opts.timeoutMs, acquireTimeoutMs: opts.timeoutMs });
+    this.probe = createDb(url, 1, { connectTimeoutMs: opts.timeoutMs, acquireTimeoutMs: opts.timeoutMs, quiet: true });
     for (const db of pools) {
       const client = internals(db);
       const acquire = client.acquireConnection.bind(client);
