@@ -86,7 +86,7 @@ export function chatRoutes(): AnyRoute[] {
       method: 'post', path: '/chat/message/add', tag: 'chat', auth: ['client', 'model'],
       summary: 'Write a message in a room; private ones reach only the sender and the room owner',
       body: MessageBody,
-      responses: { 201: { description: 'accepted; SaveMessage stores it and tells the room', schema: ok({ event_id: Type.String() }) } },
+      responses: { 201: { description: 'accepted; SaveMessage stores it and tells the room', schema: ok({ event_id: Type.String() }) }, 429: { description: 'rate_limited (CHAT_MESSAGES_PER_MINUTE)' } },
       handler: async ({ body, claims, services }) => {
         const { db, config } = services;
         checkMessageText(body.message, config.chat.messageMaxLength);
@@ -105,6 +105,7 @@ export function chatRoutes(): AnyRoute[] {
         201: { description: 'the pending donation', schema: ok({ donation_id: Type.String() }) },
         404: { description: 'no such room' },
         422: { description: 'self_donation' },
+        429: { description: 'rate_limited (CHAT_DONATIONS_PER_MINUTE)' },
       },
       handler: async ({ body, claims, services, idempotency }) => {
         const { db, config } = services;
@@ -135,7 +136,7 @@ export function chatRoutes(): AnyRoute[] {
       method: 'post', path: '/chat/connection/add', tag: 'chat', auth: ['client', 'model'],
       summary: "Bind an external ws gateway's connection id to the caller (AddNewConnection → SaveConnection)",
       body: ConnectionBody,
-      responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) } },
+      responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) }, 429: { description: 'rate_limited (CHAT_CONNECTIONS_PER_MINUTE)' } },
       handler: async ({ body, claims, services }) => {
         await takeRateToken(limits(services), 'chat:connection', claims.sub, services.config.chat.connectionsPerMinute);
         const participant = await ensureParticipant(services.db, claims);
@@ -149,7 +150,7 @@ export function chatRoutes(): AnyRoute[] {
       method: 'get', path: '/chat/event/history', tag: 'chat', auth: ['client', 'model'],
       summary: 'The last 20 events of the last 10 minutes the caller may see, oldest first',
       query: RoomQuery,
-      responses: { 200: { description: 'events', schema: ok({ events: Type.Array(ChatEventOut) }) }, 404: { description: 'no such room' } },
+      responses: { 200: { description: 'events', schema: ok({ events: Type.Array(ChatEventOut) }) }, 404: { description: 'no such room' }, 429: { description: 'rate_limited (CHAT_HISTORY_READS_PER_MINUTE)' } },
       handler: async ({ query, claims, services }) => {
         // A read, but one that may rebuild the room's Redis history from MySQL.
         await takeRateToken(limits(services), 'chat:history', claims.sub, services.config.chat.historyReadsPerMinute);
@@ -161,7 +162,7 @@ export function chatRoutes(): AnyRoute[] {
       method: 'post', path: '/chat/goals', tag: 'chat', auth: ['model'],
       summary: "Create a goal in the caller's room; every later donation adds to it",
       body: GoalBody,
-      responses: { 201: { description: 'created', schema: ok({ goal_id: Type.Integer() }) } },
+      responses: { 201: { description: 'created', schema: ok({ goal_id: Type.Integer() }) }, 429: { description: 'rate_limited (CHAT_GOALS_PER_MINUTE)' } },
       handler: async ({ body, claims, services }) => {
         const requireSum = parseMoney(body.require_sum);
         await takeRateToken(limits(services), 'chat:goal', claims.sub, services.config.chat.goalsPerMinute);
