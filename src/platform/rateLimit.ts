@@ -7,17 +7,17 @@ const MINUTE = 60_000;
 // same tick, where an explicit INCR + PEXPIRE pipeline was a socket write of its own per request.
 const TAKE = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
 
-export interface RateLimitDeps {
-  redis: Redis;
-  prefix: string;
-}
-
 /**
  * The limits every api process shares: a fixed one-minute window per bucket (what is limited:
  * `chat:message`, `notify:anonymous`, `admin:auth-failure`...) and caller (a user id, a client IP),
  * counted in Redis. Every take counts, refused ones too, so a caller hammering past the limit
  * stays refused until the window turns.
  */
+export interface RateLimitDeps {
+  redis: Redis;
+  prefix: string;
+}
+
 function windowKey(deps: RateLimitDeps, bucket: string, who: string, now: number): { key: string; retryAfter: number } {
   const window = Math.floor(now / MINUTE);
   return {
