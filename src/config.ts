@@ -8,7 +8,15 @@ export interface Config {
   host: string;
   databaseUrl: string;
   dbPoolMax: number;
+  /**
+   * Bounds that make requests answer 503 quickly while MySQL is unreachable: opening a connection,
+   * waiting for one, and the api's probe (every watchEveryMs; unanswered after watchTimeoutMs, it
+   * fails the waiting queries and refuses new ones until MySQL answers again).
+   */
+  db: { connectTimeoutMs: number; acquireTimeoutMs: number; watchEveryMs: number; watchTimeoutMs: number };
   redisUrl: string;
+  /** The longest a producer (api) Redis command may wait; workers' connections wait and retry forever. */
+  redisCommandTimeoutMs: number;
   queuePrefix: string;
   jwtSecret: string;
   /** When set, tokens must carry this `iss` (and the token CLI and dev tokens write it). */
@@ -45,10 +53,14 @@ export interface Config {
     closeGraceMs: number;
     /** The longest a handshake may wait for the room subscription and the connection's registration. */
     handshakeTimeoutMs: number;
+    /** Pings (frames and {"type":"ping"}) a socket may send per minute; past it the socket is closed 1008. */
+    pingsPerMinute: number;
   };
   chat: {
     historySize: number; historyWindowMs: number; messageMaxLength: number;
     messagesPerMinute: number; donationsPerMinute: number;
+    /** Per caller: history reads, connection ids bound (POST /chat/connection/add), goals created. */
+    historyReadsPerMinute: number; connectionsPerMinute: number; goalsPerMinute: number;
     /** Most outbox rows one chat listener job handles in one transaction (its own plus claimed ones). */
     jobBatch: number;
     /**
@@ -63,6 +75,12 @@ export interface Config {
   notifications: { pushUrl: string | null; mailUrl: string | null; timeoutMs: number };
   /** Most seen facts one api process puts in one delivery job (those accepted in the same event-loop turn). */
   notifyBatchMax: number;
+  /** Anonymous mark-notify requests per client IP and minute (tokens are limited by nothing: they are signed). */
+  notifyAnonymousPerMinute: number;
+  /** Failed HTTP Basic logins (/admin/*) per client IP and minute; past it every /admin request is 429. */
+  adminAuthFailuresPerMinute: number;
+  /** Take the client IP from X-Forwarded-For (set only behind a proxy that writes it: else anyone picks their IP). */
+  trustProxy: boolean;
   /** POST /dev/token is mounted (never in production; see DEV_TOKENS). */
   devTokens: boolean;
   /** token: Bearer token /metrics requires (null: open); cacheMs: how long scrape-time gauges are reused. */
@@ -260,6 +278,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     if (!env.ADMIN_USER || !env.ADMIN_PASSWORD || adminPassword === 'admin') {
       r.errors.push('ADMIN_USER and ADMIN_PASSWORD are required in production (and not admin/admin)');
     } else if (adminPassword.length < 12) r.errors.push('ADMIN_PASSWORD must be at least 12 characters in production');
+    // Without an allowlist any site's page could open a socket with its visitor's token.
+    if (!env.WS_ORIGINS?.trim()) r.errors.push('WS_ORIGINS is required in production (the origins of the pages that open /ws, comma separated)');
   } else {
     if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: using the development secret');
     if (!env.ADMIN_PASSWORD) warnings.push('ADMIN_PASSWORD is not set: Bull Board uses admin/admin');
@@ -279,7 +299,14 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     host: r.str('HOST', '0.0.0.0'),
     databaseUrl: r.url('DATABASE_URL', 'mysql://root@127.0.0.1:3306/conveyor', ['mysql:', 'mariadb:']),
     dbPoolMax: r.int('DB_POOL_MAX', 20, 1, 500),
+    db: {
+      connectTimeoutMs: r.duration('DB_CONNECT_TIMEOUT', '2s'),
+      acquireTimeoutMs: r.duration('DB_ACQUIRE_TIMEOUT', '2500ms'),
+      watchEveryMs: r.duration('DB_WATCH_EVERY', '500ms'),
+      watchTimeoutMs: r.duration('DB_WATCH_TIMEOUT', '1500ms'),
+    },
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisCommandTimeoutMs: r.duration('REDIS_COMMAND_TIMEOUT', '1500ms'),
     queuePrefix: r.str('QUEUE_PREFIX', 'conveyor'),
     jwtSecret,
     jwtIssuer: r.optionalString('JWT_ISSUER'),
@@ -320,6 +347,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       heartbeatMs: r.timer('WS_HEARTBEAT', '30s'),
       closeGraceMs: r.timer('WS_CLOSE_GRACE', '5s'),
       handshakeTimeoutMs: r.timer('WS_HANDSHAKE_TIMEOUT', '5s'),
+      pingsPerMinute: r.int('WS_PINGS_PER_MINUTE', 60, 1, 100_000),
     },
     chat: {
       historySize: r.int('CHAT_HISTORY_SIZE', 20, 1, 1000),
@@ -327,6 +355,9 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       messageMaxLength: r.int('CHAT_MESSAGE_MAX_LENGTH', 2000, 1, 60000),
       messagesPerMinute: r.int('CHAT_MESSAGES_PER_MINUTE', 60, 1, 1_000_000),
       donationsPerMinute: r.int('CHAT_DONATIONS_PER_MINUTE', 30, 1, 1_000_000),
+      historyReadsPerMinute: r.int('CHAT_HISTORY_READS_PER_MINUTE', 120, 1, 1_000_000),
+      connectionsPerMinute: r.int('CHAT_CONNECTIONS_PER_MINUTE', 30, 1, 1_000_000),
+      goalsPerMinute: r.int('CHAT_GOALS_PER_MINUTE', 10, 1, 1_000_000),
       jobBatch: r.int('CHAT_JOB_BATCH', 100, 1, 500),
       acceptTransactions: r.int('CHAT_ACCEPT_TRANSACTIONS', 2, 1, 100),
     },
@@ -344,6 +375,9 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       timeoutMs: r.timer('NOTIFY_TIMEOUT', '5s'),
     },
     notifyBatchMax: r.int('NOTIFY_BATCH_MAX', 100, 1, 1000),
+    notifyAnonymousPerMinute: r.int('NOTIFY_ANONYMOUS_PER_MINUTE', 600, 1, 10_000_000),
+    adminAuthFailuresPerMinute: r.int('ADMIN_AUTH_FAILURES_PER_MINUTE', 10, 1, 1_000_000),
+    trustProxy: r.bool('TRUST_PROXY', false),
     devTokens: devTokensOn(r, mode, jwtSecret),
     metrics: { token: metricsToken, cacheMs: r.duration('METRICS_CACHE', '5s') },
     warnings,

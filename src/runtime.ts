@@ -47,6 +47,19 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return typeof address === 'object' && address ? address.port : port;
 }
 
+function redisReady(redis: Services['redis'], ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
+}
+
 /** Starts the given roles in this process; any number of processes may run any roles together. */
 export async function start(config: Config, roles: Role[] = config.roles, opts: StartOptions = {}): Promise<Running> {
   const services = createServices(config, opts);
@@ -58,6 +71,9 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
   let port = 0;
   const extensions = opts.extensions ?? [];
   if (has('api') || has('ws')) {
+    // The producer connection fails fast (no offline queue): let it connect before the first
+    // requests arrive, but start anyway if Redis is down (those requests answer 503).
+    await redisReady(services.redis, 2_000);
     const app = createApp(services, { api: has('api') });
     server = createServer(app.callback());
     server.keepAliveTimeout = 65_000;
@@ -84,6 +100,8 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
     reconciler.start();
   }
   if (has('api') || has('worker')) services.outbox.start();
+  // Requests answer 503 quickly while MySQL does not; workers' queries simply wait and retry.
+  if (has('api')) services.dbWatch.start();
 
   let scheduler: Scheduler | undefined;
   if (has('scheduler')) {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './platform/db.ts';
+import { DbWatch } from './platform/dbWatch.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { createRedis } from './platform/redis.ts';
@@ -22,6 +23,8 @@ export interface Services {
   db: Db;
   /** The same database, every session READ COMMITTED: for the outbox runner's batch transactions. */
   dbReadCommitted: Db;
+  /** Started by the api role: fails queries fast while MySQL does not answer (src/platform/dbWatch.ts). */
+  dbWatch: DbWatch;
   /** Producer connection: commands fail fast when Redis is down, so requests answer 503. */
   redis: Redis;
   metrics: Metrics;
@@ -55,17 +58,20 @@ export interface ServiceOverrides {
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
   const log = overrides.log ?? createLogger(config.logLevel);
   setEventValidation(config.eventValidation);
-  const db = createDb(config.databaseUrl, config.dbPoolMax);
+  const dbBounds = { connectTimeoutMs: config.db.connectTimeoutMs, acquireTimeoutMs: config.db.acquireTimeoutMs };
+  const db = createDb(config.databaseUrl, config.dbPoolMax, dbBounds);
   // Outbox batch transactions (READ COMMITTED, several per second per queue) get a pool whose
   // sessions already run it; connections open on first use, so a process without them opens none.
-  const dbReadCommitted = createDb(config.databaseUrl, config.dbPoolMax, { readCommitted: true });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const dbReadCommitted = createDb(config.databaseUrl, config.dbPoolMax, { ...dbBounds, readCommitted: true });
+  const dbWatch = new DbWatch(config.databaseUrl, [db, dbReadCommitted], { everyMs: config.db.watchEveryMs, timeoutMs: config.db.watchTimeoutMs }, log);
+  // A paused or partitioned Redis keeps the connection up and never answers: bound each command.
+  const redis = createRedis(config.redisUrl, 'producer', { commandTimeout: config.redisCommandTimeoutMs });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
   // BullMQ's producer connection is its own, without auto-pipelining: an auto-pipeline copies every
   // Lua script BullMQ defines on a connection into each pipeline it builds, which the app's many
   // small commands would pay for; queue adds are few and go out as they come.
-  const queueRedis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: false });
+  const queueRedis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: false, commandTimeout: config.redisCommandTimeoutMs });
   queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (queues)'));
   const queues = new QueueSet(queueRedis, config.queuePrefix);
   const clock = overrides.clock ?? systemClock;
@@ -75,6 +81,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     log,
     db,
     dbReadCommitted,
+    dbWatch,
     redis,
     metrics,
     clock,
@@ -95,6 +102,7 @@ export async function closeServices(services: Services): Promise<void> {
   await services.queues.close();
   services.queues.commandConnection().disconnect();
   services.redis.disconnect();
+  await services.dbWatch.stop();
   await services.db.destroy();
   await services.dbReadCommitted.destroy();
 }

@@ -33,7 +33,10 @@ export interface AppOptions {
 
 export function createApp(services: Services, opts: AppOptions = { api: true }): Koa<AppState> {
   const app = new Koa<AppState>();
-  app.proxy = true;
+  // The client IP (rate limits per IP) comes from X-Forwarded-For only behind a proxy that sets
+  // it, and then only the entry that proxy appended: the rest are whatever the client wrote.
+  app.proxy = services.config.trustProxy;
+  app.maxIpsCount = 1;
   // Koa's own error event would log twice; errorHandler already logged.
   app.silent = true;
 
@@ -51,7 +54,8 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   app.use(exactRoutes(router, handlers));
   if (opts.api) {
     app.use(staticChat());
-    app.use(adminAuth(services.config.adminUser, services.config.adminPassword));
+    const { adminUser, adminPassword, adminAuthFailuresPerMinute, queuePrefix } = services.config;
+    app.use(adminAuth({ user: adminUser, password: adminPassword, limits: { redis: services.redis, prefix: queuePrefix }, failuresPerMinute: adminAuthFailuresPerMinute }));
     app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
   }
   app.use(router.routes());

@@ -5,6 +5,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import type { Queue } from 'bullmq';
 import type { AppState } from './context.ts';
+import { refuseIfOverLimit, takeRateToken, type RateLimitDeps } from '../platform/rateLimit.ts';
 
 export const BOARD_PATH = '/admin/queues';
 
@@ -14,14 +15,32 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** HTTP Basic in front of everything under /admin, static assets included. */
-export function adminAuth(user: string, password: string): Middleware<AppState> {
+export interface AdminAuthOptions {
+  user: string;
+  password: string;
+  limits: RateLimitDeps;
+  failuresPerMinute: number;
+}
+
+/**
+ * HTTP Basic in front of everything under /admin, static assets included. Failures are counted per
+ * client IP: past `failuresPerMinute` every /admin request from that IP is 429 until the minute
+ * turns, right credentials included, so guessing gets no answer either way.
+ */
+export function adminAuth(opts: AdminAuthOptions): Middleware<AppState> {
+  const { user, password, limits, failuresPerMinute } = opts;
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/admin')) return next();
     const header = ctx.get('authorization');
     const match = /^Basic\s+(.+)$/i.exec(header);
     const [u, ...rest] = match ? Buffer.from(match[1]!, 'base64').toString('utf8').split(':') : [];
-    if (u !== undefined && safeEqual(u, user) && safeEqual(rest.join(':'), password)) return next();
+    if (u !== undefined && safeEqual(u, user) && safeEqual(rest.join(':'), password)) {
+      await refuseIfOverLimit(limits, 'admin:auth-failure', ctx.ip, failuresPerMinute);
+      return next();
+    }
+    // A browser's first request carries no credentials: that is a prompt, not a guess.
+    if (header !== '') await takeRateToken(limits, 'admin:auth-failure', ctx.ip, failuresPerMinute);
+    else await refuseIfOverLimit(limits, 'admin:auth-failure', ctx.ip, failuresPerMinute);
     ctx.status = 401;
     ctx.set('WWW-Authenticate', 'Basic realm="Conveyor admin", charset="UTF-8"');
     ctx.body = { success: false, code: 'unauthorized', message: 'admin credentials required' };

@@ -1,13 +1,18 @@
 import knexFactory, { type Knex } from 'knex';
 import { migrations } from '../db/migrations/index.ts';
 import { MigrationRefused } from '../db/pendingEvents.ts';
+import { binaryCollation } from './collation.ts';
 
 export type Db = Knex;
+
+// mysql2's number for utf8mb4_bin: a session collation every server knows.
+const UTF8MB4_BIN = 46;
+
 export type Trx = Knex.Transaction;
 /** Runs a function in a transaction and returns what it returned (withTransaction, or a wrapper around it). */
 export type Transactor = <T>(fn: (trx: Trx) => Promise<T>) => Promise<T>;
 
-function connectionFromUrl(url: string, database: string | null): Knex.MySql2ConnectionConfig {
+function connectionFromUrl(url: string, database: string | null, connectTimeoutMs = 10_000): Knex.MySql2ConnectionConfig {
   const parsed = new URL(url);
   return {
     host: parsed.hostname,
@@ -15,8 +20,12 @@ function connectionFromUrl(url: string, database: string | null): Knex.MySql2Con
     user: decodeURIComponent(parsed.username || 'root'),
     password: decodeURIComponent(parsed.password),
     ...(database ? { database } : {}),
-    charset: 'utf8mb4',
+    // The session collation by number, not `charset`: knex copies a `charset` into every CREATE
+    // TABLE as `DEFAULT CHARACTER SET utf8mb4`, whose default collation (utf8mb4_general_ci)
+    // overrides the database's. Without it new tables take the database default (binaryCollation).
+    charsetNumber: UTF8MB4_BIN,
     timezone: 'Z',
+    connectTimeout: connectTimeoutMs,
     dateStrings: false,
     supportBigNumbers: true,
     bigNumberStrings: false,
@@ -38,10 +47,22 @@ const readCommittedPools = new WeakSet<Db>();
  * `readCommitted`: every session of the pool runs READ COMMITTED, for hot paths that ask for it on
  * every transaction (the outbox batch runner): their BEGIN is then one statement, not two.
  */
-export function createDb(url: string, poolMax = 20, opts: { readCommitted?: boolean } = {}): Db {
+export interface DbOptions {
+  readCommitted?: boolean;
+  /** How long opening a connection (TCP and MySQL handshake) may take. */
+  connectTimeoutMs?: number;
+  /** How long a query may wait for a free connection of the pool (a new one included). */
+  acquireTimeoutMs?: number;
+  /** No knex warnings on the console (a probe that reports failures itself). */
+  quiet?: boolean;
+}
+
+const silent = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
+
+export function createDb(url: string, poolMax = 20, opts: DbOptions = {}): Db {
   const db = knexFactory({
     client: 'mysql2',
-    connection: connectionFromUrl(url, databaseName(url)),
+    connection: connectionFromUrl(url, databaseName(url), opts.connectTimeoutMs),
     pool: {
       min: 0,
       max: poolMax,
@@ -52,7 +73,8 @@ export function createDb(url: string, poolMax = 20, opts: { readCommitted?: bool
           }
         : {}),
     },
-    acquireConnectionTimeout: 10_000,
+    acquireConnectionTimeout: opts.acquireTimeoutMs ?? 10_000,
+    ...(opts.quiet ? { log: silent } : {}),
     migrations: { migrationSource: migrationSource(), tableName: 'knex_migrations' },
   });
   if (opts.readCommitted) readCommittedPools.add(db);
@@ -63,7 +85,8 @@ export function createDb(url: string, poolMax = 20, opts: { readCommitted?: bool
 export async function ensureDatabase(url: string): Promise<void> {
   const admin = knexFactory({ client: 'mysql2', connection: connectionFromUrl(url, null), pool: { min: 0, max: 1 } });
   try {
-    await admin.raw('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', [databaseName(url)]);
+    const collation = await binaryCollation(admin);
+    await admin.raw(`CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE ${collation}`, [databaseName(url)]);
   } finally {
     await admin.destroy();
   }

@@ -1,21 +1,30 @@
 import type { Redis } from 'ioredis';
-import type { Db } from './db.ts';
+import type { DbWatch } from './dbWatch.ts';
 
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+export interface Check {
+  ok: boolean;
+  error?: string;
+}
+
+async function within(ms: number, work: Promise<unknown>): Promise<Check> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)));
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
   try {
-    return await Promise.race([work, timeout]);
+    await Promise.race([work, timeout]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Whether Redis and MySQL answer within a second each. */
-export async function readiness(services: { redis: Pick<Redis, 'ping'>; db: Db }): Promise<{ redis: boolean; mysql: boolean }> {
+/** Whether Redis answers within a second and MySQL the api's probe (src/platform/dbWatch.ts). */
+export async function readiness(services: { redis: Pick<Redis, 'ping'>; dbWatch: Pick<DbWatch, 'check'> }): Promise<{ redis: Check; mysql: Check }> {
   const [redis, mysql] = await Promise.all([
-    within(1000, services.redis.ping()).then(() => true, () => false),
-    within(1000, services.db.raw('SELECT 1')).then(() => true, () => false),
+    within(1000, services.redis.ping()),
+    // The probe bounds itself (DB_WATCH_TIMEOUT).
+    services.dbWatch.check().then((error): Check => (error === null ? { ok: true } : { ok: false, error })),
   ]);
   return { redis, mysql };
 }

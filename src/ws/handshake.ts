@@ -1,8 +1,8 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isLowercaseUuid } from '../platform/ids.ts';
 
 export const WS_PATH = '/ws';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Event ids are uuids today; anything printable and short is accepted and simply not found.
 const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BEARER_PROTOCOL = 'bearer.';
@@ -42,7 +42,8 @@ export function readHandshake(req: IncomingMessage, allowedOrigins: readonly str
   }
   const room = url.searchParams.get('room');
   if (!room) throw new HandshakeError(400, 'bad_params', 'room is required');
-  if (!UUID.test(room)) throw new HandshakeError(400, 'bad_params', 'room must be a uuid');
+  // The room id is part of Redis keys and channel names: one spelling per room.
+  if (!isLowercaseUuid(room)) throw new HandshakeError(400, 'bad_params', 'room must be a lowercase uuid');
   const since = url.searchParams.get('since') ?? undefined;
   if (since !== undefined && !EVENT_ID.test(since)) throw new HandshakeError(400, 'bad_params', 'since must be an event id');
 

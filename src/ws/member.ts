@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import type { WriteBatch } from './writeBatch.ts';
 import { CLOSE, type OutgoingEvent } from './protocol.ts';
 
-export type DropReason = 'slow_consumer' | 'dead_peer' | 'frame_too_large' | 'protocol_error' | 'shutdown';
+export type DropReason = 'slow_consumer' | 'dead_peer' | 'frame_too_large' | 'protocol_error' | 'ping_flood' | 'shutdown';
 
 export interface MemberHooks {
   /** A frame of this type was written (events written by the fan-out are counted there, in bulk). */
@@ -15,7 +15,11 @@ export interface MemberHooks {
 export interface MemberLimits {
   maxBufferedBytes: number;
   closeGraceMs: number;
+  /** Pings a socket may send per minute (protocol ping frames and {"type":"ping"} alike). */
+  pingsPerMinute: number;
 }
+
+const MINUTE = 60_000;
 
 /**
  * One socket in one room. It starts `syncing` (registered in the room before the upgrade
@@ -32,6 +36,8 @@ export class Member {
   private pending: OutgoingEvent[] = [];
   private pendingBytes = 0;
   private known: ReadonlySet<string> | null = null;
+  private pingWindowStart = 0;
+  private pingsInWindow = 0;
   /** A close decided before the upgrade completed (the sync buffer overflowed), applied on attach. */
   private closeOnAttach: { code: number; text: string } | undefined;
 
@@ -78,10 +84,10 @@ export class Member {
     return false;
   }
 
-  /** Writes a control frame (welcome, pong, refetch) through ws, and counts it. */
+  /** Writes a control frame (welcome, pong, refetch) through ws, and counts it; the buffer cap holds for these too. */
   send(text: string, type: string): boolean {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !this.hasRoomFor(text.length)) return false;
     ws.send(text);
     this.hooks.sent(type);
     return true;
@@ -115,6 +121,34 @@ export class Member {
     if (!this.known) return false;
     if (this.known.has(out.event.event_id)) return true;
     this.known = null;
+    return false;
+  }
+
+  /**
+   * Counts a ping from the peer (a ping frame or {"type":"ping"}): every one is answered, so an
+   * unlimited stream of them makes the server write without end. Past the limit: close 1008.
+   */
+  pinged(now = Date.now()): boolean {
+    if (this.state === 'closed') return false;
+    if (now - this.pingWindowStart >= MINUTE) {
+      this.pingWindowStart = now;
+      this.pingsInWindow = 0;
+    }
+    if (++this.pingsInWindow <= this.limits.pingsPerMinute) return true;
+    this.drop('ping_flood', CLOSE.policyViolation, 'too many pings');
+    return false;
+  }
+
+  /** Answers a ping frame with its payload, within the buffer cap (ws's own auto-pong ignores it). */
+  pong(data: Buffer): void {
+    const ws = this.ws;
+    if (ws?.readyState === WebSocket.OPEN && this.hasRoomFor(data.length + 2)) ws.pong(data);
+  }
+
+  /** Whether `bytes` more fit under the buffer cap; a socket that is full is dropped (1013). */
+  private hasRoomFor(bytes: number): boolean {
+    if ((this.ws?.bufferedAmount ?? 0) + bytes <= this.limits.maxBufferedBytes) return true;
+    this.drop('slow_consumer', CLOSE.tryAgainLater, 'slow consumer');
     return false;
   }
 

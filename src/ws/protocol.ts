@@ -5,6 +5,7 @@ import { toWire, type ChatEvent, type ChatEventType } from '../domain/chat/chatE
 export const CLOSE = {
   goingAway: 1001,
   protocolError: 1002,
+  policyViolation: 1008,
   tooLarge: 1009,
   internalError: 1011,
   tryAgainLater: 1013,

@@ -61,6 +61,8 @@ export class WsServer {
       clientTracking: false,
       perMessageDeflate: false,
       maxPayload: config.ws.maxFrameBytes,
+      // Pongs go through Member.pong: counted against the ping limit and the buffer cap.
+      autoPong: false,
       // Echo the bearer subprotocol the token came in; a browser fails the handshake otherwise.
       handleProtocols: (protocols) => bearerProtocol([...protocols].join(',')) ?? false,
     });
@@ -174,7 +176,11 @@ export class WsServer {
     this.closed.set(member, new Promise((resolve) => ws.once('close', () => resolve())));
     ws.on('message', (data, isBinary) => {
       member.alive = true;
-      if (isPing(data, isBinary)) member.send(PONG_FRAME, 'pong');
+      if (isPing(data, isBinary) && member.pinged()) member.send(PONG_FRAME, 'pong');
+    });
+    ws.on('ping', (data: Buffer) => {
+      member.alive = true;
+      if (member.pinged()) member.pong(data);
     });
     ws.on('pong', () => {
       member.alive = true;

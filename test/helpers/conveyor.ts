@@ -54,14 +54,16 @@ async function answer(response: Response): Promise<HttpAnswer> {
  * Starts Conveyor in this process on a fresh database and a unique queue prefix, with roles as
  * given (all by default) and the HTTP server on a free port.
  */
-export async function startConveyor(opts: { roles?: Role[]; env?: Record<string, string> } & StartOptions = {}): Promise<TestConveyor> {
+export async function startConveyor(
+  opts: { roles?: Role[]; env?: Record<string, string>; /** The URL the app uses for its (fresh) database, e.g. through a proxy. */ databaseVia?: (url: string) => string } & StartOptions = {},
+): Promise<TestConveyor> {
   const database = await createTestDatabase();
   const prefix = uniqueName('t');
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_URL: database.url,
+    DATABASE_URL: opts.databaseVia ? opts.databaseVia(database.url) : database.url,
     REDIS_URL: TEST_REDIS,
     QUEUE_PREFIX: prefix,
     OUTBOX_POLL: '100ms',

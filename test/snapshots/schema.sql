@@ -10,7 +10,7 @@ CREATE TABLE `accounts` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `accounts_owner_kind` (`owner_type`,`owner_id`,`kind`),
   CONSTRAINT `accounts_no_overdraft` CHECK (`allow_negative` <> 0 or `balance` >= 0)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `bonus_grants` (
   `user_id` varchar(64) NOT NULL,
@@ -20,7 +20,7 @@ CREATE TABLE `bonus_grants` (
   `yandex_uid` varchar(128) NOT NULL,
   `granted_at` datetime(3) NOT NULL,
   PRIMARY KEY (`user_id`,`listing_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `bonus_listings` (
   `user_id` varchar(64) NOT NULL,
@@ -32,7 +32,7 @@ CREATE TABLE `bonus_listings` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`user_id`,`listing_id`),
   KEY `bonus_listings_user_status` (`user_id`,`status`,`first_seen_at`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `bonus_state` (
   `user_id` varchar(64) NOT NULL,
@@ -48,14 +48,14 @@ CREATE TABLE `bonus_state` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`user_id`),
   KEY `bonus_state_state_user` (`state`,`user_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `candidate_completions` (
   `candidate_id` varchar(255) NOT NULL,
   `completed` int(11) NOT NULL DEFAULT 0,
   `reviewer_id` varchar(64) DEFAULT NULL,
   PRIMARY KEY (`candidate_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `chat_events` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -70,7 +70,7 @@ CREATE TABLE `chat_events` (
   UNIQUE KEY `chat_events_event_id` (`event_id`),
   KEY `chat_events_room` (`room`,`id`),
   KEY `chat_events_outbox` (`outbox_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `clients` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -81,7 +81,7 @@ CREATE TABLE `clients` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `clients_uuid` (`uuid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `connections` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -93,7 +93,7 @@ CREATE TABLE `connections` (
   UNIQUE KEY `connections_connection_uuid` (`connection_uuid`),
   KEY `connections_entity` (`entity_uuid`),
   KEY `connections_created` (`created_at`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `consumed_events` (
   `consumer` varchar(64) NOT NULL,
@@ -102,7 +102,7 @@ CREATE TABLE `consumed_events` (
   `taken_at` datetime(3) NOT NULL,
   PRIMARY KEY (`consumer`,`event_id`,`produced_at`),
   KEY `consumed_events_taken` (`taken_at`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `donations` (
   `id` varchar(36) NOT NULL,
@@ -124,7 +124,7 @@ CREATE TABLE `donations` (
   KEY `donations_room` (`room`,`created_at`),
   KEY `donations_sender` (`sender_uuid`,`created_at`),
   CONSTRAINT `donations_positive` CHECK (`sum` > 0)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `donor_totals` (
   `room` varchar(64) NOT NULL,
@@ -133,7 +133,7 @@ CREATE TABLE `donor_totals` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`room`,`client_uuid`),
   KEY `donor_totals_top` (`room`,`total` DESC,`client_uuid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `exercises` (
   `exercise_id` varchar(64) NOT NULL,
@@ -143,14 +143,14 @@ CREATE TABLE `exercises` (
   `created_at` datetime(3) NOT NULL,
   `updated_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`exercise_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `feature_flags` (
   `name` varchar(128) NOT NULL,
   `value` varchar(1024) NOT NULL,
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`name`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `goals` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -163,7 +163,7 @@ CREATE TABLE `goals` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`id`),
   KEY `goals_room` (`room`,`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `hiring_attempts` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -176,7 +176,7 @@ CREATE TABLE `hiring_attempts` (
   `event_id` varchar(64) NOT NULL,
   PRIMARY KEY (`id`),
   KEY `hiring_attempts_candidate` (`candidate_id`,`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `hiring_exercises` (
   `exercise_id` varchar(255) NOT NULL,
@@ -187,14 +187,14 @@ CREATE TABLE `hiring_exercises` (
   `updated_at` varchar(64) DEFAULT NULL,
   `state_at_ms` bigint(20) NOT NULL,
   PRIMARY KEY (`exercise_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `hiring_reviewers` (
   `candidate_id` varchar(255) NOT NULL,
   `reviewer_id` varchar(255) NOT NULL,
   `assigned_at` varchar(64) NOT NULL,
   PRIMARY KEY (`candidate_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `hiring_users` (
   `user_id` varchar(64) NOT NULL,
@@ -204,7 +204,7 @@ CREATE TABLE `hiring_users` (
   `first_seen_at` datetime(3) NOT NULL,
   PRIMARY KEY (`user_id`),
   KEY `hiring_users_role` (`role`,`user_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `idempotency_keys` (
   `caller` varchar(64) NOT NULL,
@@ -215,7 +215,7 @@ CREATE TABLE `idempotency_keys` (
   `response` mediumtext DEFAULT NULL,
   `created_at` datetime(3) NOT NULL,
   PRIMARY KEY (`caller`,`scope`,`idem_key`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `ledger_entries` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -229,7 +229,7 @@ CREATE TABLE `ledger_entries` (
   KEY `ledger_entries_transfer_id` (`transfer_id`),
   CONSTRAINT `ledger_entries_account_fk` FOREIGN KEY (`account_id`) REFERENCES `accounts` (`id`),
   CONSTRAINT `ledger_entries_transfer_fk` FOREIGN KEY (`transfer_id`) REFERENCES `transfers` (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `messages` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -245,7 +245,7 @@ CREATE TABLE `messages` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `messages_event_id` (`event_id`),
   KEY `messages_room` (`room`,`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `notifications` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -259,7 +259,7 @@ CREATE TABLE `notifications` (
   `created_at` datetime(3) NOT NULL,
   PRIMARY KEY (`id`),
   KEY `notifications_user_id` (`user_id`,`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `notification_deliveries` (
   `notification_id` bigint(20) unsigned NOT NULL,
@@ -267,7 +267,7 @@ CREATE TABLE `notification_deliveries` (
   `attempts` int(11) NOT NULL,
   `delivered_at` datetime(3) NOT NULL,
   PRIMARY KEY (`notification_id`,`channel`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `outbox` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -288,7 +288,7 @@ CREATE TABLE `outbox` (
   `dead_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `outbox_status_queue_id` (`status`,`queue`,`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `processed_events` (
   `event_id` varchar(64) NOT NULL,
@@ -298,7 +298,7 @@ CREATE TABLE `processed_events` (
   `received_at` datetime(3) NOT NULL,
   PRIMARY KEY (`event_id`),
   KEY `processed_events_received` (`received_at`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `room_sponsor` (
   `room` varchar(64) NOT NULL,
@@ -307,7 +307,7 @@ CREATE TABLE `room_sponsor` (
   `seq` int(10) unsigned NOT NULL DEFAULT 0,
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`room`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `sponsors` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -321,7 +321,7 @@ CREATE TABLE `sponsors` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `sponsors_room_seq` (`room`,`seq`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `transfers` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -336,7 +336,7 @@ CREATE TABLE `transfers` (
   UNIQUE KEY `transfers_idempotency_key` (`idempotency_key`),
   CONSTRAINT `transfers_positive` CHECK (`amount` > 0),
   CONSTRAINT `transfers_two_accounts` CHECK (`from_account_id` <> `to_account_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `users` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -347,4 +347,4 @@ CREATE TABLE `users` (
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `users_uuid` (`uuid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;

@@ -8,6 +8,7 @@ import * as outboxIndexes from './0006_outbox_indexes.ts';
 import * as connectionsCreated from './0007_connections_created.ts';
 import * as outboxOneIndex from './0008_outbox_one_index.ts';
 import * as outboxEventName from './0009_outbox_event_name.ts';
+import * as identifiersBin from './0010_identifiers_bin.ts';
 import * as outboxDead from './0012_outbox_dead.ts';
 import * as hiring from './0020_hiring.ts';
 import * as hiringKnowledgeArea from './0021_hiring_knowledge_area.ts';
@@ -33,6 +34,7 @@ export const migrations: Migration[] = [
   { name: '0007_connections_created', ...connectionsCreated },
   { name: '0008_outbox_one_index', ...outboxOneIndex },
   { name: '0009_outbox_event_name', ...outboxEventName },
+  { name: '0010_identifiers_bin', ...identifiersBin },
   { name: '0012_outbox_dead', ...outboxDead },
   { name: '0020_hiring', ...hiring },
   { name: '0021_hiring_knowledge_area', ...hiringKnowledgeArea },

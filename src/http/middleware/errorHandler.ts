@@ -2,14 +2,15 @@ import type { Middleware } from 'koa';
 import { AppError, RateLimited, Unavailable } from '../../platform/errors.ts';
 import type { AppState } from '../context.ts';
 
-const DEPENDENCY_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR']);
+const DEPENDENCY_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'PROTOCOL_SEQUENCE_TIMEOUT']);
 
 /** Redis or MySQL being down is the caller's cue to retry later (503), not our bug (500). */
 export function isDependencyError(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string };
   if (e.code && DEPENDENCY_ERRORS.has(e.code)) return true;
   if (e.name === 'MaxRetriesPerRequestError' || e.name === 'KnexTimeoutError') return true;
-  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED/.test(e.message ?? '');
+  // "Command timed out": ioredis's commandTimeout (a paused or partitioned Redis).
+  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED|Command timed out/.test(e.message ?? '');
 }
 
 /** Maps every error to `{success: false, code, message}` with its status; nothing leaks a stack. */

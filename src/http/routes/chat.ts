@@ -4,7 +4,6 @@ import { checkDonation, createDonations, getDonation, type DonateInput } from '.
 import { createGoal, listGoals } from '../../domain/chat/goals.ts';
 import { checkMessageText, postMessage } from '../../domain/chat/messages.ts';
 import { ensureParticipant, ensureParticipantIn, findParticipant, findRoom, type Participant } from '../../domain/chat/participants.ts';
-import { takeRateToken } from '../../domain/chat/rateLimit.ts';
 import { readHistory, type FeedDeps } from '../../domain/chat/roomFeed.ts';
 import { currentSponsor } from '../../domain/chat/sponsors.ts';
 import { AddNewConnection } from '../../domain/chat/events.ts';
@@ -12,13 +11,16 @@ import { parseMoney } from '../../domain/ledger/index.ts';
 import { withTransaction, type Trx } from '../../platform/db.ts';
 import { NotFound } from '../../platform/errors.ts';
 import { GroupCommit } from '../../platform/groupCommit.ts';
+import { LowercaseUuid } from '../../platform/ids.ts';
 import { oncePer } from '../../platform/oncePer.ts';
+import { takeRateToken, type RateLimitDeps } from '../../platform/rateLimit.ts';
 import { publishEvent } from '../../../queues/outbox/writer.ts';
 import type { Services } from '../../services.ts';
 import { saveIdempotent, type IdempotencyRequest } from '../idempotency.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 
-const Room = Type.String({ minLength: 1, maxLength: 64, description: "the room id: the model's uuid" });
+// The room id is the model's uuid, lowercase (one spelling per room: it builds Redis keys).
+const Room = LowercaseUuid;
 // A JSON number or a decimal string; parseMoney refuses everything else with 400 bad_amount.
 const Money = Type.Union([Type.Number(), Type.String({ maxLength: 32 })], { description: 'decimal, > 0, at most two fraction digits, at most 1000000.00' });
 // The seed sends "false" as a string; a boolean is the normal form.
@@ -35,7 +37,7 @@ const MessageBody = strict({ room: Room, message: Text, is_public: Flag });
 const DonateBody = strict({ room: Room, sum: Money, message: Type.Optional(strict({ message: Text, is_public: Flag })) });
 const ConnectionBody = strict({ connection_id: Type.String({ minLength: 1, maxLength: 64 }) });
 const GoalBody = strict({ name: Type.String({ minLength: 1, maxLength: 128 }), require_sum: Money });
-const TopUpBody = strict({ user: Type.String({ minLength: 1, maxLength: 64 }), sum: Money, role: Type.Optional(Type.Union([Type.Literal('client'), Type.Literal('model')])) });
+const TopUpBody = strict({ user: LowercaseUuid, sum: Money, role: Type.Optional(Type.Union([Type.Literal('client'), Type.Literal('model')])) });
 const DonationParams = strict({ id: Type.String({ minLength: 1, maxLength: 36 }) });
 
 const ChatEventOut = Type.Object({ type: Type.String(), event_id: Type.String(), room: Type.String(), at: Type.String(), data: Type.Object({}) });
@@ -44,6 +46,8 @@ function feed(services: Services): FeedDeps {
   const { redis, db, config } = services;
   return { redis, db, prefix: config.queuePrefix, historySize: config.chat.historySize, historyWindowMs: config.chat.historyWindowMs };
 }
+
+const limits = (services: Services): RateLimitDeps => ({ redis: services.redis, prefix: services.config.queuePrefix });
 
 interface DonationAccept {
   donation: DonateInput;
@@ -82,11 +86,11 @@ export function chatRoutes(): AnyRoute[] {
       method: 'post', path: '/chat/message/add', tag: 'chat', auth: ['client', 'model'],
       summary: 'Write a message in a room; private ones reach only the sender and the room owner',
       body: MessageBody,
-      responses: { 201: { description: 'accepted; SaveMessage stores it and tells the room', schema: ok({ event_id: Type.String() }) } },
+      responses: { 201: { description: 'accepted; SaveMessage stores it and tells the room', schema: ok({ event_id: Type.String() }) }, 429: { description: 'rate_limited (CHAT_MESSAGES_PER_MINUTE)' } },
       handler: async ({ body, claims, services }) => {
-        const { db, redis, config } = services;
+        const { db, config } = services;
         checkMessageText(body.message, config.chat.messageMaxLength);
-        await takeRateToken({ redis, prefix: config.queuePrefix }, 'message', claims.sub, config.chat.messagesPerMinute);
+        await takeRateToken(limits(services), 'chat:message', claims.sub, config.chat.messagesPerMinute);
         await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
         const result = await services.outbox.transaction((trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }));
@@ -101,13 +105,14 @@ export function chatRoutes(): AnyRoute[] {
         201: { description: 'the pending donation', schema: ok({ donation_id: Type.String() }) },
         404: { description: 'no such room' },
         422: { description: 'self_donation' },
+        429: { description: 'rate_limited (CHAT_DONATIONS_PER_MINUTE)' },
       },
       handler: async ({ body, claims, services, idempotency }) => {
-        const { db, redis, config } = services;
+        const { db, config } = services;
         const sum = parseMoney(body.sum);
         const message = body.message ? { message: body.message.message, isPublic: flag(body.message.is_public) } : undefined;
         if (message) checkMessageText(message.message, config.chat.messageMaxLength);
-        await takeRateToken({ redis, prefix: config.queuePrefix }, 'donation', claims.sub, config.chat.donationsPerMinute);
+        await takeRateToken(limits(services), 'chat:donation', claims.sub, config.chat.donationsPerMinute);
         const room = await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
         const donation = { sender, room, sum, message };
@@ -131,8 +136,9 @@ export function chatRoutes(): AnyRoute[] {
       method: 'post', path: '/chat/connection/add', tag: 'chat', auth: ['client', 'model'],
       summary: "Bind an external ws gateway's connection id to the caller (AddNewConnection → SaveConnection)",
       body: ConnectionBody,
-      responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) } },
+      responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) }, 429: { description: 'rate_limited (CHAT_CONNECTIONS_PER_MINUTE)' } },
       handler: async ({ body, claims, services }) => {
+        await takeRateToken(limits(services), 'chat:connection', claims.sub, services.config.chat.connectionsPerMinute);
         const participant = await ensureParticipant(services.db, claims);
         const envelope = await services.outbox.transaction((trx) =>
           publishEvent(trx, AddNewConnection, { connection_id: body.connection_id, entity_uuid: participant.uuid, type: participant.type }),
@@ -144,8 +150,10 @@ export function chatRoutes(): AnyRoute[] {
       method: 'get', path: '/chat/event/history', tag: 'chat', auth: ['client', 'model'],
       summary: 'The last 20 events of the last 10 minutes the caller may see, oldest first',
       query: RoomQuery,
-      responses: { 200: { description: 'events', schema: ok({ events: Type.Array(ChatEventOut) }) }, 404: { description: 'no such room' } },
+      responses: { 200: { description: 'events', schema: ok({ events: Type.Array(ChatEventOut) }) }, 404: { description: 'no such room' }, 429: { description: 'rate_limited (CHAT_HISTORY_READS_PER_MINUTE)' } },
       handler: async ({ query, claims, services }) => {
+        // A read, but one that may rebuild the room's Redis history from MySQL.
+        await takeRateToken(limits(services), 'chat:history', claims.sub, services.config.chat.historyReadsPerMinute);
         await roomOf(services, query.room);
         return { body: { events: await readHistory(feed(services), query.room, claims.sub, services.clock.now()) } };
       },
@@ -154,9 +162,10 @@ export function chatRoutes(): AnyRoute[] {
       method: 'post', path: '/chat/goals', tag: 'chat', auth: ['model'],
       summary: "Create a goal in the caller's room; every later donation adds to it",
       body: GoalBody,
-      responses: { 201: { description: 'created', schema: ok({ goal_id: Type.Integer() }) } },
+      responses: { 201: { description: 'created', schema: ok({ goal_id: Type.Integer() }) }, 429: { description: 'rate_limited (CHAT_GOALS_PER_MINUTE)' } },
       handler: async ({ body, claims, services }) => {
         const requireSum = parseMoney(body.require_sum);
+        await takeRateToken(limits(services), 'chat:goal', claims.sub, services.config.chat.goalsPerMinute);
         const owner = await ensureParticipant(services.db, claims);
         const result = await withTransaction(services.db, (trx) => createGoal(trx, owner.uuid, body.name, requireSum));
         return { status: 201, body: result };

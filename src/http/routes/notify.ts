@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Forbidden, Unauthorized } from '../../platform/errors.ts';
 import { oncePer } from '../../platform/oncePer.ts';
+import { takeRateToken } from '../../platform/rateLimit.ts';
 import { lookupSeen, recordSeen, type SeenDeps } from '../../domain/notify/recordSeen.ts';
 import { findSeen, SeenBatcher } from '../../domain/notify/seenBatcher.ts';
 import type { Identity, SeenKind } from '../../domain/notify/seenFact.ts';
@@ -66,8 +67,13 @@ export function notifyRoutes(): AnyRoute[] {
       method: 'post', path: '/4.0/mark-notify/v1/seen', tag: 'notify', auth: 'optional',
       summary: 'Record that the caller saw a notification; 200 once its delivery is queued',
       body: SeenBody,
-      responses: { 200: { description: 'queued (or a repeat inside the remember window)', schema: Type.Object({ success: Type.Literal(true), event_id: Type.String(), deduplicated: Type.Boolean() }) } },
-      handler: async ({ body, claims, services }) => {
+      responses: {
+        200: { description: 'queued (or a repeat inside the remember window)', schema: Type.Object({ success: Type.Literal(true), event_id: Type.String(), deduplicated: Type.Boolean() }) },
+        429: { description: 'rate_limited: anonymous callers per client IP (NOTIFY_ANONYMOUS_PER_MINUTE)' },
+      },
+      handler: async ({ ctx, body, claims, services }) => {
+        // A token is signed, so it is limited by whoever issued it; anonymous callers by their IP.
+        if (!claims) await takeRateToken({ redis: services.redis, prefix: services.config.queuePrefix }, 'notify:anonymous', ctx.ip, services.config.notifyAnonymousPerMinute);
         const result = await recordSeen(seenDeps(services), { ...identityOf(claims), tag: body.tag, id: body.id });
         return { body: result };
       },

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineRoute, type AnyRoute } from '../route.ts';
 import { readiness } from '../../platform/health.ts';
-import { Unavailable } from '../../platform/errors.ts';
 
 /** Health, readiness and metrics: what an orchestrator and Prometheus need. */
 export function systemRoutes(getOpenApi: () => Record<string, unknown>): AnyRoute[] {
@@ -16,8 +15,15 @@ export function systemRoutes(getOpenApi: () => Record<string, unknown>): AnyRout
       responses: { 200: { description: 'ready' }, 503: { description: 'a dependency is down' } },
       handler: async ({ services }) => {
         const checks = await readiness(services);
-        if (!checks.redis || !checks.mysql) throw new Unavailable(`not ready: ${JSON.stringify(checks)}`);
-        return { body: { status: 'ready', checks } };
+        if (checks.redis.ok && checks.mysql.ok) return { body: { status: 'ready', checks } };
+        // The error shape, plus each dependency's check as an object an orchestrator can read.
+        const down = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
+        return {
+          status: 503,
+          raw: true,
+          headers: { 'Retry-After': '1' },
+          body: { success: false, code: 'unavailable', message: `not ready: ${down.join(', ')} down`, checks },
+        };
       },
     }),
     defineRoute({

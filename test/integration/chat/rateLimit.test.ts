@@ -29,7 +29,7 @@ describe('chat: per-sender rate limits (real Redis)', function () {
     expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60);
     expect((await say(bob)).status).to.equal(201);
     // Every window's counter expires on its own, a little after its minute.
-    const counters = await app.running.services.redis.keys(`${app.prefix}:chat:rate:message:*`);
+    const counters = await app.running.services.redis.keys(`${app.prefix}:rate:chat:message:*`);
     expect(counters.length).to.be.within(2, 4);
     for (const key of counters) expect(await app.running.services.redis.pttl(key)).to.be.within(1, 61_000);
 

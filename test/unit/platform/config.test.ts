@@ -25,7 +25,7 @@ describe('config', () => {
   it('refuses development secrets in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_SECRET is required[\s\S]*ADMIN_USER and ADMIN_PASSWORD/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short', ADMIN_USER: 'a', ADMIN_PASSWORD: 'b' })).to.throw(/at least 32/);
-    const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password' });
+    const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password', WS_ORIGINS: 'https://chat.example' });
     expect(ok.devTokens).to.equal(false);
     expect(ok.warnings).to.deep.equal([]);
   });
