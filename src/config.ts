@@ -1,4 +1,5 @@
 import { parseDuration } from './platform/duration.ts';
+import type { LogFormat } from './platform/logger.ts';
 
 /** Every setting Conveyor reads, parsed once. Nothing else reads process.env. */
 export interface Config {
@@ -18,6 +19,8 @@ export interface Config {
   roles: Role[];
   tz: string;
   logLevel: string;
+  /** auto: readable on a terminal, JSON otherwise. */
+  logFormat: LogFormat;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number; retentionMs: number };
@@ -100,6 +103,13 @@ class Reader {
       this.errors.push(`${name} is not a URL: "${value}"`);
     }
     return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.str(name, fallback);
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.errors.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return fallback;
   }
 
   optionalDuration(name: string): number | undefined {
@@ -192,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     roles,
     tz: r.str('TZ', 'UTC'),
     logLevel: r.str('LOG_LEVEL', mode === 'test' ? 'silent' : 'info'),
+    logFormat: r.oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', '30s'),
     outbox: {

@@ -42,7 +42,7 @@ export interface ServiceOverrides {
 }
 
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config.logLevel, config.logFormat);
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   // Outbox batch transactions (READ COMMITTED, several per second per queue) get a pool whose
   // sessions already run it; connections open on first use, so a process without them opens none.

@@ -15,6 +15,9 @@ import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { devRoutes } from './routes/dev.ts';
 import { staticChat } from './staticChat.ts';
+import { indexPage } from './indexPage.ts';
+import { apiDocs } from './apiDocs.ts';
+import { servedOutsideRouter } from './servedOutsideRouter.ts';
 import { collectScrapeGauges } from '../platform/scrape.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
@@ -28,7 +31,10 @@ export interface AppOptions {
   api: boolean;
 }
 
-export function createApp(services: Services, opts: AppOptions = { api: true }): Koa<AppState> {
+/** The app and its router (the OpenAPI completeness test walks the router's routes). */
+export type ConveyorApp = Koa<AppState> & { router: Router };
+
+export function createApp(services: Services, opts: AppOptions = { api: true }): ConveyorApp {
   const app = new Koa<AppState>();
   app.proxy = true;
   // Koa's own error event would log twice; errorHandler already logged.
@@ -36,7 +42,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
 
   const routes = opts.api ? [...moduleRoutes(), ...(services.config.devTokens ? devRoutes() : [])] : [];
   let openApi: Record<string, unknown> | undefined;
-  const all: AnyRoute[] = [...systemRoutes((): Record<string, unknown> => (openApi ??= buildOpenApi(all))), ...routes];
+  const all: AnyRoute[] = [...systemRoutes((): Record<string, unknown> => (openApi ??= buildOpenApi(all, servedOutsideRouter()))), ...routes];
 
   const router = new Router();
   const handlers = all.map((route) => ({ route, handler: mount(router, services, route) }));
@@ -51,17 +57,19 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   // Before the chat page and the board, but exactRoutes leaves the paths they serve alone.
   app.use(exactRoutes(router, handlers));
   if (opts.api) {
+    app.use(indexPage());
+    app.use(apiDocs());
     app.use(staticChat());
     app.use(adminAuth(services.config.adminUser, services.config.adminPassword));
     app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
   }
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return app;
+  return Object.assign(app, { router });
 }
 
 // Served by the chat page (GET /chat/...) and Bull Board behind HTTP Basic: never short-cut.
-const NOT_EXACT = /^\/(admin|chat)(\/|$)|[:*(){}?]/;
+const NOT_EXACT = /^\/(admin|chat|docs)(\/|$)|^\/$|[:*(){}?]/;
 
 /**
  * Requests to a route without path parameters go straight to its handler: one Map lookup instead

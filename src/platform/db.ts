@@ -4,7 +4,7 @@ import { migrations } from '../db/migrations/index.ts';
 export type Db = Knex;
 export type Trx = Knex.Transaction;
 
-function connectionFromUrl(url: string, database: string | null): Knex.MySql2ConnectionConfig {
+export function connectionFromUrl(url: string, database: string | null): Knex.MySql2ConnectionConfig {
   const parsed = new URL(url);
   return {
     host: parsed.hostname,
