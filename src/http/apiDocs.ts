@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import type { Middleware } from 'koa';
 import type { AppState } from './context.ts';
 
@@ -42,7 +42,8 @@ let cached: Map<string, File> | undefined;
 /** Read on first use, by name: no request path reaches the file system. */
 function files(): Map<string, File> {
   if (cached) return cached;
-  const dist = (name: string) => readFileSync(fileURLToPath(import.meta.resolve(`swagger-ui-dist/${name}`)));
+  const require = createRequire(import.meta.url);
+  const dist = (name: string) => readFileSync(require.resolve(`swagger-ui-dist/${name}`));
   cached = new Map([
     ['', file(INDEX, 'text/html; charset=utf-8')],
     ['init.js', file(INIT, 'text/javascript; charset=utf-8')],
