@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyToken } from '../../src/http/auth/jwt.ts';
+import { dropDatabase } from '../../src/platform/db.ts';
+import { deleteKeys } from '../helpers/conveyor.ts';
+import { TEST_MYSQL, TEST_REDIS, uniqueName } from '../helpers/db.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { ROLES } from '../../src/http/auth/claims.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -126,6 +130,29 @@ describe('the command line (start, migrate, token)', function () {
       expect(stderr).not.to.include('Acquire connection error');
     } finally {
       mysql.server.close();
+    }
+  });
+
+  it('start with LOG_FORMAT=pretty logs readable lines, one per place to go, and drains on SIGTERM', async () => {
+    const database = `${TEST_MYSQL}/${uniqueName('ccli')}`;
+    const prefix = uniqueName('tcli');
+    const env = { ...process.env, NODE_ENV: 'development', LOG_FORMAT: 'pretty', LOG_LEVEL: 'info', PORT: String(await unusedPort()), HOST: '127.0.0.1', DATABASE_URL: database, REDIS_URL: TEST_REDIS, QUEUE_PREFIX: prefix };
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => /Readiness\s+http:\/\/127\.0\.0\.1:\d+\/readyz/.test(out), { timeoutMs: 60_000, what: 'the readiness line' });
+      const lines = out.split('\n').filter((l) => / INFO: (API|API reference|OpenAPI|Bull Board|Chat page|WebSocket|Metrics|Readiness)\s+(http|ws):\/\//.test(l));
+      expect(lines, out).to.have.length(8);
+      expect(out).not.to.match(/^\{"level"/m);
+      child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+    } finally {
+      child.kill('SIGKILL');
+      await deleteKeys(TEST_REDIS, prefix);
+      await dropDatabase(database);
     }
   });
 
