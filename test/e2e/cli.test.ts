@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,13 @@ describe('the command line (start, migrate, token)', function () {
     expect(code).to.equal(2);
     expect(stderr).to.include('unknown command "strat"');
     expect(stderr).to.include('migrate');
+  });
+
+  it('token knows exactly the roles of the contract (docs/API.md)', () => {
+    const line = /`role` \(([^)]+)\)/.exec(readFileSync(new URL('../../docs/API.md', import.meta.url), 'utf8').replace(/\s+/g, ' '))?.[1];
+    const contract = [...(line ?? '').matchAll(/`([a-z]+)`/g)].map((m) => m[1]);
+    expect(contract).to.have.length.greaterThan(5);
+    expect([...ROLES].sort()).to.deep.equal(contract.sort());
   });
 
   it('token: stdout is the token alone, stderr names the sub it chose; every role of the contract is known', async () => {
