@@ -19,7 +19,8 @@ export function schedule<C extends JobContract>(s: Schedule<C>): Schedule {
 
 /**
  * Registers BullMQ job schedulers idempotently, and registers them again when Redis has lost them
- * (a wipe, a failover without AOF): a sentinel key written with the schedulers disappears with them.
+ * (a wipe, a failover without AOF: a sentinel key written with the schedulers disappears with them)
+ * or when one was removed on its own (Bull Board's delete): each check looks each one up.
  */
 export class Scheduler {
   private loop: Repeating | undefined;
@@ -36,8 +37,8 @@ export class Scheduler {
     return `${this.queues.prefix}:schedulers:registered`;
   }
 
-  async registerAll(): Promise<void> {
-    for (const s of this.schedules) {
+  private async register(schedules: Schedule[]): Promise<void> {
+    for (const s of schedules) {
       await this.queues.get(s.contract.queue).upsertJobScheduler(
         s.id,
         { pattern: s.pattern, tz: this.opts.tz },
@@ -45,14 +46,30 @@ export class Scheduler {
       );
     }
     await this.redis.set(this.sentinel, String(Date.now()));
+  }
+
+  async registerAll(): Promise<void> {
+    await this.register(this.schedules);
     this.log.info({ schedules: this.schedules.map((s) => `${s.id} ${s.pattern}`) }, 'job schedulers registered');
   }
 
-  /** Re-registers if the sentinel is gone; returns whether it did. */
+  /** The schedules whose job scheduler Redis does not have. */
+  private async missing(): Promise<Schedule[]> {
+    const found = await Promise.all(this.schedules.map((s) => this.queues.get(s.contract.queue).getJobScheduler(s.id)));
+    return this.schedules.filter((_, i) => !found[i]);
+  }
+
+  /** Registers again what Redis lost or someone removed; returns whether it had to. */
   async check(): Promise<boolean> {
-    if ((await this.redis.exists(this.sentinel)) === 1) return false;
-    this.log.warn('job schedulers missing from Redis; registering them again');
-    await this.registerAll();
+    const wiped = (await this.redis.exists(this.sentinel)) === 0;
+    // Only the missing ones: upserting a present scheduler would move its next run.
+    const missing = wiped ? this.schedules : await this.missing();
+    if (missing.length === 0) return false;
+    this.log.warn(
+      { schedules: missing.map((s) => s.id) },
+      wiped ? 'job schedulers missing from Redis; registering them again' : 'job schedulers removed (Bull Board?); registering them again',
+    );
+    await this.register(missing);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import { parseDuration } from './platform/duration.ts';
 import { cronProblem, isTimeZone } from './platform/cron.ts';
+import type { LogFormat } from './platform/logger.ts';
 
 /** Every setting Conveyor reads, parsed once. Nothing else reads process.env. */
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
   roles: Role[];
   tz: string;
   logLevel: string;
+  /** auto: readable on a terminal, JSON otherwise. */
+  logFormat: LogFormat;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number; retentionMs: number };
@@ -324,6 +327,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     roles,
     tz,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, mode === 'test' ? 'silent' : 'info'),
+    logFormat: r.oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     shutdownTimeoutMs: r.timer('SHUTDOWN_TIMEOUT', '30s'),
     outbox: {

@@ -56,7 +56,7 @@ export interface ServiceOverrides {
 }
 
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config.logLevel, config.logFormat);
   setEventValidation(config.eventValidation);
   const dbBounds = { connectTimeoutMs: config.db.connectTimeoutMs, acquireTimeoutMs: config.db.acquireTimeoutMs };
   const db = createDb(config.databaseUrl, config.dbPoolMax, dbBounds);

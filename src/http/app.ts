@@ -19,6 +19,9 @@ import { hiringRoutes } from './routes/hiring.ts';
 import { flagRoutes } from './routes/flags.ts';
 import { staticChat } from './staticChat.ts';
 import { mountMetrics } from './metricsRoute.ts';
+import { indexPage } from './indexPage.ts';
+import { apiDocs } from './apiDocs.ts';
+import { servedOutsideRouter } from './servedOutsideRouter.ts';
 import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
@@ -31,7 +34,10 @@ export interface AppOptions {
   api: boolean;
 }
 
-export function createApp(services: Services, opts: AppOptions = { api: true }): Koa<AppState> {
+/** The app and its router (the OpenAPI completeness test walks the router's routes). */
+export type ConveyorApp = Koa<AppState> & { router: Router };
+
+export function createApp(services: Services, opts: AppOptions = { api: true }): ConveyorApp {
   const app = new Koa<AppState>();
   // The client IP (rate limits per IP) comes from X-Forwarded-For only behind a proxy that sets
   // it, and then only the entry that proxy appended: the rest are whatever the client wrote.
@@ -42,7 +48,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
 
   const routes = opts.api ? [...moduleRoutes(), ...(services.config.devTokens ? devRoutes() : [])] : [];
   let openApi: Record<string, unknown> | undefined;
-  const all: AnyRoute[] = [...systemRoutes((): Record<string, unknown> => (openApi ??= buildOpenApi(all))), ...routes];
+  const all: AnyRoute[] = [...systemRoutes((): Record<string, unknown> => (openApi ??= buildOpenApi(all, servedOutsideRouter()))), ...routes];
 
   const router = new Router();
   const handlers = all.map((route) => ({ route, handler: mount(router, services, route) }));
@@ -53,6 +59,8 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   // Before the chat page and the board, but exactRoutes leaves the paths they serve alone.
   app.use(exactRoutes(router, handlers));
   if (opts.api) {
+    app.use(indexPage());
+    app.use(apiDocs());
     app.use(staticChat());
     const { adminUser, adminPassword, adminAuthFailuresPerMinute, queuePrefix } = services.config;
     app.use(adminAuth({ user: adminUser, password: adminPassword, limits: { redis: services.redis, prefix: queuePrefix }, failuresPerMinute: adminAuthFailuresPerMinute }));
@@ -60,11 +68,11 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   }
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return app;
+  return Object.assign(app, { router });
 }
 
 // Served by the chat page (GET /chat/...) and Bull Board behind HTTP Basic: never short-cut.
-const NOT_EXACT = /^\/(admin|chat)(\/|$)|[:*(){}?]/;
+const NOT_EXACT = /^\/(admin|chat|docs)(\/|$)|^\/$|[:*(){}?]/;
 
 /**
  * Requests to a route without path parameters go straight to its handler: one Map lookup instead

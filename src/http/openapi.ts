@@ -25,13 +25,37 @@ function parameters(route: AnyRoute): unknown[] {
   return out;
 }
 
-/** The OpenAPI 3.1 document, built from the same route specs the router mounts. */
-export function buildOpenApi(routes: AnyRoute[], extraPaths: Record<string, unknown> = {}): Record<string, unknown> {
+/** A path template as OpenAPI writes it: /chat/donations/:id → /chat/donations/{id}. */
+export const openApiPath = (path: string): string => path.replace(/:([A-Za-z_]+)/g, '{$1}');
+
+/** A stable, unique name per method and path: POST /chat/donat/add → postChatDonatAdd. */
+export function operationId(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => (segment.startsWith(':') ? `by-${segment.slice(1)}` : segment.startsWith('{') ? `by-${segment.slice(1, -1)}` : segment))
+    .flatMap((segment) => segment.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean);
+  const camel = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return `${method.toLowerCase()}${camel || 'Root'}`;
+}
+
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  system: 'Health, readiness, metrics and this description',
+  pages: 'Pages for people: the index, the API reference, the chat page, Bull Board',
+  dev: 'Development helpers (off in production)',
+};
+
+/**
+ * The OpenAPI 3.1 document, built from the same route specs the router mounts plus the paths
+ * served outside the router (pages, /metrics, the WebSocket upgrade), given as path items.
+ */
+export function buildOpenApi(routes: AnyRoute[], extraPaths: Record<string, Record<string, Record<string, unknown>>> = {}): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const auth = route.auth as string | readonly string[];
     for (const path of [route.path, ...(route.aliases ?? [])]) {
-      const openPath = path.replace(/:([A-Za-z_]+)/g, '{$1}');
+      const openPath = openApiPath(path);
       const responses: Record<string, unknown> = {};
       for (const [status, r] of Object.entries(route.responses)) {
         responses[status] = { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: plain(r.schema) } } } : {}) };
@@ -40,6 +64,7 @@ export function buildOpenApi(routes: AnyRoute[], extraPaths: Record<string, unkn
         responses[status] ??= { description: 'error', content: { 'application/json': { schema: ERROR_SCHEMA } } };
       }
       (paths[openPath] ??= {})[route.method] = {
+        operationId: operationId(route.method, path),
         summary: route.summary,
         tags: [route.tag],
         ...(auth === 'public' ? {} : { security: auth === 'optional' ? [{}, { bearer: [] }] : [{ bearer: [] }] }),
@@ -50,10 +75,17 @@ export function buildOpenApi(routes: AnyRoute[], extraPaths: Record<string, unkn
       };
     }
   }
+  for (const [path, item] of Object.entries(extraPaths)) {
+    for (const [method, operation] of Object.entries(item)) (paths[path] ??= {})[method] = { operationId: operationId(method, path), ...operation };
+  }
+  const tags = [...new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => (op as { tags?: string[] }).tags ?? [])))];
+  // The modules are the tags that are not plumbing: only what this build serves is named.
+  const modules = tags.filter((tag) => !(tag in TAG_DESCRIPTIONS));
   return {
     openapi: '3.1.0',
-    info: { title: 'Conveyor', version: '1.0.0', description: 'Queue-based job platform: mark-notify, chat, bonus, popug, hiring' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: { Error: ERROR_SCHEMA } },
-    paths: { ...paths, ...extraPaths },
+    info: { title: 'Conveyor', version: '1.0.0', description: `Queue-based job platform. Modules: ${modules.join(', ')}.` },
+    tags: tags.map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, adminBasic: { type: 'http', scheme: 'basic' } }, schemas: { Error: ERROR_SCHEMA } },
+    paths,
   };
 }

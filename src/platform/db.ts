@@ -12,7 +12,7 @@ export type Trx = Knex.Transaction;
 /** Runs a function in a transaction and returns what it returned (withTransaction, or a wrapper around it). */
 export type Transactor = <T>(fn: (trx: Trx) => Promise<T>) => Promise<T>;
 
-function connectionFromUrl(url: string, database: string | null, connectTimeoutMs = 10_000): Knex.MySql2ConnectionConfig {
+export function connectionFromUrl(url: string, database: string | null, connectTimeoutMs = 10_000): Knex.MySql2ConnectionConfig {
   const parsed = new URL(url);
   return {
     host: parsed.hostname,

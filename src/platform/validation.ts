@@ -6,7 +6,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
 
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+// verbose: errors carry their schema, so a schema's own `errorMessage` can replace ajv's wording.
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, verbose: true });
 addFormats(ajv);
 
 const cache = new WeakMap<object, ValidateFunction>();
@@ -27,12 +28,14 @@ export function compileSchema<S extends TSchema>(schema: S): Check<Static<S>> {
 }
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
-  return (errors ?? []).map((e) => {
+  const lines = (errors ?? []).map((e) => {
     const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(body)';
     if (e.keyword === 'additionalProperties') return `${where}: unknown field "${String(e.params.additionalProperty)}"`;
     if (e.keyword === 'required') return `${where}: missing field "${String(e.params.missingProperty)}"`;
-    return `${where}: ${e.message ?? 'is invalid'}`;
+    const own = (e.parentSchema as { errorMessage?: unknown } | undefined)?.errorMessage;
+    return `${where}: ${typeof own === 'string' ? own : (e.message ?? 'is invalid')}`;
   });
+  return [...new Set(lines)];
 }
 
 export type JsonCheck = ((value: unknown) => boolean) & { errors: () => { path: string; message: string }[] };

@@ -72,6 +72,10 @@ describe('conveyor processes (npm start as users run it)', function () {
     const proc = conveyor(['start'], { ...env, PORT: String(port) });
     procs.push(proc);
     await ready(port);
+    // Once up, one log line per place to go (JSON here: stdout is a pipe, not a terminal).
+    await waitFor(async () => proc.output().includes(`"url":"http://127.0.0.1:${port}/metrics"`), { what: 'the URL lines' });
+    for (const path of ['/', '/docs/', '/openapi.json', '/admin/queues', '/chat/', '/metrics']) expect(proc.output()).to.include(`"url":"http://127.0.0.1:${port}${path}"`);
+    expect(proc.output()).to.include(`"url":"ws://127.0.0.1:${port}/ws"`);
     const res = await fetch(`http://127.0.0.1:${port}/4.0/mark-notify/v1/seen`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tag":"banners","id":"e2e-1"}' });
     expect(res.status).to.equal(200);
     await waitFor(async () => (await redis.xlen(`${prefix}:topic:banners.seen`)) === 1, { what: 'the topic delivery' });

@@ -3,6 +3,8 @@
  * `--rate <n>`, and any `--key value` (or `--key=value`) the script wants.
  */
 
+import { parseArgs as utilParseArgs } from 'node:util';
+
 export interface ArgsSpec {
   /** Script name, shown by --help. */
   name: string;
@@ -34,28 +36,55 @@ export class ArgsError extends Error {
 
 const DEFAULTS = { duration: 20, connections: 64 };
 
+/** The options a spec declares: `name <value>` takes a value, a bare `name` is a flag. */
+function declared(spec: ArgsSpec): Record<string, { type: 'string' | 'boolean'; short?: string }> {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    rate: { type: 'string' },
+  };
+  for (const key of Object.keys(spec.options ?? {})) {
+    const [name] = key.split(/\s+/);
+    options[name!] = { type: key.includes('<') ? 'string' : 'boolean' };
+  }
+  return options;
+}
+
+const NEGATIVE = /^-\d/;
+
+/**
+ * node:util parseArgs over the declared options. Undeclared `--key value` pairs are kept too (the
+ * scripts start copies of themselves with internal options): such a key takes the next argument
+ * as its value unless that is another option (a negative number is a value).
+ */
 export function parseArgs(argv: readonly string[], spec: ArgsSpec): BenchArgs {
+  const options = declared(spec);
+  const { tokens } = utilParseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, string> = {};
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--help' || token === '-h') {
+  const consumed = new Set<number>();
+  for (const token of tokens) {
+    if (consumed.has(token.index)) continue;
+    if (token.kind === 'option-terminator') throw new ArgsError('unexpected argument "--"');
+    if (token.kind === 'positional') throw new ArgsError(`unexpected argument "${token.value}"`);
+    if (token.name === 'help') {
       help = true;
       continue;
     }
-    if (!token.startsWith('--') || token === '--') throw new ArgsError(`unexpected argument "${token}"`);
-    const eq = token.indexOf('=');
-    if (eq > 2) {
-      values[token.slice(2, eq)] = token.slice(eq + 1);
-      continue;
-    }
-    const next = argv[i + 1];
-    // A bare `--flag` is followed by another option or nothing; negative numbers still count as values.
-    if (next === undefined || (next.startsWith('--') && !/^--?\d/.test(next))) {
-      values[token.slice(2)] = 'true';
+    const known = options[token.name];
+    if (known?.type === 'string') {
+      if (token.value === undefined) throw new ArgsError(`--${token.name} needs a value`);
+      values[token.name] = token.value;
+    } else if (known || token.inlineValue) {
+      values[token.name] = token.value ?? 'true';
+    } else if (!token.rawName.startsWith('--')) {
+      throw new ArgsError(`unexpected argument "${argv[token.index]}"`);
     } else {
-      values[token.slice(2)] = next;
-      i++;
+      const next = argv[token.index + 1];
+      const isValue = next !== undefined && (!next.startsWith('-') || NEGATIVE.test(next));
+      values[token.name] = isValue ? next : 'true';
+      if (isValue) consumed.add(token.index + 1);
     }
   }
 

@@ -3,6 +3,8 @@
  * terminal; one line per phase otherwise (CI logs and pipes should not fill with carriage returns).
  */
 
+import { SingleBar } from 'cli-progress';
+
 export interface PhaseOptions {
   /** Planned length; the bar fills against it. Omit for open-ended phases (drains). */
   totalMs?: number;
@@ -17,31 +19,37 @@ export interface Phase {
   done(summary?: string): void;
 }
 
-const BAR = 24;
 const REDRAW_MS = 200;
 
 export function startPhase(name: string, opts: PhaseOptions = {}, stream: NodeJS.WriteStream = process.stderr): Phase {
   const started = performance.now();
+  const elapsed = () => performance.now() - started;
   const tty = stream.isTTY === true;
   const counterText = (): string => {
     if (!opts.counter) return '';
     const n = opts.counter();
-    const s = (performance.now() - started) / 1000;
+    const s = elapsed() / 1000;
     const rate = s > 0 ? n / s : 0;
     return `  ${Math.round(n).toLocaleString('en-US')} ${opts.unit ?? ''} (${Math.round(rate).toLocaleString('en-US')}/s)`;
   };
-  const line = (): string => {
-    const ms = performance.now() - started;
-    const total = opts.totalMs;
-    const frac = total ? Math.min(1, ms / total) : 0;
-    const bar = total ? `[${'#'.repeat(Math.round(frac * BAR)).padEnd(BAR, '.')}] ` : '';
-    const time = total ? `${(ms / 1000).toFixed(1)}s/${(total / 1000).toFixed(0)}s` : `${(ms / 1000).toFixed(1)}s`;
-    return `${bar}${name} ${time}${counterText()}`;
-  };
+  const timeText = (): string => (opts.totalMs ? `${(elapsed() / 1000).toFixed(1)}s/${(opts.totalMs / 1000).toFixed(0)}s` : `${(elapsed() / 1000).toFixed(1)}s`);
 
+  // cli-progress draws on a terminal only; elsewhere the phase's one final line is all there is.
+  let bar: SingleBar | undefined;
   let timer: NodeJS.Timeout | undefined;
   if (tty) {
-    timer = setInterval(() => stream.write(`\r\x1b[2K${line()}`), REDRAW_MS);
+    bar = new SingleBar({
+      stream,
+      format: `${opts.totalMs ? '[{bar}] ' : ''}{name} {time}{counter}`,
+      barsize: 24,
+      barCompleteChar: '#',
+      barIncompleteChar: '.',
+      fps: 1000 / REDRAW_MS,
+      clearOnComplete: true,
+      hideCursor: false,
+    });
+    bar.start(opts.totalMs ?? 1, 0, { name, time: timeText(), counter: counterText() });
+    timer = setInterval(() => bar!.update(Math.min(elapsed(), opts.totalMs ?? 0), { time: timeText(), counter: counterText() }), REDRAW_MS);
     timer.unref();
   }
 
@@ -51,8 +59,9 @@ export function startPhase(name: string, opts: PhaseOptions = {}, stream: NodeJS
       if (finished) return;
       finished = true;
       if (timer) clearInterval(timer);
+      bar?.stop();
       const tail = summary ? `  ${summary}` : '';
-      stream.write(`${tty ? '\r\x1b[2K' : ''}✓ ${name} ${((performance.now() - started) / 1000).toFixed(1)}s${counterText()}${tail}\n`);
+      stream.write(`✓ ${name} ${(elapsed() / 1000).toFixed(1)}s${counterText()}${tail}\n`);
     },
   };
 }

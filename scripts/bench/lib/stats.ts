@@ -1,6 +1,8 @@
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+
 /**
  * Latency, throughput and memory figures whose memory stays flat however long a run lasts:
- * latencies go into a log-bucket histogram (about 1 % relative error), not an array of samples.
+ * latencies go into an HdrHistogram (hdr-histogram-js, 3 significant digits), not an array of samples.
  */
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable between processes on one machine. */
@@ -18,24 +20,23 @@ export interface LatencySummary {
   max: number;
 }
 
-/** Sparse wire form, so a child process can ship its histogram to the parent in one line. */
+/** Wire form, so a child process can ship its histogram to the parent in one line. */
 export interface HistogramJson {
-  buckets: Array<[index: number, count: number]>;
+  /** The HdrHistogram, compressed and base64-encoded (the format other HdrHistogram tools read). */
+  hdr: string;
   count: number;
   sum: number;
   min: number;
   max: number;
 }
 
-// Buckets grow by 1 % from 1 µs: 2,100 buckets reach past 1,000 seconds.
-const GROWTH = 1.01;
-const LOG_GROWTH = Math.log(GROWTH);
-const UNIT_MS = 0.001;
-const BUCKETS = 2_100;
+// Recorded in microseconds: sub-millisecond latencies stay apart; resizes itself for huge values.
+const UNITS_PER_MS = 1000;
+const newHdr = (): Histogram => build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true, bitBucketSize: 64, useWebAssembly: false });
 
-/** Log-bucket latency histogram, in milliseconds. */
+/** Latency histogram, in milliseconds; exact count, sum, min and max kept beside it. */
 export class LatencyHistogram {
-  private readonly counts = new Float64Array(BUCKETS);
+  private hdr = newHdr();
   private n = 0;
   private sum = 0;
   private lo = Infinity;
@@ -44,7 +45,7 @@ export class LatencyHistogram {
   record(ms: number): void {
     if (!Number.isFinite(ms)) return;
     const v = ms < 0 ? 0 : ms;
-    this.counts[bucketOf(v)]! += 1;
+    this.hdr.recordValue(Math.round(v * UNITS_PER_MS));
     this.n += 1;
     this.sum += v;
     if (v < this.lo) this.lo = v;
@@ -55,16 +56,11 @@ export class LatencyHistogram {
     return this.n;
   }
 
-  /** Nearest-rank percentile (0 < p ≤ 100); the bucket's midpoint, clamped to the exact min and max. */
+  /** Percentile (0 < p ≤ 100), clamped to the exact min and max. */
   percentile(p: number): number {
     if (this.n === 0) return 0;
-    const rank = Math.max(1, Math.ceil((Math.min(Math.max(p, 0), 100) / 100) * this.n));
-    let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.hi, Math.max(this.lo, midpointOf(i)));
-    }
-    return this.hi;
+    const value = this.hdr.getValueAtPercentile(Math.min(Math.max(p, 0), 100)) / UNITS_PER_MS;
+    return Math.min(this.hi, Math.max(this.lo, value));
   }
 
   summary(): LatencySummary {
@@ -81,7 +77,7 @@ export class LatencyHistogram {
   }
 
   reset(): void {
-    this.counts.fill(0);
+    this.hdr.reset();
     this.n = 0;
     this.sum = 0;
     this.lo = Infinity;
@@ -89,43 +85,31 @@ export class LatencyHistogram {
   }
 
   merge(other: LatencyHistogram | HistogramJson): this {
-    const json = other instanceof LatencyHistogram ? other.toJSON() : other;
-    for (const [i, c] of json.buckets) {
-      if (i >= 0 && i < BUCKETS) this.counts[i]! += c;
-    }
-    if (json.count > 0) {
-      this.n += json.count;
-      this.sum += json.sum;
-      this.lo = Math.min(this.lo, json.min);
-      this.hi = Math.max(this.hi, json.max);
+    if (other instanceof LatencyHistogram) {
+      this.hdr.add(other.hdr);
+      this.absorb(other.n, other.sum, other.lo, other.hi);
+    } else if (other.count > 0) {
+      this.hdr.add(decodeFromCompressedBase64(other.hdr, 64, false));
+      this.absorb(other.count, other.sum, other.min, other.max);
     }
     return this;
   }
 
+  private absorb(count: number, sum: number, min: number, max: number): void {
+    if (count === 0) return;
+    this.n += count;
+    this.sum += sum;
+    this.lo = Math.min(this.lo, min);
+    this.hi = Math.max(this.hi, max);
+  }
+
   toJSON(): HistogramJson {
-    const buckets: Array<[number, number]> = [];
-    for (let i = 0; i < BUCKETS; i++) {
-      const c = this.counts[i]!;
-      if (c > 0) buckets.push([i, c]);
-    }
-    return { buckets, count: this.n, sum: this.sum, min: this.n ? this.lo : 0, max: this.n ? this.hi : 0 };
+    return { hdr: encodeIntoCompressedBase64(this.hdr), count: this.n, sum: this.sum, min: this.n ? this.lo : 0, max: this.n ? this.hi : 0 };
   }
 
   static fromJSON(json: HistogramJson): LatencyHistogram {
     return new LatencyHistogram().merge(json);
   }
-}
-
-function bucketOf(ms: number): number {
-  if (ms <= UNIT_MS) return 0;
-  const i = Math.ceil(Math.log(ms / UNIT_MS) / LOG_GROWTH);
-  return i < BUCKETS ? i : BUCKETS - 1;
-}
-
-/** Bucket i holds (UNIT·G^(i-1), UNIT·G^i]; its geometric midpoint is within 0.5 % of any value in it. */
-function midpointOf(i: number): number {
-  if (i === 0) return UNIT_MS;
-  return UNIT_MS * Math.pow(GROWTH, i - 0.5);
 }
 
 /** Counts events; rate() over the whole run, recentRate() over the last few seconds for a progress bar. */

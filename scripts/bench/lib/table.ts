@@ -1,3 +1,4 @@
+import { markdownTable } from 'markdown-table';
 import type { MachineFacts } from './machine.ts';
 
 /** One cell: numbers are formatted by fmt() and right-aligned, strings are left-aligned. */
@@ -43,15 +44,12 @@ export function ratio(a: number, b: number): number {
   return b > 0 ? Math.round((a / b) * 1000) / 1000 : 0;
 }
 
-/** An aligned markdown table (pipes), readable in a terminal and pasteable into docs/BENCHMARKS.md. */
+/** An aligned markdown table (markdown-table), readable in a terminal and pasteable into docs/BENCHMARKS.md. */
 export function renderTable(table: Table): string {
   const text = table.rows.map((row) => table.columns.map((_, i) => cellText(row[i])));
-  const numeric = table.columns.map((_, i) => table.rows.length > 0 && table.rows.every((r) => typeof r[i] === 'number' || r[i] === undefined || r[i] === ''));
-  const widths = table.columns.map((c, i) => Math.max(c.length, 3, ...text.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
-  return [line(table.columns), rule, ...text.map(line)].join('\n');
+  // A column of numbers only is right-aligned.
+  const align = table.columns.map((_, i) => (table.rows.length > 0 && table.rows.every((r) => typeof r[i] === 'number' || r[i] === undefined || r[i] === '') ? 'r' : ''));
+  return markdownTable([table.columns, ...text], { align });
 }
 
 function cellText(c: Cell | undefined): string {

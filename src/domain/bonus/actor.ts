@@ -40,7 +40,7 @@ export function actorEvent(envelope: BonusEnvelope): { userId: string; event: Ac
         event: {
           type: 'listing',
           listingId: p.listing_id,
-          content: { title: p.title, description: p.description, photosCount: p.photos_count, price: p.price },
+          content: { title: p.title, description: p.description, photosCount: p.photos_count, price: p.price === null ? null : Number(p.price) },
           producedAt: Date.parse(envelope.produced_at),
         },
       };

@@ -7,6 +7,17 @@ export const APPLY_QUEUE = 'bonus.apply-event';
 // Ids end up in ledger idempotency keys and URLs: visible ASCII only.
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' });
 
+// Money elsewhere in the API is a JSON number or a decimal string; one schema, not an anyOf, so a
+// bad price gets one plain error instead of a line per alternative.
+const Price = Type.Unsafe<number | string | null>({
+  type: ['number', 'string', 'null'],
+  minimum: 0,
+  maximum: 1e12,
+  pattern: '^(0|[1-9]\\d{0,11})(\\.\\d{1,2})?$',
+  description: 'a number or a decimal string ("1500.00"), or null when no price is given',
+  errorMessage: 'must be a price: a number or a decimal string such as "1500.00" (0 to 1000000000000, at most two decimals), or null',
+});
+
 export const ListingPayload = Type.Object(
   {
     listing_id: Id,
@@ -15,7 +26,7 @@ export const ListingPayload = Type.Object(
     description: Type.String({ maxLength: 60_000 }),
     photos_count: Type.Integer({ minimum: 0, maximum: 10_000 }),
     /** null: no price given. */
-    price: Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()]),
+    price: Price,
   },
   { additionalProperties: false },
 );

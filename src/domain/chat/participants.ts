@@ -73,15 +73,25 @@ export async function ensureParticipantIn(trx: Trx, type: ParticipantType, uuid:
 }
 
 /**
+ * A row created without a name (an admin's top-up creates the payee) takes the first name a
+ * token of its own brings; a name once set stays.
+ */
+async function adoptName(db: Db, participant: Participant, name: string | undefined): Promise<Participant> {
+  if (participant.name !== null || !name) return participant;
+  await db.raw(`UPDATE ${TABLE[participant.type]} SET name = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND name IS NULL`, [name, participant.id]);
+  return (await findParticipant(db, participant.type, participant.uuid)) ?? participant;
+}
+
+/**
  * The caller's participant row, created with its wallet on first sight of a valid token:
  * role client → clients, role model → users. Other roles are refused (403).
  */
 export async function ensureParticipant(db: Db, claims: ParticipantClaims): Promise<Participant> {
   const type = participantType(claims.role);
   const cached = known.get(db)?.get(`${type}:${claims.sub}`);
-  if (cached) return cached;
-  const found = await findParticipant(db, type, claims.sub);
-  if (found) return remember(db, found);
+  if (cached && (cached.name !== null || !claims.name)) return cached;
+  const found = cached ?? (await findParticipant(db, type, claims.sub));
+  if (found) return remember(db, await adoptName(db, found, claims.name));
   return remember(db, await withTransaction(db, (trx) => ensureParticipantIn(trx, type, claims.sub, claims.name ?? null)));
 }
 

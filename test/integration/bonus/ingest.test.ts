@@ -102,6 +102,19 @@ describe('bonus: ingest on POST /events and the bonus.ingest queue', function ()
     expect(repeat.returnvalue).to.deep.equal({ duplicate: true });
   });
 
+  it('takes a price as a decimal string, as money elsewhere; a bad price gets one plain error', async () => {
+    const u = `u-${randomUUID()}`;
+    const accepted = await app.post('/events', envelope('ListingPublished', goodListing(u, 'S1', { price: '12000.50' })), app.service);
+    expect(accepted.status, JSON.stringify(accepted.body)).to.equal(200);
+    await waitForState(db(), u, 'holding');
+    for (const price of ['free', '-1', '1.234', 1e13, -5, true, '']) {
+      const res = await app.post('/events', envelope('ListingPublished', goodListing(`u-${randomUUID()}`, 'S2', { price })), app.service);
+      expect(res.status, String(price)).to.equal(400);
+      expect(res.body.message, String(price)).to.include('price: must be a price: a number or a decimal string such as "1500.00"');
+      expect(res.body.message).not.to.match(/anyOf|must be null/);
+    }
+  });
+
   it('dead-letters invalid queue events at once, with the reason, without retrying or applying them', async () => {
     const u = randomUUID();
     const before = await count('processed_events');

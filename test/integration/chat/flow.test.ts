@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
@@ -32,6 +33,20 @@ describe('chat: donation flow end to end (real MySQL and Redis)', function () {
     app.post('/chat/donat/add', { room: model.uuid, ...body }, { ...who.auth, ...headers });
   const statusOf = async (who: Actor, id: string) => (await app.get(`/chat/donations/${id}`, who.auth)).body;
   const settled = (who: Actor, id: string) => waitFor(async () => ((await statusOf(who, id)).status !== 'pending' ? statusOf(who, id) : null), { what: `donation ${id} settled` });
+
+  it('a viewer first created by an admin top-up shows the name of their later token', async () => {
+    // A room of its own: the next test reads its room's whole history.
+    const room = (await actor(app, 'model', 'Rae')).uuid;
+    const uuid = randomUUID();
+    expect((await app.post('/accounts/top-up', { user: uuid, sum: '20.00' }, admin.auth)).status).to.equal(201);
+    const auth = { authorization: `Bearer ${await app.token({ sub: uuid, role: 'client', name: 'Zed' })}` };
+    expect((await app.post('/chat/message/add', { room, message: 'hello from Zed', is_public: true }, auth)).status).to.equal(201);
+    const message = await waitFor(async () => {
+      const events = (await app.get(`/chat/event/history?room=${room}`, auth)).body.events as { type: string; data: Record<string, unknown> }[];
+      return events.find((e) => e.type === 'message' && e.data.message === 'hello from Zed') ?? null;
+    }, { what: 'the message in history' });
+    expect(message.data.sender).to.include({ uuid, name: 'Zed' });
+  });
 
   it('moves money, advances the goal, crowns the sponsor and shows it all in history and pub/sub', async () => {
     const ann = await actor(app, 'client', 'Ann');

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { ensureParticipant, registerConnection } from '../../../src/domain/chat/connections.ts';
+import { ensureParticipantIn } from '../../../src/domain/chat/participants.ts';
+import { withTransaction } from '../../../src/platform/db.ts';
 
 describe('chat participants and connections (real MySQL)', function () {
   this.timeout(20_000);
@@ -21,6 +23,17 @@ describe('chat participants and connections (real MySQL)', function () {
     const model = await ensureParticipant(database.db, { sub, role: 'model' });
     expect(model.type).to.equal('model');
     expect(model.accountId).to.not.equal(all[0]!.accountId);
+  });
+
+  it('a participant first created without a name (an admin top-up) takes the name of its first named token, and keeps it', async () => {
+    const sub = randomUUID();
+    await withTransaction(database.db, (trx) => ensureParticipantIn(trx, 'client', sub));
+    // Seen once without a name: remembered nameless, which must not hide the later name.
+    expect((await ensureParticipant(database.db, { sub, role: 'client' })).name).to.equal(null);
+    expect((await ensureParticipant(database.db, { sub, role: 'client', name: 'Zoe' })).name).to.equal('Zoe');
+    expect((await database.db('clients').where('uuid', sub).first()).name).to.equal('Zoe');
+    expect((await ensureParticipant(database.db, { sub, role: 'client', name: 'Someone Else' })).name).to.equal('Zoe');
+    expect((await ensureParticipant(database.db, { sub, role: 'client' })).name).to.equal('Zoe');
   });
 
   it('refuses roles that take no part in chat', async () => {

@@ -107,4 +107,30 @@ describe('operations: health, metrics, OpenAPI, Bull Board, schedulers', functio
     await waitFor(async () => (await queue.getCompletedCount()) >= 1, { what: 'a prune after re-registering', timeoutMs: 5000 });
     await queue.removeJobScheduler('test.prune-every-second');
   });
+
+  it('brings back, at the next check, a job scheduler deleted on its own (as Bull Board does), and leaves the others alone', async () => {
+    const services = app.running.services;
+    const payload = { outbox_retention_ms: 0, idempotency_retention_ms: 0 };
+    const kept = schedule({ id: 'test.kept', contract: contracts['platform.prune'], pattern: '0 0 1 1 *', payload });
+    const deleted = schedule({ id: 'test.deleted', contract: contracts['platform.prune'], pattern: '0 0 1 1 *', payload });
+    const scheduler = new Scheduler(services.queues, services.redis, [kept, deleted], services.log, { tz: 'UTC', checkEveryMs: 200 });
+    const queue = services.queues.get('platform.prune');
+    await scheduler.start();
+    try {
+      const keptBefore = await queue.getJobScheduler('test.kept');
+      expect(await scheduler.check()).to.equal(false);
+      // What Bull Board's "remove" on the schedulers page calls; the sentinel key stays.
+      expect(await queue.removeJobScheduler('test.deleted')).to.equal(true);
+      expect(await queue.getJobScheduler('test.deleted')).to.equal(undefined);
+      await waitFor(async () => (await queue.getJobScheduler('test.deleted')) !== undefined, { what: 'the scheduler check to bring it back', timeoutMs: 5000 });
+      const back = await queue.getJobScheduler('test.deleted');
+      expect(back).to.include({ key: 'test.deleted', pattern: '0 0 1 1 *' });
+      // The one nobody touched was not re-upserted: its next run did not move.
+      expect((await queue.getJobScheduler('test.kept'))?.next).to.equal(keptBefore?.next);
+    } finally {
+      scheduler.stop();
+      await queue.removeJobScheduler('test.kept');
+      await queue.removeJobScheduler('test.deleted');
+    }
+  });
 });

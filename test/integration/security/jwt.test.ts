@@ -104,7 +104,7 @@ describe('security: JWT — canonical encodings only, uuid sub, optional issuer 
     expect(claims.sub).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(claims).to.include({ role: 'client', user_id: '42', iss: env.JWT_ISSUER });
     const bad = await runCli(['token', '--role', 'client', '--sub', 'ALICE'], env);
-    expect(bad.code).to.equal(1);
+    expect(bad.code, 'a usage error').to.equal(2);
     expect(bad.stderr).to.include('--sub must be a lowercase uuid');
     expect(bad.stderr).not.to.match(STACK_LINE);
   });

@@ -45,6 +45,16 @@ describe('bench args', () => {
     expect(a.duration).to.equal(3);
   });
 
+  it('reads declared options through node:util parseArgs: values, flags, -h, a missing value', () => {
+    const declared = { name: 'x', options: { 'queue <name>': 'queue', 'skip-two': 'flag' } };
+    const a = parseArgs(['--queue', '-q-', '--skip-two', '-h'], declared);
+    expect(a.str('queue', '')).to.equal('-q-');
+    expect(a.flag('skip-two')).to.equal(true);
+    expect(a.help).to.equal(true);
+    expect(() => parseArgs(['--queue'], declared)).to.throw(ArgsError, /--queue needs a value/);
+    expect(() => parseArgs(['-z'], declared)).to.throw(ArgsError, /unexpected argument "-z"/);
+  });
+
   it('takes a negative number as a value, not as a flag', () => {
     expect(parseArgs(['--offset', '-5'], spec).num('offset', 0)).to.equal(-5);
   });

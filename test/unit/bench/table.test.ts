@@ -6,7 +6,7 @@ describe('bench table', () => {
     const out = renderTable({ columns: ['what', 'req/s'], rows: [['koa hello', 26_400], ['koa + add', 950.4]] });
     expect(out.split('\n')).to.deep.equal([
       '| what      |  req/s |',
-      '|-----------|-------:|',
+      '| --------- | -----: |',
       '| koa hello | 26,400 |',
       '| koa + add |    950 |',
     ]);

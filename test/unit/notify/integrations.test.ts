@@ -5,12 +5,17 @@ import { seenKey } from '../../../src/domain/notify/seenFact.ts';
 import { isRetryableStatus } from '../../../src/domain/notify/deliverSeen.ts';
 
 describe('mark-notify integrations', () => {
-  it('reads the shipped config/integrations.json', () => {
+  it('reads the shipped config/integrations.json: Redis streams only, so a fresh start delivers without any consumer running', () => {
     const integrations = loadIntegrations('config/integrations.json');
-    const promotions = integrations.get('promotions')!;
-    expect(promotions).to.deep.include({ delivery: 'http', timeoutMs: 2000, maxAttempts: 8, rememberMs: 30 * 86_400_000 });
-    expect(promotions.backoff).to.deep.equal({ delayMs: 1000, maxDelayMs: 600_000, jitter: 0.2 });
+    expect([...integrations.values()].map((i) => i.delivery)).to.deep.equal(['topic', 'topic']);
+    expect(integrations.get('promotions')).to.deep.include({ delivery: 'topic', topic: 'promotions.seen', maxAttempts: 8, rememberMs: 30 * 86_400_000 });
     expect(integrations.get('banners')).to.deep.include({ delivery: 'topic', topic: 'banners.seen', rememberMs: 7 * 86_400_000 });
+  });
+
+  it('reads the HTTP example, config/integrations.http-example.json', () => {
+    const promotions = loadIntegrations('config/integrations.http-example.json').get('promotions')!;
+    expect(promotions).to.deep.include({ delivery: 'http', url: 'http://promotions.local/v1/seen', timeoutMs: 2000, maxAttempts: 8, rememberMs: 30 * 86_400_000 });
+    expect(promotions.backoff).to.deep.equal({ delayMs: 1000, maxDelayMs: 600_000, jitter: 0.2 });
   });
 
   it('retries for about a day when max_attempts is not given', () => {

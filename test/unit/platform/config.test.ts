@@ -34,4 +34,11 @@ describe('config', () => {
     expect(loadConfig({ ROLE: 'api, worker' }).roles).to.deep.equal(['api', 'worker']);
     expect(loadConfig({ ROLE: 'all' }).roles).to.have.length(4);
   });
+
+  it('reads LOG_FORMAT: auto by default, json or pretty; anything else is refused', () => {
+    expect(loadConfig({}).logFormat).to.equal('auto');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).to.throw(ConfigError, /LOG_FORMAT must be one of auto, json, pretty/);
+  });
 });
