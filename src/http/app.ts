@@ -17,6 +17,7 @@ import { devRoutes } from './routes/dev.ts';
 import { schemaRoutes } from './routes/schemas.ts';
 import { hiringRoutes } from './routes/hiring.ts';
 import { flagRoutes } from './routes/flags.ts';
+import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { staticChat } from './staticChat.ts';
 import { mountMetrics } from './metricsRoute.ts';
 import { indexPage } from './indexPage.ts';
@@ -26,7 +27,7 @@ import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
 export function moduleRoutes(): AnyRoute[] {
-  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes(), ...schemaRoutes(), ...hiringRoutes(), ...flagRoutes()];
+  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes(), ...schemaRoutes(), ...hiringRoutes(), ...flagRoutes(), ...deadLetterRoutes()];
 }
 
 export interface AppOptions {
