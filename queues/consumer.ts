@@ -64,6 +64,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
         outboxIds: valid.outbox_ids,
         log,
         services,
+        updateProgress: (value) => job.updateProgress(value),
       }),
     );
   };

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { OutboxRelay } from './platform/outbox/relay.ts';
 import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
 import { loadBonusSettings, type BonusSettings } from './domain/bonus/settings.ts';
+import { loadPopugSettings, type PopugSettings } from './domain/popug/settings.ts';
 import { channelsFromConfig, type NotificationChannels } from './domain/notifications/channels.ts';
 import { QueueSet } from '../queues/producer.ts';
 import { contractsByQueue } from '../queues/contracts/index.ts';
@@ -27,6 +28,7 @@ export interface Services {
   relay: OutboxRelay;
   notify: { integrations: Integrations };
   bonus: BonusSettings;
+  popug: PopugSettings;
   notifications: { channels: NotificationChannels };
 }
 
@@ -37,6 +39,8 @@ export interface ServiceOverrides {
   metricsDefaults?: boolean;
   /** Bonus rules (tests pass small durations); default: BONUS_CONFIG_FILE plus BONUS_* overrides. */
   bonus?: BonusSettings;
+  /** Popug rules (tests pass small batches and backoffs); default: POPUG_CONFIG_FILE plus POPUG_PAYOUT_CRON. */
+  popug?: PopugSettings;
   /** Notification channels; default: the push and mail webhooks configured (NOTIFY_*_URL). */
   notificationChannels?: NotificationChannels;
 }
@@ -71,6 +75,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     relay,
     notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile) },
     bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
+    popug: overrides.popug ?? loadPopugSettings(config.popugConfigFile, config.popug),
     notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
   };
 }

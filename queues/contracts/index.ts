@@ -4,6 +4,7 @@ import { platformContracts } from './platform.ts';
 import { chatContracts } from './chat.ts';
 import { bonusContracts } from './bonus.ts';
 import { notificationsContracts } from './notifications.ts';
+import { popugContracts } from './popug.ts';
 
 /** Every job type Conveyor runs, by queue name. jobs/index.ts must give each a processor. */
 export const contracts = {
@@ -12,6 +13,7 @@ export const contracts = {
   ...chatContracts,
   ...bonusContracts,
   ...notificationsContracts,
+  ...popugContracts,
 };
 
 export type Contracts = typeof contracts;

@@ -11,6 +11,7 @@ import { systemRoutes } from './routes/system.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { bonusRoutes } from './routes/bonus.ts';
+import { popugRoutes } from './routes/popug.ts';
 import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { devRoutes } from './routes/dev.ts';
@@ -20,7 +21,7 @@ import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
 export function moduleRoutes(): AnyRoute[] {
-  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes()];
+  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes(), ...popugRoutes()];
 }
 
 export interface AppOptions {

@@ -8,6 +8,7 @@ import * as outboxIndexes from './0006_outbox_indexes.ts';
 import * as connectionsCreated from './0007_connections_created.ts';
 import * as outboxOneIndex from './0008_outbox_one_index.ts';
 import * as outboxEventName from './0009_outbox_event_name.ts';
+import * as popug from './0015_popug.ts';
 
 export interface Migration {
   name: string;
@@ -26,4 +27,5 @@ export const migrations: Migration[] = [
   { name: '0007_connections_created', ...connectionsCreated },
   { name: '0008_outbox_one_index', ...outboxOneIndex },
   { name: '0009_outbox_event_name', ...outboxEventName },
+  { name: '0015_popug', ...popug },
 ];
