@@ -25,7 +25,8 @@ export const popugContracts = {
     queue: PAYMENTS_APPLY_QUEUE,
     description: 'Price a task once, debit the assignment fee or credit the reward (ledger transfer + audit entry)',
     schema: PaymentsEnvelope,
-    version: 1,
+    // The newest event version it takes (TaskCreated v2); older ones are upcast.
+    version: 2,
     attempts: 25,
     backoff: retry,
     concurrency: 16,

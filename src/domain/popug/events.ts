@@ -71,6 +71,15 @@ export const TaskCreated = defineEvent({
   description: 'A task was created (v2: jira_id apart from the title)',
 });
 
+/** The v1 form, still accepted from old outbox rows and upcast before payments applies it. */
+export const TaskCreatedV1 = defineEvent({
+  name: 'TaskCreated',
+  version: 1,
+  schema: TaskCreatedV1Payload,
+  listeners: [PAYMENTS_APPLY_QUEUE],
+  description: 'A task was created (v1: a Jira id, if any, inside the title as "[JIRA-123] title")',
+});
+
 /** v1 → v2: "[POPUG-12] fix the beak" becomes jira_id "POPUG-12", title "fix the beak". */
 export function upcastTaskCreatedV1(v1: TaskCreatedV1Payload): TaskCreatedPayload {
   const match = /^\s*\[([A-Z][A-Z0-9]*-[0-9]+)\]\s*(.*)$/s.exec(v1.title);
@@ -133,6 +142,7 @@ export const popugEvents: readonly EventDef[] = [AccountCreated, AccountRoleChan
 export const PaymentsEnvelope = Type.Union([
   envelopeSchema(AccountCreated),
   envelopeSchema(AccountRoleChanged),
+  envelopeSchema(TaskCreatedV1),
   envelopeSchema(TaskCreated),
   envelopeSchema(TaskAssigned),
   envelopeSchema(TaskCompleted),

@@ -4,7 +4,7 @@ import { execute, selectRows, toSafeInt } from '../../platform/sql.ts';
 import { ensureAccount, systemAccount, transferMoney, type Account } from '../ledger/index.ts';
 import { addToOpenDay, dayOf } from './days.ts';
 import { applyUserCopy } from './users.ts';
-import type { AccountPayload, PaymentsEnvelope, TaskAssignedPayload, TaskCompletedPayload, TaskCreatedPayload } from './events.ts';
+import { upcastTaskCreatedV1, type AccountPayload, type PaymentsEnvelope, type TaskAssignedPayload, type TaskCompletedPayload, type TaskCreatedPayload, type TaskCreatedV1Payload } from './events.ts';
 import type { PopugSettings } from './settings.ts';
 
 /** The company's side of every popug transfer: fees in, rewards and payouts out. */
@@ -94,7 +94,7 @@ export async function applyPaymentsEvent(trx: Trx, envelope: PaymentsEnvelope, s
       await applyUserCopy(trx, 'popug_payment_users', envelope.payload as AccountPayload);
       return 'user';
     case 'TaskCreated': {
-      const p = envelope.payload as TaskCreatedPayload;
+      const p = envelope.event_version === 1 ? upcastTaskCreatedV1(envelope.payload as TaskCreatedV1Payload) : (envelope.payload as TaskCreatedPayload);
       await ensurePrices(trx, p.task_id, settings, p.title, now);
       return 'priced';
     }
