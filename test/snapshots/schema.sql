@@ -269,7 +269,7 @@ CREATE TABLE `popug_reshuffles` (
   `status` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `tasks_total` int(11) NOT NULL,
   `tasks_done` int(11) NOT NULL DEFAULT 0,
-  `cursor` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+  `after_task_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
   `requested_by` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `started_at` datetime(3) NOT NULL,
   `finished_at` datetime(3) DEFAULT NULL,

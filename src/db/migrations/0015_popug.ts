@@ -49,7 +49,7 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('tasks_total').notNullable();
     t.integer('tasks_done').notNullable().defaultTo(0);
     // The last task id handled: a resumed run continues after it (written with each batch).
-    t.string('cursor', 36).collate(BIN).nullable();
+    t.string('after_task_id', 36).collate(BIN).nullable();
     t.string('requested_by', 36).collate(BIN).notNullable();
     t.dateTime('started_at', { precision: 3 }).notNullable();
     t.dateTime('finished_at', { precision: 3 }).nullable();

@@ -21,7 +21,7 @@ interface ReshuffleRow {
   status: 'running' | 'done';
   tasks_total: unknown;
   tasks_done: unknown;
-  cursor: string | null;
+  after_task_id: string | null;
   started_at: Date;
 }
 
@@ -82,7 +82,7 @@ export async function reshuffleBatch(db: Db, id: string, batch: number, now: () 
       trx,
       `SELECT task_id, assignee FROM popug_tasks WHERE status = 'open' AND task_id > ? AND created_at <= ?
        ORDER BY task_id LIMIT ? FOR UPDATE`,
-      [row.cursor ?? '', row.started_at, batch],
+      [row.after_task_id ?? '', row.started_at, batch],
     );
     const employees = await employeeIds(trx);
     const at = now();
@@ -99,8 +99,8 @@ export async function reshuffleBatch(db: Db, id: string, batch: number, now: () 
     const done = toSafeInt(row.tasks_done, 'done') + tasks.length;
     await execute(
       trx,
-      `UPDATE popug_reshuffles SET cursor = ?, tasks_done = ?, status = ?, running = ?, finished_at = ? WHERE reshuffle_id = ?`,
-      [tasks.at(-1)?.task_id ?? row.cursor, done, finished ? 'done' : 'running', finished ? null : 1, finished ? at : null, id],
+      `UPDATE popug_reshuffles SET after_task_id = ?, tasks_done = ?, status = ?, running = ?, finished_at = ? WHERE reshuffle_id = ?`,
+      [tasks.at(-1)?.task_id ?? row.after_task_id, done, finished ? 'done' : 'running', finished ? null : 1, finished ? at : null, id],
     );
     return { done: finished, progress: { ...view(row), tasks_done: done, status: finished ? ('done' as const) : ('running' as const) } };
   });
