@@ -52,6 +52,7 @@ describe('popug payout', function () {
     expect(await app.balanceOf(b.id)).to.equal(-1000 * bTasks.length);
     expect((await app.get(`/popug/payouts?day=${D}`, finance)).body.status).to.equal('pending');
 
+    clock.advance(HOUR);
     const run = await app.post('/popug/payouts/run', { day: D }, finance);
     expect(run.status, JSON.stringify(run.body)).to.equal(202);
     const status = await waitDone(D);
