@@ -2,12 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import { CronExpressionParser } from 'cron-parser';
 import { compileSchema } from '../../platform/validation.ts';
-import { parseDuration } from '../../platform/duration.ts';
 import { parseMoney } from '../ledger/money.ts';
 
 const Amount = Type.String({ pattern: '^(0|[1-9]\\d{0,6})(\\.\\d{1,2})?$' });
 const Range = Type.Tuple([Amount, Amount]);
-const Duration = Type.Union([Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$' }), Type.Integer({ minimum: 0 })]);
 
 const FileSchema = Type.Object(
   {
@@ -16,8 +14,6 @@ const FileSchema = Type.Object(
     reward_range: Type.Optional(Range),
     mail_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     mail_from: Type.Optional(Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' })),
-    /** First retry delay of a report mail; doubles per attempt. */
-    mail_backoff: Type.Optional(Duration),
     /** Tasks per reshuffle transaction, employees per payout batch. */
     batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
   },
@@ -31,7 +27,6 @@ export interface PopugSettings {
   rewardRange: [number, number];
   mailAttempts: number;
   mailFrom: string;
-  mailBackoffMs: number;
   batchSize: number;
 }
 
@@ -69,7 +64,6 @@ export function parsePopugSettings(raw: unknown, overrides: { payoutCron?: strin
     rewardRange: range(raw.reward_range, ['20.00', '40.00'], 'reward_range'),
     mailAttempts: raw.mail_attempts ?? 5,
     mailFrom: raw.mail_from ?? 'payouts@popug.local',
-    mailBackoffMs: parseDuration(raw.mail_backoff ?? '30s'),
     batchSize: raw.batch_size ?? 500,
   };
 }

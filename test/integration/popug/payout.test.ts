@@ -18,8 +18,8 @@ describe('popug payout', function () {
   let a: { id: string; auth: Record<string, string> };
   let b: { id: string; auth: Record<string, string> };
   let finance: Record<string, string>;
-  let aTasks: string[] = [];
-  let bTasks: string[] = [];
+  const aTasks: string[] = [];
+  const bTasks: string[] = [];
 
   before(async () => {
     app = await startPopug({ clock, settings: testSettings({ fee_range: ['10.00', '10.00'], reward_range: ['30.00', '30.00'] }) });
