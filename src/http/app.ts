@@ -12,6 +12,7 @@ import { notifyRoutes } from './routes/notify.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { bonusRoutes } from './routes/bonus.ts';
 import { popugRoutes } from './routes/popug.ts';
+import { staticPopug } from './staticPopug.ts';
 import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { devRoutes } from './routes/dev.ts';
@@ -53,6 +54,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   app.use(exactRoutes(router, handlers));
   if (opts.api) {
     app.use(staticChat());
+    app.use(staticPopug());
     app.use(adminAuth(services.config.adminUser, services.config.adminPassword));
     app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
   }
