@@ -17,7 +17,7 @@ import { finish, pct, ratio } from './lib/table.ts';
 import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
-import { dropDatabase } from '../../src/platform/db.ts';
+import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
 import { parsePopugSettings } from '../../src/domain/popug/settings.ts';
 import { dayOf } from '../../src/domain/popug/days.ts';
 import { requestPayout } from '../../src/domain/popug/payout.ts';
@@ -125,6 +125,10 @@ async function rawPayouts(pool: Pool, ownerType: string, companyId: number, day:
 
 async function main(): Promise<void> {
   const busyBefore = await waitForIdle();
+  await ensureDatabase(dbUrl);
+  const migrator = createDb(dbUrl, 2);
+  await migrate(migrator);
+  await migrator.destroy();
   const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', TZ: 'UTC' });
   const running = await start(config, config.roles, { metricsDefaults: false, popug: parsePopugSettings({ payout_cron: '0 0 1 1 *' }) });
   const url = `http://127.0.0.1:${running.port}`;
