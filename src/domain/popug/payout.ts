@@ -53,8 +53,8 @@ export type PayOutcome = { paid: number } | { carried: number } | { already: tru
  * refuses a second payout for the day), the day's aggregates, a PaymentMade event and the report
  * in the user's inbox.
  */
-export async function payOne(trx: Trx, day: string, employee: Employee, opts: { now: Date }): Promise<PayOutcome> {
-  const company = await systemAccount(trx, COMPANY_ACCOUNT);
+export async function payOne(trx: Trx, day: string, employee: Employee, opts: { now: Date; companyId?: number }): Promise<PayOutcome> {
+  const company = { id: opts.companyId ?? (await systemAccount(trx, COMPANY_ACCOUNT)).id };
   const ids = [employee.accountId, company.id].sort((a, b) => a - b);
   // The ledger's lock order (ids ascending), so this never deadlocks with a fee or a reward.
   const locked = await selectRows<{ id: unknown; balance: unknown }>(trx, 'SELECT id, balance FROM accounts WHERE id IN (?, ?) ORDER BY id FOR UPDATE', ids);
@@ -120,6 +120,8 @@ export async function payDay(
   day: string,
   opts: { batch: number; now: () => Date; afterCommit: (trx: Trx) => void; progress?: (p: PayoutProgress) => Promise<void> },
 ): Promise<void> {
+  // Looked up once per run, not once per employee.
+  const companyId = (await withTransaction(db, (trx) => systemAccount(trx, COMPANY_ACCOUNT))).id;
   for (;;) {
     const state = await selectRows<{ status: string; payout_cursor: unknown }>(db, 'SELECT status, payout_cursor FROM popug_days WHERE day = ?', [day]);
     if (!state[0] || state[0].status === 'done') return;
@@ -128,7 +130,7 @@ export async function payDay(
     let red = 0;
     for (const employee of employees) {
       let last: Trx | undefined;
-      const outcome = await withTransaction(db, (trx) => payOne((last = trx), day, employee, { now: opts.now() }));
+      const outcome = await withTransaction(db, (trx) => payOne((last = trx), day, employee, { now: opts.now(), companyId }));
       if (last) opts.afterCommit(last);
       if ('carried' in outcome && outcome.carried < 0) red++;
     }
