@@ -10,6 +10,12 @@ import { deliverPointsJob } from './bonus/deliver-points.ts';
 import { recheckLinksJob } from './bonus/recheck-links.ts';
 import { pruneEventsJob } from './bonus/prune-events.ts';
 import { sendNotificationJob } from './notifications/send.ts';
+import { trackerAccountsJob } from './popug/tracker-accounts.ts';
+import { paymentsApplyJob } from './popug/payments-apply.ts';
+import { reshuffleJob } from './popug/reshuffle.ts';
+import { payoutRunJob } from './popug/payout-run.ts';
+import { payoutCronJob } from './popug/payout-cron.ts';
+import { sendReportJob } from './popug/send-report.ts';
 import { saveConnectionJob } from './chat/save-connection.ts';
 import { saveMessageJob } from './chat/save-message.ts';
 import { saveDonateJob } from './chat/save-donate.ts';
@@ -53,4 +59,10 @@ export const processors: ProcessorMap<Contracts> = {
   'hiring.count-completion': countCompletionJob,
   'hiring.record-reviewer': recordReviewerJob,
   'events.topic-append': topicAppendJob,
+  'popug.tracker-accounts': trackerAccountsJob,
+  'popug.payments-apply': paymentsApplyJob,
+  'popug.reshuffle': reshuffleJob,
+  'popug.payout-run': payoutRunJob,
+  'popug.payout-cron': payoutCronJob,
+  'popug.send-report': sendReportJob,
 };

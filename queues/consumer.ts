@@ -70,6 +70,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
         outboxIds: valid.outbox_ids,
         log,
         services,
+        updateProgress: (value) => job.updateProgress(value),
       }),
     );
   };

@@ -17,6 +17,8 @@ export interface JobContext<P> {
   outboxIds: string[] | undefined;
   log: Logger;
   services: Services;
+  /** Shows how far a long job got (job progress in Bull Board); absent outside a worker. */
+  updateProgress?: (value: object) => Promise<void>;
 }
 
 export type Processor<C extends JobContract> = (ctx: JobContext<PayloadOf<C>>) => Promise<unknown>;

@@ -3,7 +3,7 @@ import { contracts } from './contracts/index.ts';
 import { schedule, type Schedule } from './scheduler.ts';
 
 /** Every periodic job, with its cron pattern from the settings the services were built with. */
-export function buildSchedules({ config, bonus }: Pick<Services, 'config' | 'bonus'>): Schedule[] {
+export function buildSchedules({ config, bonus, popug }: Pick<Services, 'config' | 'bonus' | 'popug'>): Schedule[] {
   return [
     schedule({
       id: 'platform.prune',
@@ -21,6 +21,7 @@ export function buildSchedules({ config, bonus }: Pick<Services, 'config' | 'bon
       pattern: bonus.recheckCron,
       payload: {},
     }),
+    schedule({ id: 'popug.payout-cron', contract: contracts['popug.payout-cron'], pattern: popug.payoutCron, payload: {} }),
     schedule({ id: 'bonus.prune-events', contract: contracts['bonus.prune-events'], pattern: '41 3 * * *', payload: {} }),
   ];
 }

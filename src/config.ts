@@ -74,6 +74,10 @@ export interface Config {
   };
   /** Single-value overrides of BONUS_CONFIG_FILE (BONUS_*); unset fields keep the file's value. */
   bonus: { points?: string; cooldownMs?: number; holdMs?: number; recheckCron?: string; accountsUrl?: string | null; pointsUrl?: string | null };
+  /** Single-value override of POPUG_CONFIG_FILE (POPUG_PAYOUT_CRON). */
+  popug: { payoutCron?: string };
+  /** Outgoing mail (smtp:// or smtps://); null: mails are logged and kept in the inbox only. */
+  smtpUrl: string | null;
   /** Webhook channels of the notifications module; null: that channel is off (the inbox remains). */
   notifications: { pushUrl: string | null; mailUrl: string | null; timeoutMs: number };
   /** Most seen facts one api process puts in one delivery job (those accepted in the same event-loop turn). */
@@ -373,6 +377,10 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       accountsUrl: r.optionalUrl('BONUS_ACCOUNTS_URL'),
       pointsUrl: r.optionalUrl('BONUS_POINTS_URL'),
     }),
+    popug: dropUndefined({
+      payoutCron: r.optionalMatching('POPUG_PAYOUT_CRON', /^\S+( \S+){4,5}$/, 'a cron pattern with 5 or 6 fields'),
+    }),
+    smtpUrl: env.SMTP_URL ? r.url('SMTP_URL', '', ['smtp:', 'smtps:']) : null,
     notifications: {
       pushUrl: r.optionalUrl('NOTIFY_PUSH_URL') ?? null,
       mailUrl: r.optionalUrl('NOTIFY_MAIL_URL') ?? null,

@@ -12,6 +12,7 @@ import { FlagStore } from './platform/flags.ts';
 import { loadHiringSettings, type HiringSettings } from './domain/hiring/settings.ts';
 import { loadIntegrations, type Integrations } from './domain/notify/integrations.ts';
 import { loadBonusSettings, type BonusSettings } from './domain/bonus/settings.ts';
+import { loadPopugSettings, type PopugSettings } from './domain/popug/settings.ts';
 import { channelsFromConfig, type NotificationChannels } from './domain/notifications/channels.ts';
 import { QueueSet } from '../queues/producer.ts';
 import { contractsByQueue } from '../queues/contracts/index.ts';
@@ -36,6 +37,7 @@ export interface Services {
   relay: Outbox;
   notify: { integrations: Integrations };
   bonus: BonusSettings;
+  popug: PopugSettings;
   notifications: { channels: NotificationChannels };
   /** Feature flags (MySQL, cached briefly, change announced over Redis). */
   flags: FlagStore;
@@ -49,6 +51,8 @@ export interface ServiceOverrides {
   metricsDefaults?: boolean;
   /** Bonus rules (tests pass small durations); default: BONUS_CONFIG_FILE plus BONUS_* overrides. */
   bonus?: BonusSettings;
+  /** Popug rules (tests pass small batches and backoffs); default: POPUG_CONFIG_FILE plus POPUG_PAYOUT_CRON. */
+  popug?: PopugSettings;
   /** Notification channels; default: the push and mail webhooks configured (NOTIFY_*_URL). */
   notificationChannels?: NotificationChannels;
   /** Hiring settings; default: HIRING_CONFIG_FILE plus HIRING_* overrides. */
@@ -90,6 +94,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     relay: outbox,
     notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile) },
     bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
+    popug: overrides.popug ?? loadPopugSettings(config.popugConfigFile, config.popug),
     notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
     flags: new FlagStore(db, redis, `${config.queuePrefix}:flags`, config.flagsTtlMs, log, () => createRedis(config.redisUrl, 'worker')),
     hiring: overrides.hiring ?? loadHiringSettings(config.hiringConfigFile, config.hiringReviewThreshold),

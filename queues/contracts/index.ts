@@ -5,6 +5,7 @@ import { chatContracts } from './chat.ts';
 import { bonusContracts } from './bonus.ts';
 import { notificationsContracts } from './notifications.ts';
 import { hiringContracts } from './hiring.ts';
+import { popugContracts } from './popug.ts';
 
 /** Every job type Conveyor runs, by queue name. jobs/index.ts must give each a processor. */
 export const contracts = {
@@ -14,6 +15,7 @@ export const contracts = {
   ...bonusContracts,
   ...notificationsContracts,
   ...hiringContracts,
+  ...popugContracts,
 };
 
 export type Contracts = typeof contracts;

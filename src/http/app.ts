@@ -11,6 +11,8 @@ import { systemRoutes } from './routes/system.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { bonusRoutes } from './routes/bonus.ts';
+import { popugRoutes } from './routes/popug.ts';
+import { staticPopug } from './staticPopug.ts';
 import { eventRoutes } from './routes/events.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { devRoutes } from './routes/dev.ts';
@@ -27,7 +29,7 @@ import { contracts } from '../../queues/contracts/index.ts';
 
 /** Every module's routes; the OpenAPI document is built from this same list. */
 export function moduleRoutes(): AnyRoute[] {
-  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes(), ...schemaRoutes(), ...hiringRoutes(), ...flagRoutes(), ...deadLetterRoutes()];
+  return [...notifyRoutes(), ...chatRoutes(), ...eventRoutes(), ...bonusRoutes(), ...notificationRoutes(), ...schemaRoutes(), ...hiringRoutes(), ...flagRoutes(), ...deadLetterRoutes(), ...popugRoutes()];
 }
 
 export interface AppOptions {
@@ -63,6 +65,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
     app.use(indexPage());
     app.use(apiDocs());
     app.use(staticChat());
+    app.use(staticPopug());
     const { adminUser, adminPassword, adminAuthFailuresPerMinute, queuePrefix } = services.config;
     app.use(adminAuth({ user: adminUser, password: adminPassword, limits: { redis: services.redis, prefix: queuePrefix }, failuresPerMinute: adminAuthFailuresPerMinute }));
     app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));

@@ -3,7 +3,7 @@ import type { Trx } from '../../platform/db.ts';
 import { selectRows, toBool, toSafeInt, type Conn } from '../../platform/sql.ts';
 
 export type OwnerType = 'client' | 'model' | 'user' | 'system' | 'employee';
-export type AccountKind = 'wallet' | 'points' | 'system';
+export type AccountKind = 'wallet' | 'points' | 'system' | 'popug';
 
 export interface AccountKey {
   ownerType: OwnerType;

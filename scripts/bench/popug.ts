@@ -1,0 +1,330 @@
+/**
+ * Popug: the daily payout of N employees, task create → priced → charged and complete → credited
+ * end to end, the dashboard at 1 M audit entries, and a reshuffle of N open tasks — each beside a
+ * raw mysql2 loop doing the same SQL, measured in the same run.
+ *
+ * Usage: npm run bench:popug -- [--employees 100000] [--tasks 2000] [--connections 32] [--entries 1000000] [--open 100000]
+ * Conveyor runs in this process (every role, NODE_ENV=production logging off), on a fresh database.
+ */
+import { randomUUID } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { cliArgs } from './lib/args.ts';
+import { machineFacts, waitForIdle } from './lib/machine.ts';
+import { note, startPhase } from './lib/progress.ts';
+import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
+import { LatencyHistogram } from './lib/stats.ts';
+import { finish, pct, ratio } from './lib/table.ts';
+import { loadConfig } from '../../src/config.ts';
+import { start } from '../../src/runtime.ts';
+import { signToken } from '../../src/http/auth/jwt.ts';
+import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
+import { parsePopugSettings } from '../../src/domain/popug/settings.ts';
+import { dayOf } from '../../src/domain/popug/days.ts';
+import { requestPayout } from '../../src/domain/popug/payout.ts';
+
+const args = cliArgs({
+  name: 'bench:popug',
+  summary: 'Payout of N employees, task flows end to end, dashboard p99 at 1 M entries, reshuffle of N open tasks; each beside raw mysql2.',
+  defaults: { connections: 32 },
+  options: {
+    'employees <n>': 'employees with a positive balance to pay (default 100000)',
+    'tasks <n>': 'tasks created and completed end to end (default 2000)',
+    'entries <n>': 'audit entries under the dashboard (default 1000000)',
+    'open <n>': 'open tasks to reshuffle (default 100000)',
+    'mysql <url>': 'MySQL server, without a database (default mysql://root@127.0.0.1:3306)',
+    'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
+  },
+});
+
+const EMPLOYEES = args.num('employees', 100_000);
+const TASKS = args.num('tasks', 2000);
+const ENTRIES = args.num('entries', 1_000_000);
+const OPEN = args.num('open', 100_000);
+const CONNECTIONS = args.connections;
+const server = args.str('mysql', 'mysql://root@127.0.0.1:3306');
+const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
+const dbUrl = `${server}/${benchPrefix('bench_popug').replace(/-/g, '_')}`;
+const prefix = benchPrefix('bpopug');
+const JWT_SECRET = 'bench-popug-secret-0123456789abcdef0123456';
+const CHUNK = 1000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Pool = mysql.Pool;
+
+async function one(pool: Pool, sql: string, params: unknown[] = []): Promise<number> {
+  const [rows] = (await pool.query(sql, params)) as unknown as [{ n: unknown }[]];
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * N accounts of (ownerType, kind 'popug') with positive balances, as ledger transfers from the
+ * company account with their entries, in bulk: the state a day of work leaves behind.
+ */
+async function seedBalances(pool: Pool, ownerType: string, n: number, companyId: number): Promise<number> {
+  let total = 0;
+  const day = dayOf(Date.now(), 'UTC');
+  for (let from = 0; from < n; from += CHUNK) {
+    const size = Math.min(CHUNK, n - from);
+    const users = Array.from({ length: size }, () => randomUUID());
+    const amounts = users.map((_, i) => 1000 + ((from + i) % 5000));
+    total += amounts.reduce((a, b) => a + b, 0);
+    const conn = await pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      const [acc] = (await conn.query(
+        `INSERT INTO accounts (owner_type, owner_id, kind, balance, allow_negative, created_at, updated_at) VALUES ${users.map(() => "(?, ?, 'popug', ?, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))").join(', ')}`,
+        users.flatMap((u, i) => [ownerType, u, amounts[i]]),
+      )) as unknown as [{ insertId: number }];
+      const [tr] = (await conn.query(
+        `INSERT INTO transfers (idempotency_key, from_account_id, to_account_id, amount, reason, created_at) VALUES ${users.map(() => "(?, ?, ?, ?, 'seed', UTC_TIMESTAMP(3))").join(', ')}`,
+        users.flatMap((u, i) => [`seed:${u}`, companyId, acc.insertId + i, amounts[i]]),
+      )) as unknown as [{ insertId: number }];
+      await conn.query(
+        `INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at) VALUES ${users.map(() => '(?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}`,
+        users.flatMap((_, i) => [tr.insertId + i, acc.insertId + i, amounts[i], amounts[i]]),
+      );
+      await conn.query(
+        `INSERT INTO popug_entries (entry_id, user_id, day, kind, task_id, amount, description, at, transfer_id) VALUES ${users.map(() => "(?, ?, ?, 'reward', NULL, ?, 'seed', UTC_TIMESTAMP(3), ?)").join(', ')}`,
+        users.flatMap((u, i) => [u.replace(/-/g, '').padEnd(64, '0'), u, day, amounts[i], tr.insertId + i]),
+      );
+      await conn.query('UPDATE accounts SET balance = balance - ? WHERE id = ?', [amounts.reduce((a, b) => a + b, 0), companyId]);
+      await conn.commit();
+    } finally {
+      conn.release();
+    }
+  }
+  return total;
+}
+
+/** The payout's SQL for one employee, statement for statement, one transaction each, one at a time. */
+async function rawPayouts(pool: Pool, ownerType: string, companyId: number, day: string): Promise<number> {
+  const conn = await pool.getConnection();
+  const startedAt = performance.now();
+  let after = 0;
+  try {
+    for (;;) {
+      const [rows] = (await conn.query("SELECT id, owner_id FROM accounts WHERE id > ? AND owner_type = ? AND kind = 'popug' ORDER BY id LIMIT 500", [after, ownerType])) as unknown as [{ id: number; owner_id: string }[]];
+      if (rows.length === 0) break;
+      after = rows.at(-1)!.id;
+      for (const r of rows) {
+        await conn.beginTransaction();
+        const [locked] = (await conn.query('SELECT id, balance FROM accounts WHERE id IN (?, ?) ORDER BY id FOR UPDATE', [companyId, r.id])) as unknown as [{ id: number; balance: number }[]];
+        const balance = Number(locked.find((l) => l.id === r.id)!.balance);
+        const [tr] = (await conn.query("INSERT INTO transfers (idempotency_key, from_account_id, to_account_id, amount, reason, reference, created_at) VALUES (?, ?, ?, ?, 'raw', ?, UTC_TIMESTAMP(3))", [`raw:${r.owner_id}:${day}`, r.id, companyId, balance, day])) as unknown as [{ insertId: number }];
+        await conn.query('UPDATE accounts SET balance = balance + CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?)', [r.id, -balance, balance, r.id, companyId]);
+        await conn.query('INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at) VALUES (?, ?, ?, 0, UTC_TIMESTAMP(3)), (?, ?, ?, 0, UTC_TIMESTAMP(3))', [tr.insertId, r.id, -balance, tr.insertId, companyId, balance]);
+        await conn.query("INSERT INTO popug_entries (entry_id, user_id, day, kind, amount, description, at, transfer_id) VALUES (?, ?, ?, 'payout', ?, 'raw', UTC_TIMESTAMP(3), ?)", [`raw${r.owner_id}`.padEnd(64, '1'), r.owner_id, day, -balance, tr.insertId]);
+        await conn.commit();
+      }
+    }
+  } finally {
+    conn.release();
+  }
+  return performance.now() - startedAt;
+}
+
+async function main(): Promise<void> {
+  const busyBefore = await waitForIdle();
+  await ensureDatabase(dbUrl);
+  const migrator = createDb(dbUrl, 2);
+  await migrate(migrator);
+  await migrator.destroy();
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', TZ: 'UTC' });
+  const running = await start(config, config.roles, { metricsDefaults: false, popug: parsePopugSettings({ payout_cron: '0 0 1 1 *' }) });
+  const url = `http://127.0.0.1:${running.port}`;
+  const pool = mysql.createPool({ uri: dbUrl, connectionLimit: CONNECTIONS + 2, supportBigNumbers: true });
+  const exp = Math.floor(Date.now() / 1000) + 7200;
+  const token = async (sub: string, role: 'admin' | 'manager' | 'accountant' | 'employee') => `Bearer ${await signToken(JWT_SECRET, { sub, role, exp })}`;
+  const post = (path: string, body: unknown, auth: string) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: JSON.stringify(body) });
+  const figures: Record<string, unknown> = {};
+  const ratios: Record<string, number> = {};
+  const rows: (string | number)[][] = [];
+  const today = dayOf(Date.now(), 'UTC');
+
+  try {
+    const admin = await token(randomUUID(), 'admin');
+    const [company] = (await pool.query("INSERT INTO accounts (owner_type, owner_id, kind, balance, allow_negative, created_at, updated_at) VALUES ('system', 'popug_company', 'system', 0, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))")) as unknown as [{ insertId: number }];
+    const companyId = company.insertId;
+
+    // ---- payout --------------------------------------------------------------------------------
+    let bar = startPhase(`seeding ${EMPLOYEES} employees with balances (twice: Conveyor and raw)`);
+    const total = await seedBalances(pool, 'employee', EMPLOYEES, companyId);
+    await seedBalances(pool, 'user', EMPLOYEES, companyId);
+    bar.done();
+    bar = startPhase(`payout of ${EMPLOYEES} employees`, { counter: () => 0 });
+    const t0 = performance.now();
+    await running.services.outbox.transaction((trx) => requestPayout(trx, today, new Date()));
+    while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_days WHERE day = ? AND status = 'done'", [today])) === 0) await sleep(200);
+    const payoutMs = performance.now() - t0;
+    const paid = await one(pool, 'SELECT COUNT(*) AS n FROM popug_payouts WHERE day = ?', [today]);
+    const paidTotal = await one(pool, 'SELECT COALESCE(SUM(amount), 0) AS n FROM popug_payouts WHERE day = ?', [today]);
+    bar.done(`${paid} paid in ${(payoutMs / 1000).toFixed(1)} s`);
+    if (paid !== EMPLOYEES || paidTotal !== total) throw new Error(`payout paid ${paid} employees ${paidTotal}, expected ${EMPLOYEES} and ${total}`);
+    bar = startPhase('raw mysql2 payout loop');
+    const rawMs = await rawPayouts(pool, 'user', companyId, today);
+    bar.done(`${(rawMs / 1000).toFixed(1)} s`);
+    figures.payout = { employees: EMPLOYEES, conveyor_s: payoutMs / 1000, raw_s: rawMs / 1000 };
+    ratios.payout = ratio(rawMs, payoutMs);
+    rows.push([`payout of ${EMPLOYEES} employees`, (EMPLOYEES / payoutMs) * 1000, (EMPLOYEES / rawMs) * 1000, pct(ratios.payout), `${(payoutMs / 1000).toFixed(1)} s wall`]);
+    // The report jobs and inbox rows are outside the timed run; let them drain before the next phase.
+    while ((await one(pool, "SELECT COUNT(*) AS n FROM outbox WHERE status <> 'done'")) > 0) await sleep(500);
+
+    // ---- tasks end to end ----------------------------------------------------------------------
+    const employees: string[] = Array.from({ length: 50 }, () => randomUUID());
+    for (const e of employees) await post('/popug/users', { user: e, role: 'employee' }, admin);
+    while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_tracker_users WHERE role = 'employee'")) < employees.length) await sleep(100);
+    const manager = await token(randomUUID(), 'manager');
+    const created: { task_id: string; assignee: string }[] = [];
+    bar = startPhase(`${TASKS} tasks: create → priced → charged`, { counter: () => created.length, unit: 'tasks' });
+    const feesBefore = await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'fee'");
+    const t1 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (next < TASKS) {
+        next++;
+        const res = await post('/popug/tasks', { title: 'bench', description: 'bench' }, manager);
+        created.push((await res.json()) as { task_id: string; assignee: string });
+      }
+    }));
+    while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'fee'")) - feesBefore < TASKS) await sleep(50);
+    const createMs = performance.now() - t1;
+    bar.done();
+    const auths = new Map<string, string>(await Promise.all(employees.map(async (e) => [e, await token(e, 'employee')] as [string, string])));
+    bar = startPhase(`${TASKS} tasks: complete → credited`);
+    const t2 = performance.now();
+    let k = 0;
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (k < created.length) {
+        const t = created[k++]!;
+        await post(`/popug/tasks/${t.task_id}/complete`, {}, auths.get(t.assignee)!);
+      }
+    }));
+    while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'reward'")) < TASKS) await sleep(50);
+    const completeMs = performance.now() - t2;
+    bar.done();
+
+    // Raw: the same rows per task (task, price, transfer + entries + audit entry + day), in two
+    // transactions per step as Conveyor's request and its consumer, CONNECTIONS at a time.
+    const rawAccounts = employees.map(() => randomUUID());
+    for (const u of rawAccounts) await pool.query("INSERT INTO accounts (owner_type, owner_id, kind, balance, allow_negative, created_at, updated_at) VALUES ('user', ?, 'popug', 0, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))", [u]);
+    const [accRows] = (await pool.query("SELECT id, owner_id FROM accounts WHERE owner_type = 'user' AND owner_id IN (?)", [rawAccounts])) as unknown as [{ id: number; owner_id: string }[]];
+    const rawStep = async (kind: 'fee' | 'reward', taskId: string, acc: { id: number; owner_id: string }) => {
+      const conn = await pool.getConnection();
+      try {
+        await conn.beginTransaction();
+        if (kind === 'fee') await conn.query("INSERT INTO popug_tasks (task_id, title, description, status, assignee, created_by, created_at) VALUES (?, 'raw', 'raw', 'open', ?, ?, UTC_TIMESTAMP(3))", [taskId, acc.owner_id, acc.owner_id]);
+        else await conn.query("UPDATE popug_tasks SET status = 'done', completed_at = UTC_TIMESTAMP(3) WHERE task_id = ?", [taskId]);
+        await conn.commit();
+        await conn.beginTransaction();
+        if (kind === 'fee') await conn.query('INSERT IGNORE INTO popug_task_prices (task_id, assign_fee, reward, priced_at) VALUES (?, 1500, 3000, UTC_TIMESTAMP(3))', [taskId]);
+        const amount = kind === 'fee' ? 1500 : 3000;
+        const [from, to] = kind === 'fee' ? [acc.id, companyId] : [companyId, acc.id];
+        const [tr] = (await conn.query("INSERT INTO transfers (idempotency_key, from_account_id, to_account_id, amount, reason, created_at) VALUES (?, ?, ?, ?, 'raw', UTC_TIMESTAMP(3))", [`raw:${kind}:${taskId}`, from, to, amount])) as unknown as [{ insertId: number }];
+        await conn.query('SELECT id, balance FROM accounts WHERE id IN (?, ?) ORDER BY id FOR UPDATE', [from, to]);
+        await conn.query('UPDATE accounts SET balance = balance + CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?)', [from, -amount, amount, from, to]);
+        await conn.query('INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at) VALUES (?, ?, ?, 0, UTC_TIMESTAMP(3)), (?, ?, ?, 0, UTC_TIMESTAMP(3))', [tr.insertId, from, -amount, tr.insertId, to, amount]);
+        await conn.query(`UPDATE popug_days SET ${kind === 'fee' ? 'fees = fees' : 'rewards = rewards'} + ? WHERE day = ?`, [amount, today]);
+        await conn.query('INSERT INTO popug_entries (entry_id, user_id, day, kind, task_id, amount, description, at, transfer_id) VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), ?)', [`${kind}${taskId}`.padEnd(64, '2'), acc.owner_id, today, kind, taskId, kind === 'fee' ? -amount : amount, 'raw', tr.insertId]);
+        await conn.commit();
+      } finally {
+        conn.release();
+      }
+    };
+    const rawTasks = Array.from({ length: TASKS }, (_, i) => ({ id: randomUUID(), acc: accRows[i % accRows.length]! }));
+    const runRaw = async (kind: 'fee' | 'reward') => {
+      let i = 0;
+      const t = performance.now();
+      await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+        while (i < rawTasks.length) {
+          const task = rawTasks[i++]!;
+          await rawStep(kind, task.id, task.acc);
+        }
+      }));
+      return performance.now() - t;
+    };
+    bar = startPhase('raw mysql2 task flows');
+    const rawCreateMs = await runRaw('fee');
+    const rawCompleteMs = await runRaw('reward');
+    bar.done();
+    ratios.create_charged = ratio(rawCreateMs, createMs);
+    ratios.complete_credited = ratio(rawCompleteMs, completeMs);
+    figures.tasks = { tasks: TASKS, create_per_s: (TASKS / createMs) * 1000, complete_per_s: (TASKS / completeMs) * 1000, raw_create_per_s: (TASKS / rawCreateMs) * 1000, raw_complete_per_s: (TASKS / rawCompleteMs) * 1000 };
+    rows.push([`task create → priced → charged (${CONNECTIONS} in flight)`, (TASKS / createMs) * 1000, (TASKS / rawCreateMs) * 1000, pct(ratios.create_charged), 'tasks/s']);
+    rows.push([`task complete → credited (${CONNECTIONS} in flight)`, (TASKS / completeMs) * 1000, (TASKS / rawCompleteMs) * 1000, pct(ratios.complete_credited), 'tasks/s']);
+
+    // ---- dashboard -----------------------------------------------------------------------------
+    const have = await one(pool, 'SELECT COUNT(*) AS n FROM popug_entries');
+    bar = startPhase(`audit log up to ${ENTRIES} entries`);
+    for (let n = have; n < ENTRIES; n += CHUNK * 5) {
+      const size = Math.min(CHUNK * 5, ENTRIES - n);
+      await pool.query(
+        `INSERT INTO popug_entries (entry_id, user_id, day, kind, amount, description, at, transfer_id) VALUES ${Array.from({ length: size }, () => "(?, ?, DATE_SUB(?, INTERVAL FLOOR(RAND() * 365) DAY), 'fee', -1000, 'filler', UTC_TIMESTAMP(3), 0)").join(', ')}`,
+        Array.from({ length: size }, () => [randomUUID().replace(/-/g, '').padEnd(64, '3'), randomUUID(), today]).flat(),
+      );
+    }
+    bar.done();
+    const accountant = await token(randomUUID(), 'accountant');
+    const hist = new LatencyHistogram();
+    const histDays = new LatencyHistogram();
+    const from = dayOf(Date.now() - 365 * 86_400_000, 'UTC');
+    for (let i = 0; i < 500; i++) {
+      let t = performance.now();
+      await fetch(`${url}/popug/dashboard`, { headers: { authorization: accountant } }).then((r) => r.arrayBuffer());
+      hist.record(performance.now() - t);
+      t = performance.now();
+      await fetch(`${url}/popug/dashboard/days?from=${from}&to=${today}`, { headers: { authorization: accountant } }).then((r) => r.arrayBuffer());
+      histDays.record(performance.now() - t);
+    }
+    const dash = hist.summary();
+    const days = histDays.summary();
+    figures.dashboard = { entries: await one(pool, 'SELECT COUNT(*) AS n FROM popug_entries'), p50_ms: dash.p50, p99_ms: dash.p99, days_p50_ms: days.p50, days_p99_ms: days.p99 };
+    rows.push([`GET /popug/dashboard p99 at ${ENTRIES} entries (ms)`, dash.p99, '', '', `p50 ${dash.p50.toFixed(2)} ms`]);
+    rows.push(['GET /popug/dashboard/days (366 days) p99 (ms)', days.p99, '', '', `p50 ${days.p50.toFixed(2)} ms`]);
+
+    // ---- reshuffle -----------------------------------------------------------------------------
+    bar = startPhase(`seeding ${OPEN} open tasks`);
+    await pool.query("UPDATE popug_tasks SET status = 'done'");
+    for (let n = 0; n < OPEN; n += CHUNK * 5) {
+      const size = Math.min(CHUNK * 5, OPEN - n);
+      await pool.query(
+        `INSERT INTO popug_tasks (task_id, title, description, status, assignee, created_by, created_at) VALUES ${Array.from({ length: size }, () => "(?, 'seeded', '', 'open', ?, ?, DATE_SUB(UTC_TIMESTAMP(3), INTERVAL 1 MINUTE))").join(', ')}`,
+        Array.from({ length: size }, (_, i) => [randomUUID(), employees[i % employees.length]!, employees[0]!]).flat(),
+      );
+    }
+    bar.done();
+    bar = startPhase(`reshuffle of ${OPEN} open tasks`);
+    const t3 = performance.now();
+    const started = (await (await post('/popug/tasks/reshuffle', {}, manager)).json()) as { reshuffle_id: string };
+    while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_reshuffles WHERE reshuffle_id = ? AND status = 'done'", [started.reshuffle_id])) === 0) await sleep(200);
+    const reshuffleMs = performance.now() - t3;
+    bar.done();
+    figures.reshuffle = { tasks: OPEN, seconds: reshuffleMs / 1000, tasks_per_s: (OPEN / reshuffleMs) * 1000 };
+    rows.push([`reshuffle of ${OPEN} open tasks (tasks/s)`, (OPEN / reshuffleMs) * 1000, '', '', `${(reshuffleMs / 1000).toFixed(1)} s wall; fees charged after, by payments`]);
+  } finally {
+    await pool.end();
+    await running.stop();
+    const redis = benchRedis(redisUrl);
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    await dropDatabase(dbUrl);
+  }
+
+  note('payout and task ratios: the raw mysql2 loop time over Conveyor time (higher is better; target ≥ 50 %)');
+  finish({
+    bench: 'bench:popug',
+    machine: await machineFacts({ redis: redisUrl, mysqlUrl: server, busyBefore }),
+    table: { columns: ['what', 'Conveyor per s', 'raw mysql2 per s', 'ratio', 'note'], rows },
+    figures,
+    ratios,
+    params: { employees: EMPLOYEES, tasks: TASKS, entries: ENTRIES, open: OPEN, connections: CONNECTIONS },
+    notes: [`dashboard p99 target < 20 ms: ${Number((figures.dashboard as { p99_ms: number }).p99_ms) < 20 ? 'met' : 'missed'}`],
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
