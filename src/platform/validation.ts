@@ -47,15 +47,21 @@ export type JsonCheck = ((value: unknown) => boolean) & { errors: () => { path: 
 export function compileJsonSchema(doc: Record<string, unknown>): JsonCheck {
   const fn = ajv.compile(doc);
   const check = ((value: unknown) => fn(value)) as JsonCheck;
-  check.errors = () =>
-    (fn.errors ?? []).map((e) => {
-      const parts = e.instancePath ? e.instancePath.slice(1).split('/') : [];
-      if (e.keyword === 'required') parts.push(String(e.params.missingProperty));
-      if (e.keyword === 'additionalProperties') parts.push(String(e.params.additionalProperty));
-      const path = parts.join('.') || '(envelope)';
-      const message =
-        e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : (e.message ?? 'is invalid');
-      return { path, message };
-    });
+  check.errors = () => {
+    const seen = new Set<string>();
+    return (fn.errors ?? [])
+      .map((e) => {
+        const parts = e.instancePath ? e.instancePath.slice(1).split('/') : [];
+        if (e.keyword === 'required') parts.push(String(e.params.missingProperty));
+        if (e.keyword === 'additionalProperties') parts.push(String(e.params.additionalProperty));
+        const path = parts.join('.') || '(envelope)';
+        const own = (e.parentSchema as { errorMessage?: unknown } | undefined)?.errorMessage;
+        const message =
+          e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : typeof own === 'string' ? own : (e.message ?? 'is invalid');
+        return { path, message };
+      })
+      // A schema's own message stands for all of its failed keywords: one line per field.
+      .filter((e) => !seen.has(`${e.path}\0${e.message}`) && seen.add(`${e.path}\0${e.message}`));
+  };
   return check;
 }

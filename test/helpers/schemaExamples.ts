@@ -6,7 +6,7 @@ const CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_'
 
 /**
  * A fast-check arbitrary of values a JSON Schema document accepts: objects, strings (lengths,
- * date-time), integers and numbers (bounds), booleans, null, const, anyOf and arrays, `$ref`s into
+ * date-time, patterns), integers and numbers (bounds), booleans, null, const, anyOf and arrays, `$ref`s into
  * the document's `$defs`. Enough for the registry's payloads; anything else throws, so a schema
  * using a keyword it does not know is noticed rather than sampled wrongly.
  */
@@ -17,6 +17,8 @@ export function arbitraryOf(schema: Json, root: Json = schema): fc.Arbitrary<unk
   }
   if ('const' in schema) return fc.constant(schema.const);
   if (Array.isArray(schema.anyOf)) return fc.oneof(...(schema.anyOf as Json[]).map((s) => arbitraryOf(s, root)));
+  // `type: ["number", "string", "null"]`: each type with the same keywords.
+  if (Array.isArray(schema.type)) return fc.oneof(...(schema.type as string[]).map((type) => arbitraryOf({ ...schema, type }, root)));
   switch (schema.type) {
     case 'null':
       return fc.constant(null);
@@ -28,6 +30,10 @@ export function arbitraryOf(schema: Json, root: Json = schema): fc.Arbitrary<unk
       return fc.double({ min: (schema.minimum as number | undefined) ?? -1e6, max: (schema.maximum as number | undefined) ?? 1e6, noNaN: true, noDefaultInfinity: true });
     case 'string': {
       if (schema.format === 'date-time') return fc.date({ min: new Date(0), max: new Date(Date.UTC(9000, 0, 1)), noInvalidDate: true }).map((d) => d.toISOString());
+      if (typeof schema.pattern === 'string') {
+        const max = (schema.maxLength as number | undefined) ?? Infinity;
+        return fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length >= ((schema.minLength as number | undefined) ?? 0) && s.length <= max);
+      }
       const minLength = (schema.minLength as number | undefined) ?? 0;
       return fc.string({ unit: fc.constantFrom(...CHARS), minLength, maxLength: Math.max(minLength, Math.min((schema.maxLength as number | undefined) ?? 24, 24)) });
     }

@@ -292,111 +292,111 @@ CREATE TABLE `outbox` (
 
 CREATE TABLE `popug_days` (
   `day` date NOT NULL,
-  `status` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `status` varchar(8) NOT NULL,
   `fees` bigint(20) NOT NULL DEFAULT 0,
   `rewards` bigint(20) NOT NULL DEFAULT 0,
   `payouts` bigint(20) NOT NULL DEFAULT 0,
   `employees_paid` int(11) NOT NULL DEFAULT 0,
   `red_delta` int(11) NOT NULL DEFAULT 0,
   `in_red_at_close` int(11) DEFAULT NULL,
-  `top_task_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+  `top_task_id` varchar(36) DEFAULT NULL,
   `top_reward` bigint(20) DEFAULT NULL,
   `payout_cursor` bigint(20) NOT NULL DEFAULT 0,
   `payout_in_red` int(11) NOT NULL DEFAULT 0,
   `closed_at` datetime(3) DEFAULT NULL,
   `done_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`day`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_entries` (
-  `entry_id` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `entry_id` varchar(64) NOT NULL,
+  `user_id` varchar(36) NOT NULL,
   `day` date NOT NULL,
-  `kind` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  `task_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+  `kind` varchar(8) NOT NULL,
+  `task_id` varchar(36) DEFAULT NULL,
   `amount` bigint(20) NOT NULL,
   `description` varchar(255) NOT NULL,
   `at` datetime(3) NOT NULL,
   `transfer_id` bigint(20) unsigned NOT NULL,
   PRIMARY KEY (`entry_id`),
   KEY `popug_entries_user_day` (`user_id`,`day`,`at`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_payment_users` (
-  `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  `role` varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `user_id` varchar(36) NOT NULL,
+  `role` varchar(16) NOT NULL,
   `name` varchar(128) DEFAULT NULL,
   `email` varchar(254) DEFAULT NULL,
   `version` int(11) NOT NULL,
   PRIMARY KEY (`user_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_payouts` (
-  `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `user_id` varchar(36) NOT NULL,
   `day` date NOT NULL,
   `amount` bigint(20) NOT NULL,
-  `entry_id` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `entry_id` varchar(64) NOT NULL,
   `paid_at` datetime(3) NOT NULL,
   PRIMARY KEY (`user_id`,`day`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_reshuffles` (
-  `reshuffle_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `reshuffle_id` varchar(36) NOT NULL,
   `running` tinyint(4) DEFAULT NULL,
-  `status` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `status` varchar(8) NOT NULL,
   `tasks_total` int(11) NOT NULL,
   `tasks_done` int(11) NOT NULL DEFAULT 0,
-  `after_task_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
-  `requested_by` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `after_task_id` varchar(36) DEFAULT NULL,
+  `requested_by` varchar(36) NOT NULL,
   `started_at` datetime(3) NOT NULL,
   `finished_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`reshuffle_id`),
   UNIQUE KEY `popug_reshuffles_one_running` (`running`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_tasks` (
-  `task_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `task_id` varchar(36) NOT NULL,
   `title` varchar(255) NOT NULL,
-  `jira_id` varchar(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+  `jira_id` varchar(32) DEFAULT NULL,
   `description` text NOT NULL,
-  `status` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  `assignee` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  `created_by` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `status` varchar(8) NOT NULL,
+  `assignee` varchar(36) NOT NULL,
+  `created_by` varchar(36) NOT NULL,
   `created_at` datetime(3) NOT NULL,
   `completed_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`task_id`),
   KEY `popug_tasks_assignee` (`assignee`,`status`,`created_at`),
   KEY `popug_tasks_status` (`status`,`task_id`),
   KEY `popug_tasks_created` (`created_at`,`task_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_task_prices` (
-  `task_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `task_id` varchar(36) NOT NULL,
   `title` varchar(255) DEFAULT NULL,
   `assign_fee` bigint(20) NOT NULL,
   `reward` bigint(20) NOT NULL,
   `priced_at` datetime(3) NOT NULL,
   PRIMARY KEY (`task_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_tracker_users` (
-  `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  `role` varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `user_id` varchar(36) NOT NULL,
+  `role` varchar(16) NOT NULL,
   `version` int(11) NOT NULL,
   PRIMARY KEY (`user_id`),
   KEY `popug_tracker_users_role` (`role`,`user_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_users` (
-  `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  `role` varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `user_id` varchar(36) NOT NULL,
+  `role` varchar(16) NOT NULL,
   `name` varchar(128) DEFAULT NULL,
   `email` varchar(254) DEFAULT NULL,
   `version` int(11) NOT NULL,
   `created_at` datetime(3) NOT NULL,
   `updated_at` datetime(3) NOT NULL,
   PRIMARY KEY (`user_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `processed_events` (
   `event_id` varchar(64) NOT NULL,

@@ -15,6 +15,7 @@ import {
   upcastExerciseCompletedV0,
   upcastReviewerAssignedV0,
 } from '../hiring/events.ts';
+import { AccountCreated, AccountRoleChanged, PaymentMade, TaskAssigned, TaskCompleted, TaskCreated, TaskCreatedV1, upcastTaskCreatedV1 } from '../popug/events.ts';
 
 /**
  * The event registry: every event Conveyor produces or consumes, declared once — its versions
@@ -55,7 +56,9 @@ export const registeredEvents: readonly RegisteredEvent[] = [
   },
   { name: 'ExerciseFailed', topic: 'domain.candidate_attempt', versions: [ExerciseFailed], upcasters: {}, fromOutside: true },
   { name: 'ReviewerAssigned', topic: 'domain.hiring', versions: [ReviewerAssignedV0, ReviewerAssignedV1], upcasters: { 0: upcastReviewerAssignedV0 } },
-  // popug: ...singles(popugEvents, 'domain.popug') (src/domain/popug/events.ts), or entries with versions and upcasters like hiring's.
+  ...singles([AccountCreated, AccountRoleChanged, TaskAssigned, TaskCompleted, PaymentMade], 'domain.popug'),
+  // The classic popug change: v2 splits jira_id out of v1's "[JIRA-123] title".
+  { name: 'TaskCreated', topic: 'domain.popug', versions: [TaskCreatedV1, TaskCreated], upcasters: { 1: upcastTaskCreatedV1 } },
 ];
 
 /** Built once per process: documents generated and validators compiled here. */

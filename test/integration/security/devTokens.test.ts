@@ -6,7 +6,7 @@ import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
 import { runCli, STACK_LINE } from './cli.ts';
 
 const PAGE_ROLES = ['client', 'model', 'employee', 'manager', 'accountant', 'author', 'candidate', 'driver'];
-const PROD = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'twelve-chars' };
+const PROD = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'twelve-chars', WS_ORIGINS: 'https://chat.example' };
 
 describe('security: POST /dev/token is opt-in and never mints admin or service', function () {
   this.timeout(60_000);

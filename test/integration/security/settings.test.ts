@@ -65,7 +65,7 @@ describe('security: every setting is checked at start, all problems listed, no s
 
   it('NODE_ENV takes only development, test and production', () => {
     for (const mode of ['development', 'test', 'production']) {
-      expect(problemsOf({ NODE_ENV: mode, JWT_SECRET: 'p'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'twelve-chars' }), mode).to.deep.equal([]);
+      expect(problemsOf({ NODE_ENV: mode, JWT_SECRET: 'p'.repeat(40), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'twelve-chars', WS_ORIGINS: 'https://chat.example' }), mode).to.deep.equal([]);
     }
     for (const typo of ['prod', 'Production', 'staging', 'dev']) {
       expect(problemsOf({ NODE_ENV: typo }).join('\n'), typo).to.match(/NODE_ENV must be one of development, test, production/);
@@ -73,7 +73,7 @@ describe('security: every setting is checked at start, all problems listed, no s
   });
 
   it('production wants a 12-character admin password and a 32-character JWT secret', () => {
-    const base = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ADMIN_USER: 'ops' };
+    const base = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), ADMIN_USER: 'ops', WS_ORIGINS: 'https://chat.example' };
     expect(problemsOf({ ...base, ADMIN_PASSWORD: 'eleven-char' })).to.deep.equal(['ADMIN_PASSWORD must be at least 12 characters in production']);
     expect(problemsOf({ ...base, ADMIN_PASSWORD: 'twelve-chars' })).to.deep.equal([]);
     expect(problemsOf({ ...base, JWT_SECRET: 'short', ADMIN_PASSWORD: 'twelve-chars' }).join()).to.match(/JWT_SECRET must be at least 32/);
