@@ -67,9 +67,11 @@ describe('popug report mails', function () {
       // The job again (a duplicate delivery): its outbox row is done, nothing is sent.
       const [row] = await selectRows<{ id: number }>(app.database.db, "SELECT id FROM outbox WHERE queue = 'popug.send-report'");
       const queue = app.running.services.queues.get('popug.send-report');
-      await queue.remove(`ob-${row!.id}`);
-      await app.database.db('outbox').where('id', row!.id).update({ status: 'pending', relayed_at: null });
+      const done = (await queue.getJob(`ob-${row!.id}`))!;
+      await done.remove();
+      await queue.add(done.name, done.data, { jobId: `ob-${row!.id}` });
       await waitFor(async () => (await queue.getCompletedCount()) === 1);
+      expect((await queue.getJob(`ob-${row!.id}`))!.returnvalue).to.deep.equal({ duplicate: true });
       await sleep(300);
       expect(smtp.received).to.have.length(1);
     } finally {
