@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineRoute, type AnyRoute } from '../route.ts';
-import { readiness } from '../../platform/health.ts';
+import { isReady, readiness } from '../../platform/health.ts';
 import { Unavailable } from '../../platform/errors.ts';
 
 /** Health, readiness and metrics: what an orchestrator and Prometheus need. */
@@ -12,11 +12,14 @@ export function systemRoutes(getOpenApi: () => Record<string, unknown>): AnyRout
       handler: async () => ({ body: { status: 'ok' } }),
     }),
     defineRoute({
-      method: 'get', path: '/readyz', tag: 'system', auth: 'public', summary: 'Redis and MySQL answer',
+      method: 'get', path: '/readyz', tag: 'system', auth: 'public', summary: 'Redis and MySQL answer, and Redis does not evict keys',
       responses: { 200: { description: 'ready' }, 503: { description: 'a dependency is down' } },
       handler: async ({ services }) => {
         const checks = await readiness(services);
-        if (!checks.redis || !checks.mysql) throw new Unavailable(`not ready: ${JSON.stringify(checks)}`);
+        if (!isReady(checks)) {
+          const why = checks.redis && checks.mysql ? `; Redis maxmemory-policy is ${checks.redis_eviction_policy}, queues need noeviction` : '';
+          throw new Unavailable(`not ready: ${JSON.stringify(checks)}${why}`);
+        }
         return { body: { status: 'ready', checks } };
       },
     }),
