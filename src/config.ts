@@ -8,6 +8,7 @@ export interface Config {
   databaseUrl: string;
   dbPoolMax: number;
   redisUrl: string;
+  redisCommandTimeoutMs: number;
   queuePrefix: string;
   jwtSecret: string;
   adminUser: string;
@@ -182,6 +183,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: r.url('DATABASE_URL', 'mysql://root@127.0.0.1:3306/conveyor', ['mysql:', 'mariadb:']),
     dbPoolMax: r.int('DB_POOL_MAX', 20, 1, 500),
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    // A paused or frozen Redis keeps the socket open and never answers: without this, requests hang.
+    redisCommandTimeoutMs: r.duration('REDIS_COMMAND_TIMEOUT', '3s'),
     queuePrefix: r.str('QUEUE_PREFIX', 'conveyor'),
     jwtSecret,
     adminUser,

@@ -47,14 +47,14 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   // Outbox batch transactions (READ COMMITTED, several per second per queue) get a pool whose
   // sessions already run it; connections open on first use, so a process without them opens none.
   const dbReadCommitted = createDb(config.databaseUrl, config.dbPoolMax, { readCommitted: true });
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config.redisUrl, 'producer', { commandTimeout: config.redisCommandTimeoutMs });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
   // BullMQ's producer connection is its own: BullMQ defines its ~60 Lua scripts on it, and an
   // auto-pipeline copies every defined command into each Pipeline it builds (~35 µs), which on the
   // shared connection every rate-limit token and history push paid. Queue adds are few (a batch,
   // a wake per commit) and go out as they come; app commands keep auto-pipelining, now cheap.
-  const queueRedis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: false });
+  const queueRedis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: false, commandTimeout: config.redisCommandTimeoutMs });
   queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (queues)'));
   const queues = new QueueSet(queueRedis, config.queuePrefix);
   const clock = overrides.clock ?? systemClock;

@@ -69,6 +69,8 @@ async function main(): Promise<number> {
     await deployment.startAll();
     db = createDb(`${mariadb.url}/chaos`, 4);
     client = new Redis(redis.url, { protocol: 2, maxRetriesPerRequest: 2 });
+    // Down on purpose in some scenarios; the checks retry.
+    client.on('error', () => undefined);
     const dep = deployment;
     const traffic = new Traffic(() => dep.apiUrls());
     await traffic.setup();

@@ -9,6 +9,7 @@ export class Viewer {
   readonly received: string[] = [];
   lastEventId: string | undefined;
   reconnects = 0;
+  refetches = 0;
   /** chat_events.id when the viewer joined: it must get every visible event after it. */
   baseline = 0;
   private socket: WebSocket | undefined;
@@ -32,6 +33,11 @@ export class Viewer {
     socket.on('message', (raw: Buffer) => {
       const frame = JSON.parse(raw.toString()) as { type: string; event_id?: string };
       if (frame.type === 'welcome') return this.resolveConnected();
+      // The server lost its Redis subscription for a while: catch up by reconnecting with since.
+      if (frame.type === 'refetch') {
+        this.refetches++;
+        return socket.close();
+      }
       if (!frame.event_id) return;
       this.received.push(frame.event_id);
       this.lastEventId = frame.event_id;

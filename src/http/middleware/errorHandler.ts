@@ -9,7 +9,7 @@ export function isDependencyError(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string };
   if (e.code && DEPENDENCY_ERRORS.has(e.code)) return true;
   if (e.name === 'MaxRetriesPerRequestError' || e.name === 'KnexTimeoutError') return true;
-  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED/.test(e.message ?? '');
+  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED|Command timed out/.test(e.message ?? '');
 }
 
 /** Maps every error to `{success: false, code, message}` with its status; nothing leaks a stack. */

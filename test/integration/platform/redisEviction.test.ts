@@ -24,6 +24,7 @@ describe('readiness: a Redis that may evict keys is not ready (found by npm run 
     const port = await freePort();
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
     redis = new Redis(`redis://127.0.0.1:${port}`, { protocol: 2, lazyConnect: true });
+    redis.on('error', () => undefined); // refused until the server is up
     await waitFor(async () => (await redis.connect().then(() => redis.ping(), () => '')) === 'PONG' || redis.status === 'ready', { what: 'own redis-server' });
     app = await startConveyor({ roles: ['api'], env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
   });
