@@ -13,7 +13,7 @@ import { SCENARIOS } from './scenarios/index.ts';
 import { TcpProxy } from './tcpProxy.ts';
 import { Traffic } from './traffic.ts';
 import { Viewer } from './wsClients.ts';
-import { printRow, type Row } from './table.ts';
+import { printRow, printSummary, type Row } from './table.ts';
 import type { Ctx, Scenario } from './context.ts';
 
 const PREFIX = 'chaos';
@@ -132,6 +132,7 @@ async function main(): Promise<number> {
     if (process.env.CHAOS_KEEP) process.stdout.write(`kept: ${redis.dir} ${mariadb.dir}\n`);
     else await teardown();
   }
+  printSummary(rows);
   const failed = rows.filter((r) => r.checks.some((c) => !c.ok)).length;
   process.stdout.write(`\n${rows.length - failed} passed, ${failed} failed\n`);
   return failed > 0 ? 1 : 0;

@@ -31,3 +31,18 @@ export function printRow(r: Row): void {
   process.stdout.write(`${lines.join('\n')}\n`);
   for (const c of r.checks) if (!c.ok && c.detail.includes('\n')) process.stdout.write(`${c.detail}\n`);
 }
+
+/** All scenarios as one Markdown table (what docs/RELIABILITY.md keeps). */
+export function printSummary(rows: Row[]): void {
+  const cell = (s: string) => s.replace(/\|/g, '/').replace(/\n/g, ' ');
+  const lines = [
+    '| # | scenario | fault | traffic | acked | lost | dup | invariants | recovered |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => {
+      const failed = r.checks.filter((c) => !c.ok).map((c) => c.name);
+      const inv = failed.length ? `FAIL ${failed.join(', ')}` : `ok (${r.checks.map((c) => c.name).join(' ')})`;
+      return `| ${r.n} | ${r.name} | ${cell(r.fault)} | ${cell(r.traffic)} | ${r.acknowledged} | ${r.lost} | ${r.duplicated} | ${inv} | ${r.recoverMs < 0 ? 'no' : `${(r.recoverMs / 1000).toFixed(1)} s`} |`;
+    }),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}

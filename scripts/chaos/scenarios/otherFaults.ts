@@ -64,10 +64,17 @@ export const retriesExhausted: Scenario = {
     const tried = ids.filter((id) => (ctx.consumer.failed.get(id) ?? 0) === 3).length;
     const failedKeys = await ctx.redisClient().keys(`${ctx.prefix}:*:failed`);
     let failed = 0;
-    for (const key of failedKeys) failed += await ctx.redisClient().zcard(key);
+    const byQueue: string[] = [];
+    for (const key of failedKeys) {
+      const ids = await ctx.redisClient().zrange(key, '0', '-1');
+      failed += ids.length;
+      const queue = key.slice(ctx.prefix.length + 1, -':failed'.length);
+      const reason = ids.length ? await ctx.redisClient().hget(`${ctx.prefix}:${queue}:${ids[0]}`, 'failedReason') : '';
+      byQueue.push(`${queue} ${ids.length} (${String(reason).slice(0, 60)})`);
+    }
     return {
       fault: 'a consumer that always answers 500 (max_attempts 3) beside normal traffic',
-      checks: [{ name: 'DEAD', ok: tried === ids.length && failed >= ids.length, detail: `${tried}/${ids.length} tried exactly 3 times; ${failed} jobs in failed sets` }],
+      checks: [{ name: 'DEAD', ok: tried === ids.length && failed >= ids.length, detail: `${tried}/${ids.length} tried exactly 3 times; failed sets: ${byQueue.join('; ')}` }],
     };
   },
 };
