@@ -81,7 +81,7 @@ export class Deployment {
   }
 
   /** api and ws answer /readyz; worker and scheduler have no HTTP server, so alive is enough. */
-  async ready(proc: ConveyorProc, timeoutMs = 60_000): Promise<number> {
+  async ready(proc: ConveyorProc, timeoutMs = 180_000): Promise<number> {
     if (proc.role === 'worker' || proc.role === 'scheduler') return 0;
     return until(`${proc.name} ready`, async () => (await fetch(`http://127.0.0.1:${proc.port}/readyz`)).status === 200, timeoutMs, 200);
   }

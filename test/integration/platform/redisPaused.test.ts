@@ -26,7 +26,7 @@ describe('a paused Redis (CLIENT PAUSE) answers 503 fast, not a hang (found by n
     redis = new Redis(`redis://127.0.0.1:${port}`, { protocol: 2, lazyConnect: true });
     redis.on('error', () => undefined); // refused until the server is up
     await waitFor(async () => (await redis.connect().then(() => redis.ping(), () => '')) === 'PONG' || redis.status === 'ready', { what: 'own redis-server' });
-    app = await startConveyor({ roles: ['api'], env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_COMMAND_TIMEOUT: '1s' } });
+    app = await startConveyor({ roles: ['api', 'worker'], env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_COMMAND_TIMEOUT: '1s' } });
   });
 
   after(async () => {
@@ -46,7 +46,10 @@ describe('a paused Redis (CLIENT PAUSE) answers 503 fast, not a hang (found by n
     expect(during.status, JSON.stringify(during.body)).to.equal(503);
     expect(during.body.code).to.equal('unavailable');
     expect(took).to.be.below(4000);
+    // Redis runs the paused SET once it resumes; the refused fact must not stay remembered as seen.
     await redis.call('CLIENT', 'UNPAUSE');
-    await waitFor(async () => (await app.post('/4.0/mark-notify/v1/seen', { tag: 'banners', id: 'after' })).status === 200, { what: 'recovery after the pause', timeoutMs: 10_000, intervalMs: 200 });
+    const retried = await waitFor(async () => { const r = await app.post('/4.0/mark-notify/v1/seen', { tag: 'banners', id: 'during' }); return r.status === 200 ? r : null; }, { what: 'recovery after the pause', timeoutMs: 10_000, intervalMs: 200 });
+    expect(retried.body.deduplicated, 'the retry of a refused fact is queued, not deduplicated').to.equal(false);
+    await waitFor(async () => (await redis.xrange(`${app.prefix}:topic:banners.seen`, '-', '+')).some(([, fields]) => fields.join(' ').includes('during')), { what: 'the retried fact delivered', timeoutMs: 15_000, intervalMs: 200 });
   });
 });
