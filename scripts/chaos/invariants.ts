@@ -16,6 +16,8 @@ export interface Check {
   name: string;
   ok: boolean;
   detail: string;
+  /** ACKED: the ids of acknowledged writes not found, to count per scenario. */
+  missing?: Set<string>;
 }
 
 const count = async (db: Db, sql: string, bindings: unknown[] = []): Promise<number> => {
@@ -27,10 +29,16 @@ const ok2xx = (a: Attempt) => a.status >= 200 && a.status < 300;
 
 /** Jobs waiting or running in Redis, across every queue of the prefix. */
 export async function jobsInFlight(redis: Redis, prefix: string): Promise<number> {
-  let n = 0;
-  for (const key of await redis.keys(`${prefix}:*:active`)) n += await redis.llen(key);
-  for (const key of await redis.keys(`${prefix}:*:wait`)) n += await redis.llen(key);
-  return n;
+  return (await jobsInFlightByList(redis, prefix)).reduce((n, [, k]) => n + k, 0);
+}
+
+async function jobsInFlightByList(redis: Redis, prefix: string): Promise<[string, number][]> {
+  const out: [string, number][] = [];
+  for (const key of [...(await redis.keys(`${prefix}:*:active`)), ...(await redis.keys(`${prefix}:*:wait`))]) {
+    const n = await redis.llen(key);
+    if (n > 0) out.push([key.slice(prefix.length + 1), n]);
+  }
+  return out;
 }
 
 /** Waits (bounded) until the backlog is gone; resolves with how long that took. */
@@ -73,8 +81,9 @@ export async function checkAll(db: Db, redis: Redis, prefix: string, traffic: Tr
 
   const owed = await outboxRowsOwed(db);
   const pending = await count(db, "SELECT COUNT(*) AS n FROM donations WHERE status = 'pending'");
-  const inFlight = await jobsInFlight(redis, prefix);
-  add('DRAIN', owed === 0 && pending === 0 && inFlight === 0, `outbox owed ${owed}, donations pending ${pending}, jobs waiting/active ${inFlight}`);
+  const lists = await jobsInFlightByList(redis, prefix);
+  const inFlight = lists.reduce((n, [, k]) => n + k, 0);
+  add('DRAIN', owed === 0 && pending === 0 && inFlight === 0, `outbox owed ${owed}, donations pending ${pending}, jobs waiting/active ${inFlight}${lists.length ? ` (${lists.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
 
   const goalsOff = await count(
     db,
@@ -114,6 +123,7 @@ export async function checkAll(db: Db, redis: Redis, prefix: string, traffic: Tr
   const seenIds = want('seen').filter((a) => !isDoomed(a)).map((a) => String(a.body?.event_id));
   missing.push(...seenIds.filter((id) => !consumer.byEvent.has(id)).map((id) => `seen ${id}`));
   add('ACKED', missing.length === 0, missing.length ? `${missing.length} lost: ${missing.slice(0, 3).join(', ')}` : `${acked.length} acknowledged, all present`);
+  checks[checks.length - 1]!.missing = new Set(missing.map((m) => m.split(' ').pop()!));
 
   // A retried key must answer what it answered first.
   const changed = acked.filter((a) => new Set(a.answers.map((t) => JSON.stringify({ ...(JSON.parse(t) as object), request_id: undefined }))).size > 1);
