@@ -41,9 +41,10 @@ async function jobsInFlightByList(redis: Redis, prefix: string): Promise<[string
   return out;
 }
 
-/** Waits (bounded) until the backlog is gone; resolves with how long that took. */
-export async function drained(db: Db, redis: Redis, prefix: string, consumer: ConsumerLog, traffic: Traffic, timeoutMs: number): Promise<number> {
-  const promised = () => traffic.attempts.filter((a) => a.kind === 'seen' && ok2xx(a) && !(a.body?.event_id && consumer.byEvent.has(String(a.body.event_id))) && !isDoomed(a)).length;
+/** Waits (bounded) until the backlog is gone; facts already reported lost by an earlier scenario are not waited for. */
+export async function drained(db: Db, redis: Redis, prefix: string, consumer: ConsumerLog, traffic: Traffic, timeoutMs: number, lost: ReadonlySet<string> = new Set()): Promise<number> {
+  const promised = () =>
+    traffic.attempts.filter((a) => a.kind === 'seen' && ok2xx(a) && !isDoomed(a) && !consumer.byEvent.has(String(a.body?.event_id)) && !lost.has(String(a.body?.event_id))).length;
   return until(
     'the backlog to drain',
     async () =>
