@@ -19,10 +19,27 @@ async function within(ms: number, work: Promise<unknown>): Promise<Check> {
   }
 }
 
-/** Whether Redis answers within a second and MySQL the api's probe (src/platform/dbWatch.ts). */
-export async function readiness(services: { redis: Pick<Redis, 'ping'>; dbWatch: Pick<DbWatch, 'check'> }): Promise<{ redis: Check; mysql: Check }> {
+export interface RedisCheck extends Check {
+  /** Redis's maxmemory-policy as INFO reports it (CONFIG GET may be disabled); null if unknown. */
+  eviction_policy?: string | null;
+}
+
+/**
+ * Redis answers within a second and will not evict keys: any policy but noeviction lets Redis drop
+ * queue keys (BullMQ's jobs), so such a Redis is not ready.
+ */
+async function redisCheck(redis: Pick<Redis, 'info'>): Promise<RedisCheck> {
+  let policy: string | null = null;
+  const answered = await within(1000, redis.info('memory').then((info) => (policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null)));
+  if (!answered.ok) return answered;
+  if (policy !== null && policy !== 'noeviction') return { ok: false, error: `maxmemory-policy is ${policy}; queues need noeviction`, eviction_policy: policy };
+  return { ok: true, eviction_policy: policy };
+}
+
+/** Whether Redis answers (and keeps every key) and MySQL answers the api's probe (src/platform/dbWatch.ts). */
+export async function readiness(services: { redis: Pick<Redis, 'info'>; dbWatch: Pick<DbWatch, 'check'> }): Promise<{ redis: RedisCheck; mysql: Check }> {
   const [redis, mysql] = await Promise.all([
-    within(1000, services.redis.ping()),
+    redisCheck(services.redis),
     // The probe bounds itself (DB_WATCH_TIMEOUT).
     services.dbWatch.check().then((error): Check => (error === null ? { ok: true } : { ok: false, error })),
   ]);

@@ -81,17 +81,26 @@ export class SeenBatcher {
     try {
       replies = (await pipeline.exec()) ?? [];
     } catch (err) {
+      // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
+      // runs them when it resumes): forget them, or a retry would be "deduplicated" against a fact
+      // never queued.
+      void this.forget(batch);
       for (const p of batch) p.reject(err as Error);
       return;
     }
     // In pipeline order: a repeat of a key within the batch is answered with the first's id.
     const fresh: Pending[] = [];
+    const unanswered: Pending[] = [];
     batch.forEach((p, i) => {
       const [err, standing] = replies[i] ?? [new Error('no reply from Redis'), null];
-      if (err) p.reject(err);
-      else if (typeof standing === 'string') p.resolve(standing);
+      if (err) {
+        unanswered.push(p);
+        p.reject(err);
+      } else if (typeof standing === 'string') p.resolve(standing);
       else fresh.push(p);
     });
+    // Same as above, per command: a timed-out SET may still run.
+    if (unanswered.length > 0) void this.forget(unanswered);
     if (fresh.length === 0) return;
     try {
       await this.deps.addBatch(fresh.map((p) => p.fact));

@@ -32,7 +32,7 @@ describe('operations: health, metrics, OpenAPI, Bull Board, schedulers', functio
     expect((await app.get('/healthz')).body).to.deep.equal({ success: true, status: 'ok' });
     const ready = await app.get('/readyz');
     expect(ready.status).to.equal(200);
-    expect(ready.body.checks).to.deep.equal({ redis: { ok: true }, mysql: { ok: true } });
+    expect(ready.body.checks).to.deep.equal({ redis: { ok: true, eviction_policy: 'noeviction' }, mysql: { ok: true } });
   });
 
   it('exports Prometheus metrics for HTTP, queues and the outbox', async () => {
