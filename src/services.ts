@@ -33,8 +33,6 @@ export interface Services {
   queues: QueueSet;
   /** Every transaction that writes outbox rows runs through `outbox.transaction(fn)`. */
   outbox: Outbox;
-  /** The same object as `outbox`, under the name code written before it used. */
-  relay: Outbox;
   notify: { integrations: Integrations };
   bonus: BonusSettings;
   popug: PopugSettings;
@@ -91,7 +89,6 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     clock,
     queues,
     outbox,
-    relay: outbox,
     notify: { integrations: overrides.integrations ?? loadIntegrations(config.integrationsFile) },
     bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
     popug: overrides.popug ?? loadPopugSettings(config.popugConfigFile, config.popug),

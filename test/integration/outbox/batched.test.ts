@@ -96,7 +96,7 @@ describe('outbox: batched queues get one job per relayed group of rows (real MyS
     connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
     outbox = newOutbox();
     const base = app.running.services;
-    services = { ...base, outbox, relay: outbox, config: { ...base.config, chat: { ...base.config.chat, jobBatch: ROWS_PER_JOB } } };
+    services = { ...base, outbox, config: { ...base.config, chat: { ...base.config.chat, jobBatch: ROWS_PER_JOB } } };
   });
 
   afterEach(async () => {

@@ -54,7 +54,7 @@ describe('outbox: a transaction hands its outbox writes on after the commit, by 
     const base = app.running.services;
     // Built with this file's contracts; no poll started, so whatever moves was handed on by a commit.
     outbox = new Outbox({ db: base.db, dbReadCommitted: base.dbReadCommitted }, base.queues, contracts, base.log, { pollMs: 60_000, batchSize: 50 });
-    services = { ...base, outbox, relay: outbox };
+    services = { ...base, outbox };
     connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
   });
 
