@@ -14,6 +14,7 @@ export function places(opts: { api: boolean; ws: boolean }): Place[] {
         { title: 'OpenAPI', path: '/openapi.json', description: 'the same description as an OpenAPI 3.1 document' },
         { title: 'Bull Board', path: '/admin/queues', description: 'queues, jobs, retries, schedulers (HTTP Basic: ADMIN_USER)' },
         { title: 'Chat page', path: '/chat/', description: 'a chat room in the browser, with development tokens' },
+        { title: 'Popug page', path: '/popug/', description: 'the popug dashboard (income chart) and your tasks, with development tokens' },
       ]
     : [];
   return [

@@ -34,6 +34,7 @@ export function servedOutsideRouter(): PathItems {
     '/': { get: { summary: 'Index: links to everything served here', tags: ['pages'], responses: html('index page') } },
     '/docs/': { get: { summary: 'API reference (Swagger UI over /openapi.json)', tags: ['pages'], responses: html('Swagger UI') } },
     '/chat/': { get: { summary: 'The chat page (its scripts and styles live under /chat/)', tags: ['pages'], responses: html('chat page') } },
+    '/popug/': { get: { summary: 'The popug page: dashboard with the income chart, balance and tasks (scripts under /popug/)', tags: ['pages'], responses: html('popug page') } },
     '/admin/queues': {
       get: {
         summary: 'Bull Board: queues, jobs, retries and job schedulers',
