@@ -151,8 +151,8 @@ describe('the command line (start, migrate, token)', function () {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       await waitFor(() => /Readiness\s+http:\/\/127\.0\.0\.1:\d+\/readyz/.test(out), { timeoutMs: 60_000, what: 'the readiness line' });
-      const lines = out.split('\n').filter((l) => / INFO: (API|API reference|OpenAPI|Bull Board|Chat page|WebSocket|Metrics|Readiness)\s+(http|ws):\/\//.test(l));
-      expect(lines, out).to.have.length(8);
+      const lines = out.split('\n').filter((l) => / INFO: (API|API reference|OpenAPI|Bull Board|Chat page|Popug page|WebSocket|Metrics|Readiness)\s+(http|ws):\/\//.test(l));
+      expect(lines, out).to.have.length(9);
       expect(out).not.to.match(/^\{"level"/m);
       child.kill('SIGTERM');
       expect(await exited).to.equal(0);
