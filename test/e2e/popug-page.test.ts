@@ -21,7 +21,7 @@ describe('popug page in a real browser (headless Chromium)', function () {
       console.warn(`  skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
       this.skip();
     }
-    app = await startPopug({ clock, settings: testSettings() });
+    app = await startPopug({ clock, settings: testSettings(), env: { DEV_TOKENS: 'true' } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
     const employees = [await app.user('employee'), await app.user('employee')];
     const manager = await app.user('manager');

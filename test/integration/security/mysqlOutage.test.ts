@@ -69,7 +69,7 @@ describe('security: an unreachable MySQL gets fast 503s, and the api recovers wi
       expect(readiness.answer.headers.get('retry-after')).to.equal('1');
       expect(readiness.answer.body.checks.mysql.ok).to.equal(false);
       expect(readiness.answer.body.checks.mysql.error).to.be.a('string');
-      expect(readiness.answer.body.checks.redis).to.deep.equal({ ok: true });
+      expect(readiness.answer.body.checks.redis.ok).to.equal(true);
     } finally {
       proxy.resume();
     }
