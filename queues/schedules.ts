@@ -13,6 +13,7 @@ export function buildSchedules({ config, bonus, popug }: Pick<Services, 'config'
         outbox_retention_ms: config.outbox.retentionMs,
         idempotency_retention_ms: config.prune.idempotencyRetentionMs,
         connection_retention_ms: config.prune.connectionRetentionMs,
+        consumed_retention_ms: config.prune.consumedRetentionMs,
       },
     }),
     schedule({

@@ -47,7 +47,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number; retentionMs: number };
   /** connectionRetentionMs: connection rows nobody deleted (a crashed ws process, an external gateway) go after this. */
-  prune: { cron: string; idempotencyRetentionMs: number; connectionRetentionMs: number };
+  /**
+   * consumedRetentionMs: how long a consumer remembers the (event_id, produced_at) pairs it took
+   * (consumed_events); an event redelivered later than this would be taken again.
+   */
+  prune: { cron: string; idempotencyRetentionMs: number; connectionRetentionMs: number; consumedRetentionMs: number };
   workerConcurrencyScale: number;
   schedulerCheckMs: number;
   ws: {
@@ -345,6 +349,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       cron: r.cron('PRUNE_CRON', '17 * * * *', cronTz),
       idempotencyRetentionMs: r.duration('IDEMPOTENCY_RETENTION', '24h'),
       connectionRetentionMs: r.duration('CONNECTION_RETENTION', '7d'),
+      consumedRetentionMs: r.duration('CONSUMED_EVENTS_RETENTION', '30d'),
     },
     workerConcurrencyScale: r.int('WORKER_CONCURRENCY_SCALE', 1, 1, 100),
     schedulerCheckMs: r.timer('SCHEDULER_CHECK_EVERY', '10s'),
@@ -395,6 +400,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     warnings,
   };
   if (config.metrics.cacheMs > 60_000) r.errors.push('METRICS_CACHE must be at most 60s');
+  // A done outbox row still kept may be delivered again: its consumers must still remember it.
+  if (config.prune.consumedRetentionMs < config.outbox.retentionMs) r.errors.push('CONSUMED_EVENTS_RETENTION must be at least OUTBOX_RETENTION');
   if (config.devTokens) warnings.push('POST /dev/token is on: anyone who reaches this port can mint page-role tokens');
   if (opts.check) r.errors.push(...opts.check(config));
   if (r.errors.length > 0) throw new ConfigError(r.errors);

@@ -1,5 +1,5 @@
 import { eventRegistry } from '../../src/domain/events/catalog.ts';
-import { topicStream } from '../../src/domain/events/topics.ts';
+import { topicEntry, topicStream } from '../../src/domain/events/topics.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import { durableJob } from '../../queues/outbox/processors.ts';
@@ -13,22 +13,6 @@ export const topicAppendJob = durableJob<Contracts['events.topic-append']>(async
   const event = eventRegistry.event(payload.event_name);
   if (!event) throw new PermanentError(`no registered event ${payload.event_name}`, 'unknown_schema');
   const { redis, config } = services;
-  const id = await redis.xadd(
-    topicStream(config.queuePrefix, event.topic),
-    'MAXLEN',
-    '~',
-    String(config.topicMaxLength),
-    '*',
-    'event_id',
-    payload.event_id,
-    'event_name',
-    payload.event_name,
-    'event_version',
-    String(payload.event_version),
-    'produced_at',
-    payload.produced_at,
-    'payload',
-    JSON.stringify(payload.payload),
-  );
+  const id = await redis.xadd(topicStream(config.queuePrefix, event.topic), 'MAXLEN', '~', String(config.topicMaxLength), '*', ...topicEntry(payload));
   return { topic: event.topic, id };
 });

@@ -1,4 +1,5 @@
 import { pruneConnections } from '../../src/domain/chat/connections.ts';
+import { pruneConsumed } from '../../src/domain/events/consumed.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
 import type { Processor } from '../../queues/processor.ts';
 
@@ -16,6 +17,7 @@ export const pruneJob: Processor<Contracts['platform.prune']> = async ({ payload
     n = await db('idempotency_keys').where('created_at', '<', keysBefore).limit(1000).delete();
   }
   const connections = payload.connection_retention_ms === undefined ? 0 : await pruneConnections(db, new Date(clock.now() - payload.connection_retention_ms));
-  log.info({ outbox, keys, connections }, 'pruned');
-  return { outbox, keys, connections };
+  const consumed = payload.consumed_retention_ms === undefined ? 0 : await pruneConsumed(db, new Date(clock.now() - payload.consumed_retention_ms));
+  log.info({ outbox, keys, connections, consumed }, 'pruned');
+  return { outbox, keys, connections, consumed };
 };

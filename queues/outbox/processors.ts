@@ -67,7 +67,7 @@ function duplicate(services: Services, queue: string, ctx?: { log: JobContext<un
  */
 export function batchedJob<C extends JobContract, E = never>(
   contract: C,
-  effect: (trx: Trx, batch: OutboxBatch<PayloadOf<C>>) => Promise<E[] | void>,
+  effect: (trx: Trx, batch: OutboxBatch<PayloadOf<C>>, services: Services) => Promise<E[] | void>,
   after?: SendAfterCommit<E>,
 ): BatchedProcessor<C> {
   const options = (services: Services): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: services.config.chat.jobBatch, readCommitted: true });
@@ -89,14 +89,14 @@ export function batchedJob<C extends JobContract, E = never>(
 
   const processor = async (ctx: JobContext<PayloadOf<C>>) => {
     const own = ownRows(ctx);
-    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services), own, effect);
+    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services), own, (trx, batch) => effect(trx, batch, ctx.services));
     return finish(ctx.services, outcome, own.outboxId);
   };
 
   const wake = async (ctx: WakeContext) => {
     const earlier = isClaimed(ctx.lastProgress) ? ctx.lastProgress : null;
     // Only a batch with something to send has anything to send again: the others skip the round trip.
-    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services), null, effect, async (batch, items) => {
+    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services), null, (trx, batch: OutboxBatch<PayloadOf<C>>) => effect(trx, batch, ctx.services), async (batch, items) => {
       if (after && items && items.length > 0) await ctx.setProgress({ first: batch.ids[0]!, rows: batch.ids.length } satisfies Claimed);
     });
     // A rerun after a commit whose send was lost: send what the earlier run filed.

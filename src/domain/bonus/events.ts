@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, envelopeSchema, type EventDef } from '../../../queues/outbox/envelope.ts';
+import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
 
 /** The listener job of every upstream bonus event: it feeds the event to the user's actor. */
 export const APPLY_QUEUE = 'bonus.apply-event';
@@ -42,7 +43,8 @@ export const AccountLinkedPayload = Type.Object(
   { additionalProperties: false },
 );
 
-const listeners = [APPLY_QUEUE] as const;
+// Few events, from outside: a topic-append row each keeps them in commit order per user.
+const listeners = [APPLY_QUEUE, TOPIC_APPEND_QUEUE] as const;
 
 export const ListingPublished = defineEvent({
   name: 'ListingPublished',

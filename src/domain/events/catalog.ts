@@ -24,10 +24,23 @@ import { AccountCreated, AccountRoleChanged, PaymentMade, TaskAssigned, TaskComp
  * under schemas/ for review (docs/EVENTS.md has the playbook).
  */
 
-/** A module's single-version events, all on the module's topic. */
-function singles(defs: readonly EventDef[], topic: string, fromOutside = false): RegisteredEvent[] {
-  return defs.map((def) => ({ name: def.name, topic, versions: [def], upcasters: {}, fromOutside }));
+/** A module's single-version events, all on the module's topic; `carriers` names the listener that appends each. */
+function singles(defs: readonly EventDef[], topic: string, fromOutside = false, carriers: Record<string, string> = {}): RegisteredEvent[] {
+  return defs.map((def) => ({ name: def.name, topic, versions: [def], upcasters: {}, fromOutside, ...(carriers[def.name] ? { appendedBy: carriers[def.name] } : {}) }));
 }
+
+/**
+ * Chat events are many (a donation makes two): the one listener each event always reaches appends
+ * it to domain.chat in its own batch transaction, instead of a topic-append row per event.
+ */
+const chatCarriers: Record<string, string> = {
+  AddNewConnection: 'chat.save-connection',
+  AddNewMessage: 'chat.save-message',
+  AddNewDonate: 'chat.transfer-money',
+  ReceiveMoney: 'chat.broadcast-donate',
+  EndGoal: 'chat.broadcast-goal',
+  NewSponsor: 'chat.broadcast-sponsor',
+};
 
 /** mark-notify's fact as its topic integrations and HTTP consumers receive it (not an outbox event). */
 export const NotificationSeen = defineEvent({
@@ -42,7 +55,7 @@ export const NotificationSeen = defineEvent({
 });
 
 export const registeredEvents: readonly RegisteredEvent[] = [
-  ...singles(chatEvents, 'domain.chat'),
+  ...singles(chatEvents, 'domain.chat', false, chatCarriers),
   ...singles(bonusEvents, 'domain.bonus', true),
   ...singles([NotificationSeen], 'domain.notify'),
   { name: 'ExerciseCreated', topic: 'datarep.exercise', versions: [ExerciseCreated], upcasters: {}, fromOutside: true },

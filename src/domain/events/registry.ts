@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { EventDef } from '../../../queues/outbox/envelope.ts';
 import { compileJsonSchema, type JsonCheck } from '../../platform/validation.ts';
+import { TOPIC_APPEND_QUEUE } from './topics.ts';
 
 /** Turns a payload of version v into one of version v + 1 (pure: no I/O, no clock). */
 export type Upcaster = (payload: never) => unknown;
@@ -17,6 +18,12 @@ export interface RegisteredEvent {
   upcasters: Readonly<Record<number, Upcaster>>;
   /** Other services may post it to POST /events (checked at the door). */
   fromOutside?: boolean;
+  /**
+   * The listener queue that appends it to its topic's stream inside its own batch transaction
+   * (topicAppend.ts), sparing a busy event an outbox row of its own; unset, the event must list
+   * events.topic-append among its listeners.
+   */
+  appendedBy?: string;
 }
 
 export interface SchemaError {
@@ -84,6 +91,12 @@ export function registerEvent(event: RegisteredEvent): RegisteredEvent {
   });
   for (const def of versions.slice(0, -1)) {
     if (typeof event.upcasters[def.version] !== 'function') throw new Error(`event ${name} v${def.version} has no upcaster to v${def.version + 1}`);
+  }
+  for (const def of versions) {
+    // Every version reaches the topic: through its carrier or through a topic-append row.
+    if (event.appendedBy !== undefined ? !def.listeners.includes(event.appendedBy) : !def.listeners.includes(TOPIC_APPEND_QUEUE) && def.listeners.length > 0) {
+      throw new Error(`event ${name} v${def.version} never reaches topic ${event.topic}: list ${event.appendedBy ?? TOPIC_APPEND_QUEUE} among its listeners`);
+    }
   }
   return event;
 }

@@ -7,7 +7,9 @@ import { defineEvent } from '../../../queues/outbox/envelope.ts';
  * Listener names are queue names; queues/contracts/hiring.ts checks them.
  */
 
-export const TOPIC_APPEND_QUEUE = 'events.topic-append';
+import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
+
+export { TOPIC_APPEND_QUEUE };
 export const REPLICATE_QUEUE = 'hiring.replicate-exercise';
 export const RECORD_ATTEMPT_QUEUE = 'hiring.record-attempt';
 export const COUNT_COMPLETION_QUEUE = 'hiring.count-completion';

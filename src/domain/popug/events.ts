@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEvent, envelopeSchema, type EventDef } from '../../../queues/outbox/envelope.ts';
+import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
 
 /**
  * Every popug event, with its payload schema, in one place (for the event-schema registry).
@@ -32,7 +33,7 @@ export const AccountCreated = defineEvent({
   name: 'AccountCreated',
   version: 1,
   schema: AccountPayload,
-  listeners: [TRACKER_ACCOUNTS_QUEUE, PAYMENTS_APPLY_QUEUE],
+  listeners: [TRACKER_ACCOUNTS_QUEUE, PAYMENTS_APPLY_QUEUE, TOPIC_APPEND_QUEUE],
   description: 'A popug user was created (CUD stream from auth)',
 });
 
@@ -40,7 +41,7 @@ export const AccountRoleChanged = defineEvent({
   name: 'AccountRoleChanged',
   version: 1,
   schema: AccountPayload,
-  listeners: [TRACKER_ACCOUNTS_QUEUE, PAYMENTS_APPLY_QUEUE],
+  listeners: [TRACKER_ACCOUNTS_QUEUE, PAYMENTS_APPLY_QUEUE, TOPIC_APPEND_QUEUE],
   description: "A popug user's role changed; one who is no longer an employee is never assigned again",
 });
 
@@ -67,7 +68,7 @@ export const TaskCreated = defineEvent({
   name: 'TaskCreated',
   version: 2,
   schema: TaskCreatedPayload,
-  listeners: [PAYMENTS_APPLY_QUEUE],
+  listeners: [PAYMENTS_APPLY_QUEUE, TOPIC_APPEND_QUEUE],
   description: 'A task was created (v2: jira_id apart from the title)',
 });
 
@@ -76,7 +77,7 @@ export const TaskCreatedV1 = defineEvent({
   name: 'TaskCreated',
   version: 1,
   schema: TaskCreatedV1Payload,
-  listeners: [PAYMENTS_APPLY_QUEUE],
+  listeners: [PAYMENTS_APPLY_QUEUE, TOPIC_APPEND_QUEUE],
   description: 'A task was created (v1: a Jira id, if any, inside the title as "[JIRA-123] title")',
 });
 
@@ -104,7 +105,7 @@ export const TaskAssigned = defineEvent({
   name: 'TaskAssigned',
   version: 1,
   schema: TaskAssignedPayload,
-  listeners: [PAYMENTS_APPLY_QUEUE],
+  listeners: [PAYMENTS_APPLY_QUEUE, TOPIC_APPEND_QUEUE],
   description: 'A task was given to an employee (on creation or by a reshuffle): payments debits the fee',
 });
 
@@ -118,7 +119,7 @@ export const TaskCompleted = defineEvent({
   name: 'TaskCompleted',
   version: 1,
   schema: TaskCompletedPayload,
-  listeners: [PAYMENTS_APPLY_QUEUE],
+  listeners: [PAYMENTS_APPLY_QUEUE, TOPIC_APPEND_QUEUE],
   description: 'The assignee completed a task: payments credits the reward',
 });
 
@@ -132,7 +133,7 @@ export const PaymentMade = defineEvent({
   name: 'PaymentMade',
   version: 1,
   schema: PaymentMadePayload,
-  listeners: [REPORT_QUEUE],
+  listeners: [REPORT_QUEUE, TOPIC_APPEND_QUEUE],
   description: "An employee's positive balance for a day was paid out (amount in minor units)",
 });
 

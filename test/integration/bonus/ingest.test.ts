@@ -71,8 +71,9 @@ describe('bonus: ingest on POST /events and the bonus.ingest queue', function ()
     expect(answers.map((a) => a.status)).to.deep.equal(Array(10).fill(200));
     expect(answers.filter((a) => a.body.duplicate === false)).to.have.length(1);
     expect(answers.every((a) => a.body.event_id === body.event_id)).to.equal(true);
-    const rows = await db()('outbox').where('event_id', body.event_id);
-    expect(rows).to.have.length(1);
+    // One row per listener: the user's actor and the topic stream (domain.bonus).
+    const rows = (await db()('outbox').where('event_id', body.event_id).orderBy('id')) as { queue: string }[];
+    expect(rows.map((r) => r.queue)).to.deep.equal(['bonus.apply-event', 'events.topic-append']);
 
     // Reordered fields are the same event; another payload under the same id is not.
     const reordered = { payload: body.payload, produced_at: body.produced_at, event_version: 1, event_name: body.event_name, event_id: body.event_id };

@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { eventRegistry, registeredEvents, upstreamEvents } from '../../../src/domain/events/catalog.ts';
 import { SCHEMAS_DIR, schemaFiles } from '../../../src/domain/events/schemaFiles.ts';
 import { EventRegistry, registerEvent, UnknownSchema } from '../../../src/domain/events/registry.ts';
+import { TOPIC_APPEND_QUEUE } from '../../../src/domain/events/topics.ts';
 import { defineEvent } from '../../../queues/outbox/envelope.ts';
 import { compileSchema } from '../../../src/platform/validation.ts';
 import { arbitraryOf } from '../../helpers/schemaExamples.ts';
@@ -104,6 +105,20 @@ describe('event registry: published documents, upcasters, examples', () => {
     expect(() => registerEvent({ name: 'Probe', topic: 't', versions: [v(0), v(1)], upcasters: {} })).to.throw(/no upcaster to v1/);
     expect(() => registerEvent({ name: 'Probe', topic: 't', versions: [v(0), v(2)], upcasters: { 0: (p) => p } })).to.throw(/without gaps/);
     expect(() => new EventRegistry([...registeredEvents, registeredEvents[0]!])).to.throw(/twice/);
+  });
+
+  it('every event with listeners reaches its topic: a topic-append row or a carrier among its listeners', () => {
+    for (const event of registeredEvents) {
+      for (const def of event.versions.filter((d) => d.listeners.length > 0)) {
+        expect(def.listeners, `${event.name} v${def.version}`).to.include(event.appendedBy ?? TOPIC_APPEND_QUEUE);
+      }
+    }
+    expect(registeredEvents.filter((e) => e.topic === 'domain.chat').map((e) => e.appendedBy)).to.not.include(undefined);
+    const v = (listeners: string[]) => defineEvent({ name: 'Probe', version: 1, description: 'probe', schema: Type.Object({}), listeners });
+    expect(() => registerEvent({ name: 'Probe', topic: 't', versions: [v(['x.work'])], upcasters: {} })).to.throw(/never reaches topic t/);
+    expect(() => registerEvent({ name: 'Probe', topic: 't', versions: [v(['x.work'])], upcasters: {}, appendedBy: 'x.other' })).to.throw(/never reaches topic t/);
+    expect(registerEvent({ name: 'Probe', topic: 't', versions: [v(['x.work'])], upcasters: {}, appendedBy: 'x.work' }).appendedBy).to.equal('x.work');
+    expect(registerEvent({ name: 'Probe', topic: 't', versions: [v(['x.work', TOPIC_APPEND_QUEUE])], upcasters: {} }).name).to.equal('Probe');
   });
 
   it('generated examples of every version are valid, and each new version reads the previous one after upcasting', () => {

@@ -41,4 +41,11 @@ describe('config', () => {
     expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).to.throw(ConfigError, /LOG_FORMAT must be one of auto, json, pretty/);
   });
+
+  it('keeps consumed event pairs 30 days by default, and never shorter than done outbox rows', () => {
+    expect(loadConfig({}).prune.consumedRetentionMs).to.equal(30 * 86_400_000);
+    expect(loadConfig({ CONSUMED_EVENTS_RETENTION: '14d', OUTBOX_RETENTION: '14d' }).prune.consumedRetentionMs).to.equal(14 * 86_400_000);
+    expect(() => loadConfig({ CONSUMED_EVENTS_RETENTION: '1d' })).to.throw(ConfigError, /CONSUMED_EVENTS_RETENTION must be at least OUTBOX_RETENTION/);
+    expect(() => loadConfig({ CONSUMED_EVENTS_RETENTION: 'later' })).to.throw(ConfigError, /CONSUMED_EVENTS_RETENTION/);
+  });
 });
