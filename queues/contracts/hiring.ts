@@ -15,6 +15,10 @@ import {
 } from '../../src/domain/hiring/events.ts';
 import { envelopeSchema, type EventDef } from '../outbox/envelope.ts';
 import { defineJob } from '../contract.ts';
+import { registeredEvents } from '../../src/domain/events/catalog.ts';
+
+// An event's rows carry its version: the topic appender takes every version of every event.
+const NEWEST_EVENT_VERSION = Math.max(...registeredEvents.flatMap((e) => e.versions.map((v) => v.version)));
 
 /**
  * The hiring flow's listener jobs (seed 001), durable (the outbox row is locked and marked done
@@ -63,7 +67,7 @@ export const hiringContracts = {
     queue: TOPIC_APPEND_QUEUE,
     description: "Append an event to its topic's Redis stream <prefix>:topic:<topic> (bounded, for consumer groups)",
     schema: AnyEnvelope,
-    version: 1,
+    version: NEWEST_EVENT_VERSION,
     attempts: 25,
     backoff: { delayMs: 200, maxDelayMs: 30_000, jitter: 0.2 },
     concurrency: 1,

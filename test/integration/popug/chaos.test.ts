@@ -104,7 +104,8 @@ describe('popug chaos: a worker SIGKILLed mid-run, Redis wiped, runs fired twice
     expect(await count(app, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'payout'")).to.equal(employees);
     expect(await count(app, "SELECT COUNT(*) AS n FROM accounts WHERE owner_type = 'employee' AND kind = 'popug' AND balance <> 0")).to.equal(0);
     // One PaymentMade (hence one report job) and one inbox report per payout.
-    expect(await count(app, "SELECT COUNT(*) AS n FROM outbox WHERE event_name = 'PaymentMade'")).to.equal(employees);
+    expect(await count(app, "SELECT COUNT(DISTINCT event_id) AS n FROM outbox WHERE event_name = 'PaymentMade'")).to.equal(employees);
+    expect(await count(app, "SELECT COUNT(*) AS n FROM outbox WHERE event_name = 'PaymentMade' AND queue = 'popug.send-report'")).to.equal(employees);
     expect(await count(app, "SELECT COUNT(*) AS n FROM notifications WHERE kind = 'popug_payout'")).to.equal(employees);
     await checkPopugInvariants(app.database.db);
     await survivor!.stop();
@@ -128,7 +129,7 @@ describe('popug chaos: a worker SIGKILLed mid-run, Redis wiped, runs fired twice
     await recover();
     await waitFor(async () => (await app.get(`/popug/reshuffles/${id}`, app.admin.auth)).body.status === 'done', { timeoutMs: 90_000 });
     await app.settle(90_000);
-    const events = await selectRows<{ payload: string }>(db, "SELECT payload FROM outbox WHERE event_name = 'TaskAssigned'");
+    const events = await selectRows<{ payload: string }>(db, "SELECT payload FROM outbox WHERE event_name = 'TaskAssigned' AND queue = 'popug.payments-apply'");
     const perTask = new Map<string, number>();
     for (const e of events) {
       const p = JSON.parse(e.payload) as { task_id: string; assignment_id: string };
