@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Backoff, JobContract, JobData, PayloadOf } from './contract.ts';
+import { currentTrace, traceFields, type Trace } from '../src/platform/trace.ts';
 
 export interface EnqueueOptions {
   jobId?: string;
@@ -11,6 +12,10 @@ export interface EnqueueOptions {
   backoff?: Backoff;
   /** BullMQ deduplication: no second job with this id inside ttl ms (throttle mode). */
   deduplication?: { id: string; ttl: number };
+  /** The request the job is for; default: the one running now (src/platform/trace.ts). */
+  trace?: Trace;
+  /** A job of several requests' items: each item's request id, in item order. */
+  requestIds?: (string | null)[];
 }
 
 /** Retry policy lives in the contract; BullMQ calls our custom strategy for the delay (see consumer.ts). */
@@ -33,6 +38,8 @@ export function jobData<P>(contract: JobContract, payload: P, opts: EnqueueOptio
     ...(opts.outboxId ? { outbox_id: opts.outboxId } : {}),
     ...(opts.eventId ? { event_id: opts.eventId } : {}),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...traceFields(opts.trace ?? currentTrace()),
+    ...(opts.requestIds ? { request_ids: opts.requestIds } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import * as outboxOneIndex from './0008_outbox_one_index.ts';
 import * as outboxEventName from './0009_outbox_event_name.ts';
 import * as identifiersBin from './0010_identifiers_bin.ts';
 import * as outboxDead from './0012_outbox_dead.ts';
+import * as outboxTrace from './0013_outbox_trace.ts';
 import * as hiring from './0020_hiring.ts';
 import * as hiringKnowledgeArea from './0021_hiring_knowledge_area.ts';
 import * as hiringKnowledgeAreaBackfill from './0022_hiring_knowledge_area_backfill.ts';
@@ -42,4 +43,6 @@ export const migrations: Migration[] = [
   { name: '0023_hiring_reviewer_pii_nullable', ...hiringReviewerPiiNullable },
   { name: '0024_hiring_knowledge_area_required', ...hiringKnowledgeAreaRequired },
   { name: '0025_hiring_reviewer_pii_drop', ...hiringReviewerPiiDrop },
+  // Numbered in the outbox's range, appended after the hiring migrations that shipped before it.
+  { name: '0013_outbox_trace', ...outboxTrace },
 ];

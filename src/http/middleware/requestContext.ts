@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../platform/logger.ts';
+import { runWithTrace, validTraceparent } from '../../platform/trace.ts';
 import type { Services } from '../../services.ts';
 import type { Claims } from '../auth/claims.ts';
 import type { AppState } from '../context.ts';
@@ -38,7 +39,11 @@ export function mountLabel(path: string): string {
   return 'unmatched';
 }
 
-/** Gives each request an id (the caller's X-Request-Id if sane), a child logger, timing and metrics. */
+/**
+ * Gives each request an id (the caller's X-Request-Id if sane), a child logger, timing and metrics.
+ * The id and an incoming W3C traceparent are the request's trace (src/platform/trace.ts): the
+ * outbox rows and jobs it causes carry them.
+ */
 export function requestContext(services: Services): Middleware<AppState> {
   const { metrics } = services;
   const root = services.log;
@@ -48,8 +53,9 @@ export function requestContext(services: Services): Middleware<AppState> {
     ctx.state = new RequestState(root, requestId);
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    const traceparent = validTraceparent(ctx.get('traceparent') || undefined);
     try {
-      await next();
+      await runWithTrace(traceparent ? { request_id: requestId, traceparent } : { request_id: requestId }, next);
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? mountLabel(ctx.path);
