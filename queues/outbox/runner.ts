@@ -4,7 +4,7 @@ import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { placeholders, selectRows } from '../../src/platform/sql.ts';
-import { runWithTrace, traceOf, type Trace } from '../../src/platform/trace.ts';
+import { commonTrace, runWithTrace, traceOf, type Trace } from '../../src/platform/trace.ts';
 import { PAYLOAD_SQL, storedPayload, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
 
@@ -134,22 +134,14 @@ export async function runOutboxBatch<P, R>(
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
       const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload), key: String(members[0]!.id) };
       if (opts.log?.isLevelEnabled('debug')) for (const m of members) opts.log.debug({ outbox_id: m.id, request_id: m.trace?.request_id ?? null, traceparent: m.trace?.traceparent }, 'outbox row handled');
-      const result = await runWithTrace(batchTrace(members), () => effect(trx, batch));
+      // Rows the effect writes inherit the batch's request when it has one (commonTrace).
+      const result = await runWithTrace(commonTrace(members.map((m) => m.trace)), () => effect(trx, batch));
       await beforeCommit?.(batch, result);
       await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
       return { done: true, result, size: batch.ids.length, first: batch.ids[0]! };
     },
     { readCommitted: opts.readCommitted ?? false, attempts: opts.attempts ?? 8 },
   );
-}
-
-/**
- * The trace rows the effect writes inherit: the one request every row of the batch came from, else
- * none (a batch of several requests' rows cannot say which row a new one is for).
- */
-function batchTrace(members: readonly { trace: Trace | undefined }[]): Trace | undefined {
-  const first = members[0]?.trace;
-  return first && members.every((m) => m.trace?.request_id === first.request_id) ? first : undefined;
 }
 
 /**

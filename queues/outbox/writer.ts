@@ -2,7 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
 import { placeholders } from '../../src/platform/sql.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
-import { currentTrace } from '../../src/platform/trace.ts';
+import { currentTrace, type Trace } from '../../src/platform/trace.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
@@ -14,6 +14,8 @@ export interface OutboxJob {
   availableAt?: Date;
   /** The payload is an event's envelope (eventJobs): its header is kept in columns (storedPayload). */
   envelope?: boolean;
+  /** The request the row is for, when the transaction serves several (a group commit); default: the running one. */
+  trace?: Trace | undefined;
 }
 
 /** An outbox row's columns that make up its payload. */
@@ -96,6 +98,7 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   // The request (or the job of a request) this transaction runs for: two more values per row.
   const trace = currentTrace();
   const rows = jobs.map((job) => {
+    const rowTrace = 'trace' in job ? job.trace : trace;
     const availableAt = job.availableAt ?? now;
     const claimed = (written?.claimsOwnRows(job.queue) ?? false) && availableAt <= now;
     if (claimed) written!.wake.add(job.queue);
@@ -112,8 +115,8 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
       available_at: availableAt,
       created_at: slim ? slim.producedAt : now,
       relayed_at: claimed ? relayedAt : null,
-      request_id: trace?.request_id ?? null,
-      traceparent: trace?.traceparent ?? null,
+      request_id: rowTrace?.request_id ?? null,
+      traceparent: rowTrace?.traceparent ?? null,
     };
   });
   // Plain SQL, not the query builder: its insert compiler costs more than the statement itself

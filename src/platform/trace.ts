@@ -41,3 +41,12 @@ export function traceFields(trace: Trace | undefined): Partial<Trace> {
   if (!trace) return {};
   return trace.traceparent ? { request_id: trace.request_id, traceparent: trace.traceparent } : { request_id: trace.request_id };
 }
+
+/**
+ * The one trace every item of a batch shares, else none: work done for several requests at once
+ * (a group commit, an outbox batch) cannot say which request a new row or job is for.
+ */
+export function commonTrace(traces: readonly (Trace | undefined)[]): Trace | undefined {
+  const first = traces[0];
+  return first && traces.every((t) => t?.request_id === first.request_id) ? first : undefined;
+}
