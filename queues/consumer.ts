@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
-import { runWithTrace, traceFields, traceOf } from '../src/platform/trace.ts';
+import { runWithTrace, traceFields, traceOf, type Trace } from '../src/platform/trace.ts';
 import { jobDataFromOutbox } from './outbox/relay.ts';
 import { markDead, ownOutboxId } from './outbox/dead.ts';
 import { wakeMarker } from './outbox/wake.ts';
@@ -44,7 +44,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       await services.queues.commandConnection().del(wakeMarker(services.config.queuePrefix, queue));
       log.debug('job started');
       return observe(job, log, attempt, maxAttempts, () =>
-        runWithTrace(trace, () => wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) })),
+        runWithTrace(spanTrace(trace), () => wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) })),
       );
     }
 
@@ -65,7 +65,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     const valid = data;
     log.debug({ outbox_id: valid.outbox_id }, 'job started');
     return observe(job, log, attempt, maxAttempts, () =>
-      runWithTrace(dataTrace, () => processor({
+      runWithTrace(spanTrace(dataTrace), () => processor({
         payload: valid.payload,
         queue,
         jobId: job.id ?? '',
@@ -80,6 +80,12 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       })),
     );
   };
+
+  /** With telemetry on, what the job writes continues its own span (a child of the request's). */
+  function spanTrace(trace: Trace | undefined): Trace | undefined {
+    const traceparent = trace && services.telemetry?.traceparent();
+    return traceparent ? { request_id: trace.request_id, traceparent } : trace;
+  }
 
   /** A durable job that failed for good: its outbox row becomes `dead` (queues/outbox/dead.ts). */
   async function rowDied(job: Job, attempt: number, err: unknown, log: Logger): Promise<void> {
@@ -125,6 +131,7 @@ export function startWorker(services: Services, connection: Redis, contract: Job
   const worker = new Worker(contract.queue, wrapProcessor(services, contract, processor), {
     connection,
     prefix: services.config.queuePrefix,
+    ...(services.telemetry ? { telemetry: services.telemetry.bullmq } : {}),
     concurrency: contract.concurrency * services.config.workerConcurrencyScale,
     settings: { backoffStrategy: (attemptsMade, _type, _err, job) => retryDelay(contract, attemptsMade, job) },
     // A job whose worker died is retried after this long; a crash never loses it.

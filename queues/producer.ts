@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type Telemetry as BullTelemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Backoff, JobContract, JobData, PayloadOf } from './contract.ts';
 import { currentTrace, traceFields, type Trace } from '../src/platform/trace.ts';
@@ -50,12 +50,14 @@ export class QueueSet {
   constructor(
     private readonly connection: Redis,
     readonly prefix: string,
+    /** OpenTelemetry (bullmq-otel) when on: adds carry the active trace to the job. */
+    readonly telemetry?: BullTelemetry,
   ) {}
 
   get(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, ...(this.telemetry ? { telemetry: this.telemetry } : {}) });
       // Errors surface on the awaited call; this only keeps an idle queue's error from crashing the process.
       queue.on('error', () => {});
       this.queues.set(name, queue);

@@ -68,6 +68,8 @@ export async function addRowsToQueues(
             removeOnComplete: { count: contract?.keepCompleted ?? 1000 },
             removeOnFail: { count: 10_000 },
             ...(first!.available_at.getTime() > now ? { delay: first!.available_at.getTime() - now } : {}),
+            // With telemetry on, the job's spans continue its row's trace, not the relay pass's.
+            ...(queues.telemetry && first!.traceparent ? { telemetry: { metadata: JSON.stringify({ traceparent: first!.traceparent }) } } : {}),
           },
         })),
       );
