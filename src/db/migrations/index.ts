@@ -37,12 +37,11 @@ export const migrations: Migration[] = [
   { name: '0009_outbox_event_name', ...outboxEventName },
   { name: '0010_identifiers_bin', ...identifiersBin },
   { name: '0012_outbox_dead', ...outboxDead },
+  { name: '0013_outbox_trace', ...outboxTrace },
   { name: '0020_hiring', ...hiring },
   { name: '0021_hiring_knowledge_area', ...hiringKnowledgeArea },
   { name: '0022_hiring_knowledge_area_backfill', ...hiringKnowledgeAreaBackfill },
   { name: '0023_hiring_reviewer_pii_nullable', ...hiringReviewerPiiNullable },
   { name: '0024_hiring_knowledge_area_required', ...hiringKnowledgeAreaRequired },
   { name: '0025_hiring_reviewer_pii_drop', ...hiringReviewerPiiDrop },
-  // Numbered in the outbox's range, appended after the hiring migrations that shipped before it.
-  { name: '0013_outbox_trace', ...outboxTrace },
 ];
