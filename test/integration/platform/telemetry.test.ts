@@ -57,10 +57,6 @@ describe('OpenTelemetry: a request and the jobs it caused share one trace (in-me
     });
     const inTrace = spans().filter((s) => traceOf(s) === traceId);
     expect(inTrace.filter((s) => s.kind === SpanKind.PRODUCER).length, 'producer spans (the adds)').to.be.greaterThan(0);
-    // mysql2's statements, the request's and the jobs', are in it too.
-    const statements = inTrace.filter((s) => s.instrumentationScope.name === '@opentelemetry/instrumentation-mysql2');
-    expect(statements.some((s) => s.parentSpanContext?.spanId === request!.spanContext().spanId), 'a statement of the request').to.equal(true);
-    expect(statements.length).to.be.greaterThan(5);
   });
 });
 
