@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
+import { runWithTrace, traceFields, traceOf, type Trace } from '../src/platform/trace.ts';
 import { jobDataFromOutbox } from './outbox/relay.ts';
 import { markDead, ownOutboxId } from './outbox/dead.ts';
 import { wakeMarker } from './outbox/wake.ts';
@@ -34,19 +35,23 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     const maxAttempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
 
+    // The request that caused the job: on its log lines, and inherited by the rows and jobs it writes.
+    const trace = traceOf(job.data as { request_id?: unknown; traceparent?: unknown } | null);
     if (job.name === WAKE_JOB) {
-      const log = services.log.child({ queue, job_id: job.id, attempt });
+      const log = services.log.child({ queue, job_id: job.id, attempt, ...traceFields(trace) });
       if (!contract.batched || !wake) throw new UnrecoverableError(`${queue} takes no wake jobs`);
       // Before the claim: a commit from now on adds a new wake, since this claim may miss its rows.
       await services.queues.commandConnection().del(wakeMarker(services.config.queuePrefix, queue));
+      log.debug('job started');
       return observe(job, log, attempt, maxAttempts, () =>
-        wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) }),
+        runWithTrace(spanTrace(trace), () => wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) })),
       );
     }
 
     let data: unknown = job.data;
     if (contract.durable && !isJobData(data)) data = (await jobDataFromOutbox(services.db, job.id)) ?? data;
-    const log = services.log.child({ queue, job_id: job.id, attempt, ...(isJobData(data) && data.event_id ? { event_id: data.event_id } : {}) });
+    const dataTrace = trace ?? traceOf(isJobData(data) ? data : null);
+    const log = services.log.child({ queue, job_id: job.id, attempt, ...(isJobData(data) && data.event_id ? { event_id: data.event_id } : {}), ...traceFields(dataTrace) });
 
     // EVENT_VALIDATION=false skips the payload check (to measure its cost), never the shape check.
     if (!isJobData(data) || data.v > contract.version || (validate && !check(data.payload))) {
@@ -58,8 +63,9 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       throw err;
     }
     const valid = data;
+    log.debug({ outbox_id: valid.outbox_id }, 'job started');
     return observe(job, log, attempt, maxAttempts, () =>
-      processor({
+      runWithTrace(spanTrace(dataTrace), () => processor({
         payload: valid.payload,
         queue,
         jobId: job.id ?? '',
@@ -68,12 +74,19 @@ export function wrapProcessor(services: Services, contract: JobContract, process
         eventId: valid.event_id,
         outboxId: valid.outbox_id,
         outboxIds: valid.outbox_ids,
+        requestIds: valid.request_ids,
         log,
         services,
         updateProgress: (value) => job.updateProgress(value),
-      }),
+      })),
     );
   };
+
+  /** With telemetry on, what the job writes continues its own span (a child of the request's). */
+  function spanTrace(trace: Trace | undefined): Trace | undefined {
+    const traceparent = trace && services.telemetry?.traceparent();
+    return traceparent ? { request_id: trace.request_id, traceparent } : trace;
+  }
 
   /** A durable job that failed for good: its outbox row becomes `dead` (queues/outbox/dead.ts). */
   async function rowDied(job: Job, attempt: number, err: unknown, log: Logger): Promise<void> {
@@ -119,6 +132,7 @@ export function startWorker(services: Services, connection: Redis, contract: Job
   const worker = new Worker(contract.queue, wrapProcessor(services, contract, processor), {
     connection,
     prefix: services.config.queuePrefix,
+    ...(services.telemetry ? { telemetry: services.telemetry.bullmq } : {}),
     concurrency: contract.concurrency * services.config.workerConcurrencyScale,
     settings: { backoffStrategy: (attemptsMade, _type, _err, job) => retryDelay(contract, attemptsMade, job) },
     // A job whose worker died is retried after this long; a crash never loses it.

@@ -43,6 +43,11 @@ export interface JobData<P = unknown> {
   /** A batched queue's job: every outbox row relayed with it, outbox_id first (see JobContract.batched). */
   outbox_ids?: string[];
   event_id?: string;
+  /** The request that caused the job (src/platform/trace.ts); a batch's rows each carry their own. */
+  request_id?: string;
+  traceparent?: string;
+  /** A job made of several requests' items (the seen batch): each item's request id, in item order. */
+  request_ids?: (string | null)[];
   /** Overrides the contract's backoff for this job (mark-notify sets it per integration). */
   backoff?: Backoff;
 }

@@ -15,6 +15,8 @@ export interface JobContext<P> {
   outboxId: string | undefined;
   /** A batched queue's job: the outbox rows relayed with it, outboxId first; else undefined. */
   outboxIds: string[] | undefined;
+  /** A job of several requests' items (the seen batch): each item's request id, in item order. */
+  requestIds?: (string | null)[] | undefined;
   log: Logger;
   services: Services;
   /** Shows how far a long job got (job progress in Bull Board); absent outside a worker. */

@@ -1,6 +1,7 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type Telemetry as BullTelemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Backoff, JobContract, JobData, PayloadOf } from './contract.ts';
+import { currentTrace, traceFields, type Trace } from '../src/platform/trace.ts';
 
 export interface EnqueueOptions {
   jobId?: string;
@@ -11,6 +12,10 @@ export interface EnqueueOptions {
   backoff?: Backoff;
   /** BullMQ deduplication: no second job with this id inside ttl ms (throttle mode). */
   deduplication?: { id: string; ttl: number };
+  /** The request the job is for; default: the one running now (src/platform/trace.ts). */
+  trace?: Trace;
+  /** A job of several requests' items: each item's request id, in item order. */
+  requestIds?: (string | null)[];
 }
 
 /** Retry policy lives in the contract; BullMQ calls our custom strategy for the delay (see consumer.ts). */
@@ -33,6 +38,8 @@ export function jobData<P>(contract: JobContract, payload: P, opts: EnqueueOptio
     ...(opts.outboxId ? { outbox_id: opts.outboxId } : {}),
     ...(opts.eventId ? { event_id: opts.eventId } : {}),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...traceFields(opts.trace ?? currentTrace()),
+    ...(opts.requestIds ? { request_ids: opts.requestIds } : {}),
   };
 }
 
@@ -43,12 +50,14 @@ export class QueueSet {
   constructor(
     private readonly connection: Redis,
     readonly prefix: string,
+    /** OpenTelemetry (bullmq-otel) when on: adds carry the active trace to the job. */
+    readonly telemetry?: BullTelemetry,
   ) {}
 
   get(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, ...(this.telemetry ? { telemetry: this.telemetry } : {}) });
       // Errors surface on the awaited call; this only keeps an idle queue's error from crashing the process.
       queue.on('error', () => {});
       this.queues.set(name, queue);

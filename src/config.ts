@@ -43,6 +43,8 @@ export interface Config {
   logLevel: string;
   /** auto: readable on a terminal, JSON otherwise. */
   logFormat: LogFormat;
+  /** OpenTelemetry: traces exported over OTLP/HTTP when an endpoint is set; off (nothing loaded) otherwise. */
+  otel: { endpoint: string | undefined; serviceName: string };
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   outbox: { pollMs: number; batchSize: number; reconcileMs: number; reconcileGraceMs: number; retentionMs: number };
@@ -336,6 +338,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     tz,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, mode === 'test' ? 'silent' : 'info'),
     logFormat: r.oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
+    otel: { endpoint: r.optionalUrl('OTEL_EXPORTER_OTLP_ENDPOINT') ?? undefined, serviceName: r.str('OTEL_SERVICE_NAME', 'conveyor') },
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     shutdownTimeoutMs: r.timer('SHUTDOWN_TIMEOUT', '30s'),
     outbox: {

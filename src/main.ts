@@ -5,7 +5,6 @@ import { ConfigError, envWith, loadConfig, type Config } from './config.ts';
 import { createDb, ensureDatabase, migrate, migrateUntilRefused } from './platform/db.ts';
 import { MigrationRefused } from './db/pendingEvents.ts';
 import { createLogger } from './platform/logger.ts';
-import { dependencyProblems } from './platform/preflight.ts';
 import { signToken, tokenRules } from './http/auth/jwt.ts';
 import { isCanonicalUuid, ROLES as TOKEN_ROLES, type TokenRole } from './http/auth/claims.ts';
 import { moduleFileProblems } from './moduleSettings.ts';
@@ -78,6 +77,8 @@ function readArgs<C extends CommandName>(name: C, args: string[]): Record<string
 
 /** Stops with one line per dependency that does not answer, instead of a driver's stack trace. */
 async function requireDependencies(deps: { databaseUrl?: string; redisUrl?: string }): Promise<void> {
+  // Imported here: it loads mysql2 and ioredis, which telemetry (when on) must see load.
+  const { dependencyProblems } = await import('./platform/preflight.ts');
   const problems = await dependencyProblems(deps);
   if (problems.length === 0) return;
   process.stderr.write(`${problems.join('\n')}\n`);
@@ -114,6 +115,8 @@ async function runStart(args: string[]): Promise<void> {
   if (!values) return;
   const config = loadConfig(envWith(values.role ? { ROLE: values.role as string } : {}), { check: moduleFileProblems });
   const log = createLogger(config.logLevel, config.logFormat);
+  // Before mysql2 and the app load, so its instrumentations patch them; unset, nothing is imported.
+  const telemetry = config.otel.endpoint ? await (await import('./platform/telemetry.ts')).startTelemetry({ serviceName: config.otel.serviceName, endpoint: config.otel.endpoint }) : undefined;
   // Handlers go in first: a SIGTERM that arrives while the roles are still starting must drain
   // them once they are up, not kill the process mid-start.
   const started: { running?: Promise<Running> } = {};
@@ -126,6 +129,7 @@ async function runStart(args: string[]): Promise<void> {
     force.unref();
     (started.running ?? Promise.resolve(undefined))
       .then((running) => running?.stop())
+      .then(() => telemetry?.shutdown())
       .then(
         () => process.exit(0),
         (err: unknown) => {
@@ -143,7 +147,7 @@ async function runStart(args: string[]): Promise<void> {
   started.running = prepareDatabase(config, 'start').then(({ applied, refused }) => {
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
     if (refused) log.warn({ migration: refused.migration }, `${refused.message} Starting without it and the migrations after it.`);
-    return start(config, config.roles, { log, extensions: config.roles.includes('ws') ? [wsExtension()] : [] });
+    return start(config, config.roles, { log, extensions: config.roles.includes('ws') ? [wsExtension()] : [], ...(telemetry ? { telemetry } : {}) });
   });
   announce(config, await started.running, log);
 }

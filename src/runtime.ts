@@ -62,7 +62,9 @@ function redisReady(redis: Services['redis'], ms: number): Promise<void> {
 
 /** Starts the given roles in this process; any number of processes may run any roles together. */
 export async function start(config: Config, roles: Role[] = config.roles, opts: StartOptions = {}): Promise<Running> {
-  const services = createServices(config, opts);
+  // Imported only when an endpoint is set: without it no OpenTelemetry package is loaded.
+  const ownTelemetry = !opts.telemetry && config.otel.endpoint ? await (await import('./platform/telemetry.ts')).startTelemetry({ serviceName: config.otel.serviceName, endpoint: config.otel.endpoint }) : undefined;
+  const services = createServices(config, ownTelemetry ? { ...opts, telemetry: ownTelemetry } : opts);
   const { log } = services;
   for (const warning of config.warnings) log.warn(warning);
   const has = (role: Role) => roles.includes(role);
@@ -125,6 +127,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
       await reconciler?.stop();
       workerConnection?.disconnect();
       await closeServices(services);
+      await ownTelemetry?.shutdown();
       log.info('stopped');
     })());
 

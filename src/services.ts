@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createDb, type Db } from './platform/db.ts';
 import { DbWatch } from './platform/dbWatch.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
+import type { Telemetry } from './platform/telemetry.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { createRedis } from './platform/redis.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
@@ -40,6 +41,8 @@ export interface Services {
   /** Feature flags (MySQL, cached briefly, change announced over Redis). */
   flags: FlagStore;
   hiring: HiringSettings;
+  /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/platform/telemetry.ts). */
+  telemetry: Telemetry | undefined;
 }
 
 export interface ServiceOverrides {
@@ -55,6 +58,8 @@ export interface ServiceOverrides {
   notificationChannels?: NotificationChannels;
   /** Hiring settings; default: HIRING_CONFIG_FILE plus HIRING_* overrides. */
   hiring?: HiringSettings;
+  /** Started telemetry (runtime.ts starts it from the config; tests pass one with an in-memory exporter). */
+  telemetry?: Telemetry;
 }
 
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
@@ -75,7 +80,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   // small commands would pay for; queue adds are few and go out as they come.
   const queueRedis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: false, commandTimeout: config.redisCommandTimeoutMs });
   queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (queues)'));
-  const queues = new QueueSet(queueRedis, config.queuePrefix);
+  const queues = new QueueSet(queueRedis, config.queuePrefix, overrides.telemetry?.bullmq);
   const clock = overrides.clock ?? systemClock;
   const outbox = new Outbox({ db, dbReadCommitted }, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize, rowsPerJob: config.chat.jobBatch }, clock);
   return {
@@ -95,6 +100,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
     flags: new FlagStore(db, redis, `${config.queuePrefix}:flags`, config.flagsTtlMs, log, () => createRedis(config.redisUrl, 'worker')),
     hiring: overrides.hiring ?? loadHiringSettings(config.hiringConfigFile, config.hiringReviewThreshold),
+    telemetry: overrides.telemetry,
   };
 }
 

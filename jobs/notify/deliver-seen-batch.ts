@@ -15,12 +15,12 @@ const single = notifyContracts['notify.deliver-seen'];
  * continues the schedule from the second delay on: the gaps between consumer calls are those of
  * a fact delivered alone.
  */
-function factJob(o: Extract<FactOutcome, { ok: false }>, final: boolean) {
+function factJob(o: Extract<FactOutcome, { ok: false }>, final: boolean, requestId: string | null | undefined) {
   const { integration } = o;
   const eventId = o.fact.event_id;
   const backoff = integration ? continuedBackoff(integration.backoff, 1) : single.backoff;
   const delayMs = final || !integration ? 0 : backoffDelay(integration.backoff, 1) - (performance.now() - o.endedAt);
-  const opts: EnqueueOptions = { jobId: eventId, eventId, attempts: Math.max(1, (integration?.maxAttempts ?? 1) - 1), backoff, delayMs: Math.max(0, Math.round(delayMs)) };
+  const opts: EnqueueOptions = { jobId: eventId, eventId, attempts: Math.max(1, (integration?.maxAttempts ?? 1) - 1), backoff, delayMs: Math.max(0, Math.round(delayMs)), ...(requestId ? { trace: { request_id: requestId } } : {}) };
   const payload: PayloadOf<typeof single> = { ...o.fact, attempts_before: 1, ...(final ? { failure: { message: o.message, code: o.code } } : {}) };
   return { name: single.queue, data: jobData(single, payload, opts), opts: jobOptions(single, opts) };
 }
@@ -34,8 +34,11 @@ function factJob(o: Extract<FactOutcome, { ok: false }>, final: boolean) {
  * facts already delivered are delivered again: consumers get Idempotency-Key = event_id and
  * deduplicate, and a fact's own job keeps its jobId = event_id, so it is not added twice.
  */
-export const deliverSeenBatchJob: Processor<Contracts['notify.deliver-seen-batch']> = async ({ payload, services }) => {
+export const deliverSeenBatchJob: Processor<Contracts['notify.deliver-seen-batch']> = async ({ payload, services, requestIds, log }) => {
   const { metrics, notify, redis, config } = services;
+  // A batch holds several requests' facts: each fact's line names its own request.
+  if (log.isLevelEnabled('debug')) payload.facts.forEach((fact, i) => log.debug({ fact_event_id: fact.event_id, request_id: requestIds?.[i] ?? null }, 'seen fact handled'));
+  const requestOf = new Map(payload.facts.map((fact, i) => [fact.event_id, requestIds?.[i]]));
   const outcomes = await deliverSeenBatch({ redis, prefix: config.queuePrefix }, notify.integrations, payload.facts);
   const follow = [];
   for (const o of outcomes) {
@@ -47,7 +50,7 @@ export const deliverSeenBatchJob: Processor<Contracts['notify.deliver-seen-batch
     }
     const retry = o.retryable && o.integration !== null && o.integration.maxAttempts > 1;
     if (o.integration) countDelivery(metrics, consumer, failureOutcome(o.retryable, retry), 1);
-    follow.push(factJob(o, !retry));
+    follow.push(factJob(o, !retry, requestOf.get(o.fact.event_id)));
   }
   if (follow.length > 0) await services.queues.get(single.queue).addBulk(follow);
   return { facts: outcomes.length, followUps: follow.length };

@@ -46,7 +46,7 @@ function ownRows<P>(ctx: JobContext<P>): OwnRows<P> {
  */
 export function durableJob<C extends JobContract>(effect: (trx: Trx, ctx: JobContext<PayloadOf<C>>) => Promise<unknown>): Processor<C> {
   return async (ctx) => {
-    const outcome = await runOutboxBatch(ctx.services.outbox, { queue: ctx.queue, max: 1 }, ownRows(ctx), (trx) => effect(trx, ctx));
+    const outcome = await runOutboxBatch(ctx.services.outbox, { queue: ctx.queue, max: 1, log: ctx.log }, ownRows(ctx), (trx) => effect(trx, ctx));
     if (!outcome.done) return duplicate(ctx.services, ctx.queue, ctx);
     return outcome.result ?? null;
   };
@@ -70,7 +70,7 @@ export function batchedJob<C extends JobContract, E = never>(
   effect: (trx: Trx, batch: OutboxBatch<PayloadOf<C>>, services: Services) => Promise<E[] | void>,
   after?: SendAfterCommit<E>,
 ): BatchedProcessor<C> {
-  const options = (services: Services): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: services.config.chat.jobBatch, readCommitted: true });
+  const options = (services: Services, log: JobContext<unknown>['log']): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: services.config.chat.jobBatch, readCommitted: true, log });
   const sendDeps = (services: Services): SendDeps => ({ db: services.db, redis: services.redis, prefix: services.config.queuePrefix });
 
   /** `rowKey`: a row's job, whose row may have committed before (a wake job has none). */
@@ -89,14 +89,14 @@ export function batchedJob<C extends JobContract, E = never>(
 
   const processor = async (ctx: JobContext<PayloadOf<C>>) => {
     const own = ownRows(ctx);
-    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services), own, (trx, batch) => effect(trx, batch, ctx.services));
+    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services, ctx.log), own, (trx, batch) => effect(trx, batch, ctx.services));
     return finish(ctx.services, outcome, own.outboxId);
   };
 
   const wake = async (ctx: WakeContext) => {
     const earlier = isClaimed(ctx.lastProgress) ? ctx.lastProgress : null;
     // Only a batch with something to send has anything to send again: the others skip the round trip.
-    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services), null, (trx, batch: OutboxBatch<PayloadOf<C>>) => effect(trx, batch, ctx.services), async (batch, items) => {
+    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services, ctx.log), null, (trx, batch: OutboxBatch<PayloadOf<C>>) => effect(trx, batch, ctx.services), async (batch, items) => {
       if (after && items && items.length > 0) await ctx.setProgress({ first: batch.ids[0]!, rows: batch.ids.length } satisfies Claimed);
     });
     // A rerun after a commit whose send was lost: send what the earlier run filed.

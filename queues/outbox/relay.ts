@@ -5,6 +5,7 @@ import type { QueueSet } from '../producer.ts';
 import { outboxJobId } from '../contract.ts';
 import { PAYLOAD_COLUMNS, PAYLOAD_SQL, storedPayload, type StoredPayload } from './writer.ts';
 import type { JobContract } from '../contract.ts';
+import { runWithTrace, traceFields, traceOf } from '../../src/platform/trace.ts';
 
 export interface OutboxRow extends StoredPayload {
   id: number;
@@ -19,6 +20,7 @@ export function rowJobData(row: Pick<OutboxRow, 'id' | keyof StoredPayload>) {
     payload: storedPayload(row),
     outbox_id: String(row.id),
     ...(row.event_id ? { event_id: row.event_id } : {}),
+    ...traceFields(traceOf(row)),
   };
 }
 
@@ -66,6 +68,8 @@ export async function addRowsToQueues(
             removeOnComplete: { count: contract?.keepCompleted ?? 1000 },
             removeOnFail: { count: 10_000 },
             ...(first!.available_at.getTime() > now ? { delay: first!.available_at.getTime() - now } : {}),
+            // With telemetry on, the job's spans continue its row's trace, not the relay pass's.
+            ...(queues.telemetry && first!.traceparent ? { telemetry: { metadata: JSON.stringify({ traceparent: first!.traceparent }) } } : {}),
           },
         })),
       );
@@ -120,7 +124,8 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    this.running = this.drain()
+    // A pass relays rows of many requests: it runs as part of none, not of the one that kicked it.
+    this.running = runWithTrace(undefined, () => this.drain())
       .catch((err: unknown) => this.log.warn({ err }, 'outbox relay pass failed; will retry'))
       .finally(() => {
         this.running = undefined;

@@ -1,8 +1,10 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
 import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { placeholders, selectRows } from '../../src/platform/sql.ts';
+import { commonTrace, runWithTrace, traceOf, type Trace } from '../../src/platform/trace.ts';
 import { PAYLOAD_SQL, storedPayload, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
 
@@ -50,6 +52,8 @@ export interface BatchOptions {
   /** Run on the READ COMMITTED pool (batched queues). */
   readCommitted?: boolean;
   attempts?: number;
+  /** The job's logger: each row handled gets a debug line with its id and request id. */
+  log?: Logger;
 }
 
 /** What the runner needs: a plain read, and transactions that hand their outbox writes on (Outbox). */
@@ -97,7 +101,7 @@ export async function runOutboxBatch<P, R>(
   const validate = opts.schema ? validatorFor(opts.schema) : () => false;
   return outbox.transaction(
     async (trx): Promise<BatchOutcome<R>> => {
-      const members: { id: number; payload: P }[] = [];
+      const members: { id: number; payload: P; trace: Trace | undefined }[] = [];
       if (own) {
         const locked = await selectRows<{ id: unknown; status: string } & StoredPayload>(
           trx,
@@ -108,11 +112,11 @@ export async function runOutboxBatch<P, R>(
         for (const row of locked) {
           const id = Number(row.id);
           if (row.status === 'done' || (row.status === 'dead' && id !== ownId)) continue;
-          if (id === ownId) members.push({ id, payload: own.payload });
+          if (id === ownId) members.push({ id, payload: own.payload, trace: traceOf(row) });
           else {
             // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
             const payload = storedPayload(row);
-            if (validate(payload)) members.push({ id, payload: payload as P });
+            if (validate(payload)) members.push({ id, payload: payload as P, trace: traceOf(row) });
           }
         }
         // Its own rows are done: another job claimed them. It claims no others (a wake job does).
@@ -123,13 +127,15 @@ export async function runOutboxBatch<P, R>(
       for (const row of taken) {
         const payload = storedPayload(row);
         // An invalid row is released at commit, for its own job to fail visibly.
-        if (validate(payload)) members.push({ id: row.id, payload: payload as P });
+        if (validate(payload)) members.push({ id: row.id, payload: payload as P, trace: traceOf(row) });
       }
       if (members.length === 0) return { done: false };
       members.sort((a, b) => a.id - b.id);
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
       const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload), key: String(members[0]!.id) };
-      const result = await effect(trx, batch);
+      if (opts.log?.isLevelEnabled('debug')) for (const m of members) opts.log.debug({ outbox_id: m.id, request_id: m.trace?.request_id ?? null, traceparent: m.trace?.traceparent }, 'outbox row handled');
+      // Rows the effect writes inherit the batch's request when it has one (commonTrace).
+      const result = await runWithTrace(commonTrace(members.map((m) => m.trace)), () => effect(trx, batch));
       await beforeCommit?.(batch, result);
       await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
       return { done: true, result, size: batch.ids.length, first: batch.ids[0]! };

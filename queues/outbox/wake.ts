@@ -3,6 +3,7 @@ import type { Db } from '../../src/platform/db.ts';
 import { placeholders, selectRows } from '../../src/platform/sql.ts';
 import type { QueueSet } from '../producer.ts';
 import { WAKE_JOB, type JobContract } from '../contract.ts';
+import { currentTrace, traceFields } from '../../src/platform/trace.ts';
 
 /** How long a wake's marker outlives a wake job that never starts. */
 const WAKE_MARKER_MS = 5_000;
@@ -39,7 +40,8 @@ export class QueueWaker {
     const marker = wakeMarker(this.queues.prefix, name);
     try {
       if ((await redis.set(marker, '1', 'PX', WAKE_MARKER_MS, 'NX')) === null) return;
-      await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null }, {
+      // The commit that woke it; the rows it claims each carry their own request (runner.ts).
+      await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null, ...traceFields(currentTrace()) }, {
         attempts: contract?.attempts ?? 10,
         backoff: { type: 'contract' },
         // Kept like the queue's other jobs: Bull Board shows what each wake claimed (its return value).

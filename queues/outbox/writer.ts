@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
 import { placeholders } from '../../src/platform/sql.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
+import { currentTrace, type Trace } from '../../src/platform/trace.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
@@ -13,6 +14,8 @@ export interface OutboxJob {
   availableAt?: Date;
   /** The payload is an event's envelope (eventJobs): its header is kept in columns (storedPayload). */
   envelope?: boolean;
+  /** The request the row is for, when the transaction serves several (a group commit); default: the running one. */
+  trace?: Trace | undefined;
 }
 
 /** An outbox row's columns that make up its payload. */
@@ -22,10 +25,16 @@ export interface StoredPayload {
   event_name: string | null;
   payload_version: number;
   created_at: Date;
+  /** The request the row was written for (src/platform/trace.ts); null outside one. */
+  request_id?: string | null;
+  traceparent?: string | null;
 }
 
-/** The columns storedPayload reads, for SELECTs: a list for the query builder, SQL for raw statements. */
-export const PAYLOAD_COLUMNS = ['payload', 'event_id', 'event_name', 'payload_version', 'created_at'] as const;
+/**
+ * The columns storedPayload reads, and the trace a row's job carries, for SELECTs: a list for the
+ * query builder, SQL for raw statements.
+ */
+export const PAYLOAD_COLUMNS = ['payload', 'event_id', 'event_name', 'payload_version', 'created_at', 'request_id', 'traceparent'] as const;
 export const PAYLOAD_SQL = PAYLOAD_COLUMNS.join(', ');
 
 /**
@@ -86,7 +95,10 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   if (jobs.length === 0) return;
   const written = recorders.get(trx);
   const relayedAt = new Date(); // wall time, as the relay and the reconciler's grace use
+  // The request (or the job of a request) this transaction runs for: two more values per row.
+  const trace = currentTrace();
   const rows = jobs.map((job) => {
+    const rowTrace = 'trace' in job ? job.trace : trace;
     const availableAt = job.availableAt ?? now;
     const claimed = (written?.claimsOwnRows(job.queue) ?? false) && availableAt <= now;
     if (claimed) written!.wake.add(job.queue);
@@ -103,6 +115,8 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
       available_at: availableAt,
       created_at: slim ? slim.producedAt : now,
       relayed_at: claimed ? relayedAt : null,
+      request_id: rowTrace?.request_id ?? null,
+      traceparent: rowTrace?.traceparent ?? null,
     };
   });
   // Plain SQL, not the query builder: its insert compiler costs more than the statement itself

@@ -1,4 +1,5 @@
 import type { Transactor, Trx } from './db.ts';
+import { commonTrace, currentTrace, runWithTrace, type Trace } from './trace.ts';
 
 export interface GroupCommitOptions {
   /** Transactions in flight at once; writes that arrive meanwhile wait and go together. */
@@ -9,6 +10,8 @@ export interface GroupCommitOptions {
 
 interface Pending<I, O> {
   item: I;
+  /** The request that submitted it: a batch serves several, so `write` gets each item's. */
+  trace: Trace | undefined;
   resolve: (out: O) => void;
   reject: (err: unknown) => void;
 }
@@ -31,13 +34,13 @@ export class GroupCommit<I, O> {
   constructor(
     /** Opens each batch's transaction: the outbox's, so what a batch writes is handed on after its commit. */
     private readonly transact: Transactor,
-    private readonly write: (trx: Trx, items: readonly I[]) => Promise<O[]>,
+    private readonly write: (trx: Trx, items: readonly I[], traces: readonly (Trace | undefined)[]) => Promise<O[]>,
     private readonly opts: GroupCommitOptions,
   ) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, trace: currentTrace(), resolve, reject });
       this.pump();
     });
   }
@@ -55,19 +58,22 @@ export class GroupCommit<I, O> {
 
   private async commit(batch: Pending<I, O>[]): Promise<void> {
     try {
-      const out = await this.transaction(batch.map((p) => p.item));
+      const out = await this.transaction(batch);
       batch.forEach((p, i) => p.resolve(out[i]!));
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
         return;
       }
-      await Promise.all(batch.map((p) => this.transaction([p.item]).then((out) => p.resolve(out[0]!), p.reject)));
+      await Promise.all(batch.map((p) => this.transaction([p]).then((out) => p.resolve(out[0]!), p.reject)));
     }
   }
 
-  private async transaction(items: I[]): Promise<O[]> {
-    const out = await this.transact((trx) => this.write(trx, items));
+  private async transaction(batch: Pending<I, O>[]): Promise<O[]> {
+    const items = batch.map((p) => p.item);
+    const traces = batch.map((p) => p.trace);
+    // Run as part of the one request the batch serves, else of none (not of whoever pumped it).
+    const out = await runWithTrace(commonTrace(traces), () => this.transact((trx) => this.write(trx, items, traces)));
     if (out.length !== items.length) throw new Error(`group commit: ${items.length} writes gave ${out.length} results`);
     return out;
   }

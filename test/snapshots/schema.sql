@@ -286,6 +286,8 @@ CREATE TABLE `outbox` (
   `attempts` int(11) NOT NULL DEFAULT 0,
   `last_error` text DEFAULT NULL,
   `dead_at` datetime(3) DEFAULT NULL,
+  `request_id` varchar(128) DEFAULT NULL,
+  `traceparent` varchar(55) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `outbox_status_queue_id` (`status`,`queue`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;

@@ -10,6 +10,7 @@ import * as outboxOneIndex from './0008_outbox_one_index.ts';
 import * as outboxEventName from './0009_outbox_event_name.ts';
 import * as identifiersBin from './0010_identifiers_bin.ts';
 import * as outboxDead from './0012_outbox_dead.ts';
+import * as outboxTrace from './0013_outbox_trace.ts';
 import * as popug from './0015_popug.ts';
 import * as hiring from './0020_hiring.ts';
 import * as hiringKnowledgeArea from './0021_hiring_knowledge_area.ts';
@@ -37,6 +38,7 @@ export const migrations: Migration[] = [
   { name: '0009_outbox_event_name', ...outboxEventName },
   { name: '0010_identifiers_bin', ...identifiersBin },
   { name: '0012_outbox_dead', ...outboxDead },
+  { name: '0013_outbox_trace', ...outboxTrace },
   { name: '0015_popug', ...popug },
   { name: '0020_hiring', ...hiring },
   { name: '0021_hiring_knowledge_area', ...hiringKnowledgeArea },

@@ -5,6 +5,7 @@ import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts'
 import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
 import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
+import type { Trace } from '../../platform/trace.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
 import type { Participant } from './participants.ts';
 
@@ -28,10 +29,11 @@ export function checkDonation(input: DonateInput): void {
  * donations and one for their outbox rows. Results in input order. The money moves later, in
  * TransferMoney; nothing is checked against the balance here.
  */
-export async function createDonations(trx: Trx, inputs: readonly DonateInput[]): Promise<{ donation_id: string }[]> {
+/** `traces`: each input's request (a group commit serves several); its rows carry it. */
+export async function createDonations(trx: Trx, inputs: readonly DonateInput[], traces?: readonly (Trace | undefined)[]): Promise<{ donation_id: string }[]> {
   inputs.forEach(checkDonation);
   const now = new Date();
-  const rows = inputs.map((input) => ({ id: randomUUID(), input }));
+  const rows = inputs.map((input, k) => ({ id: randomUUID(), input, trace: traces?.[k] }));
   await trx.raw(
     `INSERT INTO donations (id, room, sender_uuid, sender_account_id, room_account_id, sum, has_message, message_text, message_public, status, created_at, updated_at)
      VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)").join(', ')}`,
@@ -41,7 +43,7 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[]):
     }),
   );
   // The event id is the donation id, so TransferMoney can find a donation's outbox row by index.
-  const jobs = rows.flatMap(({ id, input }) => {
+  const jobs = rows.flatMap(({ id, input, trace }) => {
     const message = input.message;
     const payload: AddNewDonatePayload = {
       donation_id: id,
@@ -53,7 +55,8 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[]):
       to_account_id: input.room.accountId,
       ...(message ? { message: { message: message.message, is_public: message.isPublic } } : {}),
     };
-    return eventJobs(AddNewDonate, { ...makeEnvelope(AddNewDonate, payload, now), event_id: id });
+    const jobs = eventJobs(AddNewDonate, { ...makeEnvelope(AddNewDonate, payload, now), event_id: id });
+    return traces ? jobs.map((job) => ({ ...job, trace })) : jobs;
   });
   await writeOutbox(trx, jobs, now);
   return rows.map(({ id }) => ({ donation_id: id }));

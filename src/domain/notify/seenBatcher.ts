@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { SeenFact } from './seenFact.ts';
+import { currentTrace, runWithTrace } from '../../platform/trace.ts';
 
 /** Where a fact is remembered: its own key, holding the first fact's event id for the remember window. */
 export function seenStoreKey(prefix: string, key: string): string {
@@ -25,8 +26,11 @@ export interface SeenBatcherDeps {
   prefix: string;
   /** Most facts in one batch (NOTIFY_BATCH_MAX): a turn that accepts more flushes early. */
   max: number;
-  /** Queues the facts as one delivery job; resolves once the job is in Redis. */
-  addBatch: (facts: SeenFact[]) => Promise<void>;
+  /**
+   * Queues the facts as one delivery job; resolves once the job is in Redis. `requestIds`: the
+   * request each fact came with, in fact order (a batch holds several requests' facts).
+   */
+  addBatch: (facts: SeenFact[], requestIds: (string | null)[]) => Promise<void>;
   /** Told when a failed batch's seen keys could not be forgotten (see forget). */
   onForgetFailed?: (err: Error, keys: number, final: boolean) => void;
 }
@@ -35,6 +39,7 @@ interface Pending {
   key: string;
   fact: SeenFact;
   ttlMs: number;
+  requestId: string | null;
   resolve: (standing: string | null) => void;
   reject: (err: Error) => void;
 }
@@ -57,7 +62,7 @@ export class SeenBatcher {
    */
   submit(key: string, fact: SeenFact, ttlMs: number): Promise<string | null> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ key: seenStoreKey(this.deps.prefix, key), fact, ttlMs, resolve, reject });
+      this.pending.push({ key: seenStoreKey(this.deps.prefix, key), fact, ttlMs, requestId: currentTrace()?.request_id ?? null, resolve, reject });
       if (this.pending.length >= this.deps.max) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -71,7 +76,8 @@ export class SeenBatcher {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    void this.run(batch);
+    // Run as part of no request: the batch holds several, each fact's request goes with it.
+    void runWithTrace(undefined, () => this.run(batch));
   }
 
   private async run(batch: Pending[]): Promise<void> {
@@ -103,7 +109,10 @@ export class SeenBatcher {
     if (unanswered.length > 0) void this.forget(unanswered);
     if (fresh.length === 0) return;
     try {
-      await this.deps.addBatch(fresh.map((p) => p.fact));
+      await this.deps.addBatch(
+        fresh.map((p) => p.fact),
+        fresh.map((p) => p.requestId),
+      );
     } catch (err) {
       // Nothing queued, so nothing may stay remembered: the client's retry must queue it.
       await this.forget(fresh);

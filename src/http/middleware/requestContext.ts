@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../platform/logger.ts';
+import { runWithTrace, validTraceparent } from '../../platform/trace.ts';
 import type { Services } from '../../services.ts';
 import type { Claims } from '../auth/claims.ts';
 import type { AppState } from '../context.ts';
@@ -38,7 +39,16 @@ export function mountLabel(path: string): string {
   return 'unmatched';
 }
 
-/** Gives each request an id (the caller's X-Request-Id if sane), a child logger, timing and metrics. */
+/** The route label metrics and spans name a request by. */
+function routeOf(ctx: { path: string }): string {
+  return (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? mountLabel(ctx.path);
+}
+
+/**
+ * Gives each request an id (the caller's X-Request-Id if sane), a child logger, timing and metrics.
+ * The id and an incoming W3C traceparent are the request's trace (src/platform/trace.ts): the
+ * outbox rows and jobs it causes carry them.
+ */
 export function requestContext(services: Services): Middleware<AppState> {
   const { metrics } = services;
   const root = services.log;
@@ -48,11 +58,16 @@ export function requestContext(services: Services): Middleware<AppState> {
     ctx.state = new RequestState(root, requestId);
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    const traced = () => {
+      // With telemetry on, the rows and jobs continue the request's span; else the incoming header.
+      const traceparent = services.telemetry?.traceparent() ?? validTraceparent(ctx.get('traceparent') || undefined);
+      return runWithTrace(traceparent ? { request_id: requestId, traceparent } : { request_id: requestId }, next);
+    };
     try {
-      await next();
+      await (services.telemetry ? services.telemetry.inRequestSpan(ctx.method, ctx.headers, traced, () => ({ route: routeOf(ctx), status: ctx.status })) : traced());
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? mountLabel(ctx.path);
+      const route = routeOf(ctx);
       metrics.httpRequests.inc({ method: ctx.method, route, status: ctx.status });
       metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
       if (root.isLevelEnabled('info')) ctx.state.log.info({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');

@@ -59,8 +59,8 @@ const donationAccepts = oncePer(
   (services: Services) =>
     new GroupCommit<DonationAccept, { donation_id: string }>(
       (fn) => services.outbox.transaction(fn),
-      async (trx, items) => {
-        const created = await createDonations(trx, items.map((i) => i.donation));
+      async (trx, items, traces) => {
+        const created = await createDonations(trx, items.map((i) => i.donation), traces);
         for (const [k, { idempotency }] of items.entries()) if (idempotency) await saveIdempotent(trx, idempotency, 201, created[k]!);
         return created;
       },

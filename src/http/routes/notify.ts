@@ -48,8 +48,8 @@ function buildSeenDeps(services: Services): SeenDeps {
     prefix: config.queuePrefix,
     max: config.notifyBatchMax,
     // The job of the batch's first fact; its facts' own jobs (notify.deliver-seen) reuse their event ids.
-    addBatch: async (facts) => {
-      await services.queues.enqueue(contract, { facts }, { jobId: facts[0]!.event_id, eventId: facts[0]!.event_id });
+    addBatch: async (facts, requestIds) => {
+      await services.queues.enqueue(contract, { facts }, { jobId: facts[0]!.event_id, eventId: facts[0]!.event_id, requestIds });
     },
     onForgetFailed: (err, keys, final) => log[final ? 'error' : 'warn']({ err, keys, final }, 'could not forget the seen keys of a batch that was not queued'),
   });
