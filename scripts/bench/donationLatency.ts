@@ -4,6 +4,7 @@
  * API's 201 (accepted), the room's `donate` event on Redis pub/sub (money moved and the broadcast
  * job committed: completed), and the frame on a WebSocket joined to the room (what a browser sees).
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { signToken } from '../../src/http/auth/jwt.ts';
@@ -70,8 +71,8 @@ export async function latencyAtRate(opts: {
 
   const exp = Math.floor(Date.now() / 1000) + 3600;
   const sockets = await Promise.all(
-    rooms.map(async (room, i) => {
-      const token = await signToken(opts.jwtSecret, { sub: `latency-watcher-${i}`, role: 'client', exp });
+    rooms.map(async (room) => {
+      const token = await signToken(opts.jwtSecret, { sub: randomUUID(), role: 'client', exp });
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?room=${room.uuid}&token=${token}`);
       ws.on('message', (data) => {
         const id = donateId(data.toString());

@@ -425,7 +425,7 @@ async function main(): Promise<void> {
 
     const workers = args.num('workers', 1);
     const serverEnv = {
-      NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', DATABASE_URL: dbUrl, REDIS_URL: redisUrl,
+      NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', WS_ORIGINS: 'http://127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', DB_POOL_MAX: '20',
       CHAT_DONATIONS_PER_MINUTE: '1000000', CHAT_MESSAGES_PER_MINUTE: '1000000', ...extraEnv,
     };
