@@ -95,9 +95,10 @@ describe('bonus: the link re-check against the accounts service', function () {
     expect(Date.now() - started).to.be.at.least(0.8 * 700);
     await settled(db());
     for (const u of users) expect((await stateOf(db(), u))!.state).to.equal('cooldown');
-    // The failed answers were asked again: every user got a 200 in the end.
-    const answered = accounts.received.filter((r) => users.some((u) => r.path === `/v1/users/${u}`));
-    expect(answered.length).to.be.greaterThan(users.length);
+    // The failed answers were asked again (users left waiting by earlier tests share the pass, so
+    // a failure may land on any of them): some user was asked more than once.
+    const asked = accounts.received.filter((r) => r.at >= started);
+    expect(asked.length).to.be.greaterThan(new Set(asked.map((r) => r.path)).size);
   });
 
   it('does not let a worker whose timer fired late send into a breaker that opened again meanwhile', async () => {

@@ -67,6 +67,8 @@ describe('popug report mails', function () {
       // The job again (a duplicate delivery): its outbox row is done, nothing is sent.
       const [row] = await selectRows<{ id: number }>(app.database.db, "SELECT id FROM outbox WHERE queue = 'popug.send-report'");
       const queue = app.running.services.queues.get('popug.send-report');
+      // The mail left before the job's commit: wait for the job itself to complete.
+      await waitFor(async () => (await queue.getJobState(`ob-${row!.id}`)) === 'completed');
       const done = (await queue.getJob(`ob-${row!.id}`))!;
       await done.remove();
       await queue.add(done.name, done.data, { jobId: `ob-${row!.id}` });
