@@ -11,14 +11,9 @@ import {
   REPLICATE_QUEUE,
   ReviewerAssignedV0,
   ReviewerAssignedV1,
-  TOPIC_APPEND_QUEUE,
 } from '../../src/domain/hiring/events.ts';
 import { envelopeSchema, type EventDef } from '../outbox/envelope.ts';
 import { defineJob } from '../contract.ts';
-import { registeredEvents } from '../../src/domain/events/catalog.ts';
-
-// An event's rows carry its version: the topic appender takes every version of every event.
-const NEWEST_EVENT_VERSION = Math.max(...registeredEvents.flatMap((e) => e.versions.map((v) => v.version)));
 
 /**
  * The hiring flow's listener jobs (seed 001), durable (the outbox row is locked and marked done
@@ -42,37 +37,9 @@ function listener(queue: string, events: EventDef[], description: string, concur
   });
 }
 
-const AnyEnvelope = Type.Object(
-  {
-    event_id: Type.String({ minLength: 1, maxLength: 64 }),
-    event_name: Type.String({ minLength: 1, maxLength: 128 }),
-    event_version: Type.Integer({ minimum: 0 }),
-    produced_at: Type.String(),
-    payload: Type.Unknown(),
-  },
-  { additionalProperties: false },
-);
-
 export const hiringContracts = {
   'hiring.replicate-exercise': listener(REPLICATE_QUEUE, [ExerciseCreated, ExerciseUpdated], "Keep the hiring side's replica of an exercise (CUD stream; older states ignored)", 4),
   'hiring.record-attempt': listener(RECORD_ATTEMPT_QUEUE, [ExerciseCompletedV0, ExerciseCompletedV1, ExerciseFailed], "Record a candidate's completed or failed exercise on the hiring side", 4),
   'hiring.count-completion': listener(COUNT_COMPLETION_QUEUE, [ExerciseCompletedV0, ExerciseCompletedV1], 'COMM-030: count completions; at the threshold assign a random manager (ReviewerAssigned)', 4),
   'hiring.record-reviewer': listener(RECORD_REVIEWER_QUEUE, [ReviewerAssignedV0, ReviewerAssignedV1], "Record a candidate's reviewer on the hiring side (the id only)", 4),
-  /**
-   * Appends events to their topic's Redis stream. One job at a time across every worker (global
-   * concurrency 1), taken in the order the relay added them (outbox id order), so one aggregate's
-   * events reach the stream in commit order.
-   */
-  'events.topic-append': defineJob({
-    queue: TOPIC_APPEND_QUEUE,
-    description: "Append an event to its topic's Redis stream <prefix>:topic:<topic> (bounded, for consumer groups)",
-    schema: AnyEnvelope,
-    version: NEWEST_EVENT_VERSION,
-    attempts: 25,
-    backoff: { delayMs: 200, maxDelayMs: 30_000, jitter: 0.2 },
-    concurrency: 1,
-    globalConcurrency: 1,
-    durable: true,
-    keepCompleted: 500,
-  }),
 };

@@ -5,6 +5,7 @@ import { chatContracts } from './chat.ts';
 import { bonusContracts } from './bonus.ts';
 import { notificationsContracts } from './notifications.ts';
 import { hiringContracts } from './hiring.ts';
+import { eventsContracts } from './events.ts';
 import { popugContracts } from './popug.ts';
 
 /** Every job type Conveyor runs, by queue name. jobs/index.ts must give each a processor. */
@@ -15,6 +16,7 @@ export const contracts = {
   ...bonusContracts,
   ...notificationsContracts,
   ...hiringContracts,
+  ...eventsContracts,
   ...popugContracts,
 };
 
