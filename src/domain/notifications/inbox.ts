@@ -65,6 +65,18 @@ export async function createNotification(trx: Trx, input: NewNotification, opts:
   return notificationId;
 }
 
+/**
+ * Stores many inbox-only notifications (no delivery channel) in one multi-row INSERT, for a module
+ * that tells a batch of users at once in one transaction (the popug payout).
+ */
+export async function storeNotifications(trx: Trx, inputs: readonly NewNotification[], now: Date): Promise<void> {
+  if (inputs.length === 0) return;
+  await trx.raw(
+    `INSERT INTO notifications (user_id, kind, title, body, mail_subject, mail_body, data, created_at) VALUES ${inputs.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    inputs.flatMap((n) => [n.userId, n.kind, n.title.slice(0, 255), n.body.slice(0, 1000), n.mailSubject.slice(0, 255), n.mailBody, JSON.stringify(n.data), now]),
+  );
+}
+
 function toStored(row: NotificationRow, delivered: Record<string, string> = {}): StoredNotification {
   return {
     id: String(row.id),

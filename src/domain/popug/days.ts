@@ -79,11 +79,3 @@ export async function addToOpenDay(trx: Trx, day: string, delta: DayDelta): Prom
   }
   throw new Error(`popug: no open payout day found from ${day}`);
 }
-
-/**
- * Adds a payout's figures to the day it pays, which is closed by then (payouts belong to the day
- * whose balance they settle).
- */
-export async function addPayoutToDay(trx: Trx, day: string, amount: number): Promise<void> {
-  await execute(trx, 'UPDATE popug_days SET payouts = payouts + ?, employees_paid = employees_paid + 1 WHERE day = ?', [amount, day]);
-}

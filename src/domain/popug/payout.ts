@@ -1,10 +1,10 @@
 import type { Db, Transactor, Trx } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
-import { publishEvent, writeOutbox } from '../../../queues/outbox/writer.ts';
-import { execute, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
-import { createNotification } from '../notifications/inbox.ts';
-import { formatMoney, systemAccount, transferMoney } from '../ledger/index.ts';
-import { addPayoutToDay } from './days.ts';
+import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
+import { execute, placeholders, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
+import { storeNotifications, type NewNotification } from '../notifications/inbox.ts';
+import { formatMoney, MAX_TRANSFER_BATCH, systemAccount, transferMany } from '../ledger/index.ts';
 import { PaymentMade } from './events.ts';
 import { COMPANY_ACCOUNT, entryId } from './payments.ts';
 
@@ -29,7 +29,7 @@ export async function closeDaysUpTo(db: Db, day: string, now: Date): Promise<str
   });
 }
 
-interface Employee {
+export interface Employee {
   accountId: number;
   userId: string;
 }
@@ -44,60 +44,133 @@ async function employeesAfter(conn: Conn, afterId: number, limit: number): Promi
   return rows.map((r) => ({ accountId: toSafeInt(r.id, 'account id'), userId: r.owner_id }));
 }
 
-export type PayOutcome = { paid: number } | { carried: number } | { already: true };
+/** Another run moved the day's cursor past this batch first: its transaction rolls back. */
+export class CursorMoved extends Error {
+  constructor(day: string) {
+    super(`popug: the payout cursor of ${day} moved under this batch`);
+  }
+}
+
+export interface BatchOutcome {
+  paid: number;
+  total: number;
+  /** Employees whose closing balance is below zero (carried over, not paid). */
+  red: number;
+}
+
+interface Payout {
+  employee: Employee;
+  amount: number;
+  entryId: string;
+  /** The balance now, before the payout (it may be below the closing balance: fees after the close). */
+  balance: number;
+}
 
 /**
- * Pays one employee's closing balance of a closed day, in one transaction: the closing balance is
- * the balance now minus the entries counted in later days; if positive it moves to the company
- * (ledger key payout:<user>:<day>), with a payout entry, the popug_payouts row (its primary key
- * refuses a second payout for the day), the day's aggregates, a PaymentMade event and the report
- * in the user's inbox.
+ * Pays one batch of employees (ascending account ids after `cursor`) in ONE transaction, then moves
+ * the day's cursor past them in it. Each employee is still paid at most once: the ledger key
+ * payout:<user>:<day> and the popug_payouts primary key refuse a second payout, and an employee
+ * already paid is skipped. The closing balance is the balance now minus the entries counted in
+ * later days. Every statement is one per batch, not per employee: the accounts are locked in one
+ * SELECT ... FOR UPDATE in id order (the ledger's order, so no deadlock with a fee or a reward),
+ * then the transfers (transferMany), payout rows, audit entries, PaymentMade outbox rows, inbox
+ * reports and the day's figures go in as multi-row statements. The day row is locked last, as a
+ * fee or reward does (accounts, then the day).
  */
-export async function payOne(trx: Trx, day: string, employee: Employee, opts: { now: Date; companyId?: number }): Promise<PayOutcome> {
-  const company = { id: opts.companyId ?? (await systemAccount(trx, COMPANY_ACCOUNT)).id };
-  const ids = [employee.accountId, company.id].sort((a, b) => a - b);
-  // The ledger's lock order (ids ascending), so this never deadlocks with a fee or a reward.
-  const locked = await selectRows<{ id: unknown; balance: unknown }>(trx, 'SELECT id, balance FROM accounts WHERE id IN (?, ?) ORDER BY id FOR UPDATE', ids);
-  const already = await selectRows<{ one: number }>(trx, 'SELECT 1 AS one FROM popug_payouts WHERE user_id = ? AND day = ? LOCK IN SHARE MODE', [employee.userId, day]);
-  if (already.length > 0) return { already: true };
-  const balance = toSafeInt(locked.find((r) => toSafeInt(r.id, 'id') === employee.accountId)?.balance, 'balance');
-  // A locking read: entries committed after this transaction's snapshot must count.
-  const later = await selectRows<{ total: unknown }>(trx, 'SELECT COALESCE(SUM(amount), 0) AS total FROM popug_entries WHERE user_id = ? AND day > ? LOCK IN SHARE MODE', [employee.userId, day]);
-  const closing = balance - toSafeInt(later[0]?.total ?? 0, 'later entries');
-  if (closing <= 0) return { carried: closing };
-
-  const id = entryId(['payout', employee.userId, day]);
-  const result = await transferMoney(trx, {
-    idempotencyKey: `payout:${employee.userId}:${day}`,
-    fromAccountId: employee.accountId,
-    toAccountId: company.id,
-    amount: closing,
-    reason: 'popug_payout',
-    reference: day,
-  });
-  await execute(trx, 'INSERT INTO popug_payouts (user_id, day, amount, entry_id, paid_at) VALUES (?, ?, ?, ?, ?)', [employee.userId, day, closing, id, opts.now]);
-  await execute(
-    trx,
-    "INSERT INTO popug_entries (entry_id, user_id, day, kind, task_id, amount, description, at, transfer_id) VALUES (?, ?, ?, 'payout', NULL, ?, ?, ?, ?)",
-    [id, employee.userId, day, -closing, `payout for ${day}`, opts.now, result.transferId],
-  );
-  await addPayoutToDay(trx, day, closing);
-  await publishEvent(trx, PaymentMade, { user_id: employee.userId, day, amount: closing, entry_id: id }, opts.now);
-  await createNotification(
-    trx,
-    {
-      userId: employee.userId,
-      kind: 'popug_payout',
-      title: `Payout for ${day}`,
-      body: `${formatMoney(closing)} paid for ${day}`,
-      mailSubject: `Popug payout for ${day}: ${formatMoney(closing)}`,
-      mailBody: payoutMailText(day, closing),
-      data: { day, amount: formatMoney(closing), entry_id: id },
-    },
+export async function payBatch(
+  trx: Trx,
+  day: string,
+  employees: readonly Employee[],
+  opts: { now: Date; companyId: number; cursor: number; finished: boolean },
+): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { paid: 0, total: 0, red: 0 };
+  const payouts: Payout[] = [];
+  if (employees.length > 0) {
+    const ids = [...new Set([opts.companyId, ...employees.map((e) => e.accountId)])].sort((a, b) => a - b);
+    const locked = await selectRows<{ id: unknown; balance: unknown }>(trx, `SELECT id, balance FROM accounts WHERE id IN (${placeholders(ids.length)}) ORDER BY id FOR UPDATE`, ids);
+    const balances = new Map(locked.map((r) => [toSafeInt(r.id, 'id'), toSafeInt(r.balance, 'balance')]));
+    const users = employees.map((e) => e.userId);
+    const paidRows = await selectRows<{ user_id: string }>(
+      trx,
+      `SELECT user_id FROM popug_payouts WHERE day = ? AND user_id IN (${placeholders(users.length)}) LOCK IN SHARE MODE`,
+      [day, ...users],
+    );
+    const already = new Set(paidRows.map((r) => r.user_id));
+    // A locking read: entries committed after this transaction's snapshot must count.
+    const laterRows = await selectRows<{ user_id: string; total: unknown }>(
+      trx,
+      `SELECT user_id, SUM(amount) AS total FROM popug_entries WHERE user_id IN (${placeholders(users.length)}) AND day > ? GROUP BY user_id LOCK IN SHARE MODE`,
+      [...users, day],
+    );
+    const later = new Map(laterRows.map((r) => [r.user_id, toSafeInt(r.total, 'later entries')]));
+    for (const employee of employees) {
+      if (already.has(employee.userId)) continue;
+      const balance = balances.get(employee.accountId);
+      if (balance === undefined) throw new Error(`popug: account ${employee.accountId} vanished`);
+      const closing = balance - (later.get(employee.userId) ?? 0);
+      if (closing < 0) outcome.red++;
+      if (closing <= 0) continue;
+      payouts.push({ employee, amount: closing, entryId: entryId(['payout', employee.userId, day]), balance });
+    }
+  }
+  let redDelta = 0;
+  if (payouts.length > 0) {
+    const results = await transferMany(
+      trx,
+      payouts.map((p) => ({ idempotencyKey: `payout:${p.employee.userId}:${day}`, fromAccountId: p.employee.accountId, toAccountId: opts.companyId, amount: p.amount, reason: 'popug_payout', reference: day })),
+    );
+    const transferIds = results.map((r, i) => {
+      // popug_payouts was checked under the account locks: a taken key here is a broken invariant.
+      if (r.status !== 'applied') throw new Error(`popug: payout ${payouts[i]!.employee.userId}:${day} transfer ${r.status}`);
+      return r.transferId;
+    });
+    await execute(
+      trx,
+      `INSERT INTO popug_payouts (user_id, day, amount, entry_id, paid_at) VALUES ${payouts.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      payouts.flatMap((p) => [p.employee.userId, day, p.amount, p.entryId, opts.now]),
+    );
+    await execute(
+      trx,
+      `INSERT INTO popug_entries (entry_id, user_id, day, kind, task_id, amount, description, at, transfer_id) VALUES ${payouts.map(() => "(?, ?, ?, 'payout', NULL, ?, ?, ?, ?)").join(', ')}`,
+      payouts.flatMap((p, i) => [p.entryId, p.employee.userId, day, -p.amount, `payout for ${day}`, opts.now, transferIds[i]!]),
+    );
+    await writeOutbox(
+      trx,
+      payouts.flatMap((p) => eventJobs(PaymentMade, makeEnvelope(PaymentMade, { user_id: p.employee.userId, day, amount: p.amount, entry_id: p.entryId }, opts.now))),
+      opts.now,
+    );
     // Inbox only: the report mail itself is the PaymentMade listener's (popug.send-report).
-    { channels: [], now: opts.now.getTime() },
+    await storeNotifications(trx, payouts.map((p) => payoutNotification(p.employee.userId, day, p.amount, p.entryId)), opts.now);
+    for (const p of payouts) {
+      outcome.paid++;
+      outcome.total += p.amount;
+      // Paid the closing balance after fees of a later day: the balance goes below zero now.
+      if (p.balance >= 0 && p.balance - p.amount < 0) redDelta++;
+    }
+  }
+  const last = employees.at(-1)?.accountId ?? opts.cursor;
+  const result = await execute(
+    trx,
+    `UPDATE popug_days SET payouts = payouts + ?, employees_paid = employees_paid + ?, red_delta = red_delta + ?,
+       payout_cursor = ?, payout_in_red = payout_in_red + ?,
+       in_red_at_close = IF(?, payout_in_red, in_red_at_close), status = IF(?, 'done', status), done_at = IF(?, ?, done_at)
+     WHERE day = ? AND payout_cursor = ? AND status = 'closed'`,
+    [outcome.total, outcome.paid, redDelta, last, outcome.red, opts.finished, opts.finished, opts.finished, opts.now, day, opts.cursor],
   );
-  return { paid: closing };
+  if (result.affectedRows !== 1) throw new CursorMoved(day);
+  return outcome;
+}
+
+function payoutNotification(userId: string, day: string, amount: number, id: string): NewNotification {
+  return {
+    userId,
+    kind: 'popug_payout',
+    title: `Payout for ${day}`,
+    body: `${formatMoney(amount)} paid for ${day}`,
+    mailSubject: `Popug payout for ${day}: ${formatMoney(amount)}`,
+    mailBody: payoutMailText(day, amount),
+    data: { day, amount: formatMoney(amount), entry_id: id },
+  };
 }
 
 export function payoutMailText(day: string, amount: number): string {
@@ -111,46 +184,36 @@ export interface PayoutProgress {
 }
 
 /**
- * Pays a closed day in batches of employees; each payout is its own transaction and the batch's
- * position (and its count of balances below zero) is saved after it, so a killed run resumes where
- * it stopped and a repeated payout is refused by popug_payouts. Ends by marking the day done.
+ * Pays a closed day batch by batch (at most MAX_TRANSFER_BATCH employees each). A batch and the
+ * move of the day's cursor past it commit together, so a killed run resumes at the first batch
+ * not committed, and a second run working at once finds the cursor moved and starts again from
+ * where it is. The last batch marks the day done.
  */
 export async function payDay(
   db: Db,
   day: string,
   opts: { batch: number; now: () => Date; transaction: Transactor; progress?: (p: PayoutProgress) => Promise<void> },
 ): Promise<void> {
-  // Looked up once per run, not once per employee.
+  const size = Math.min(opts.batch, MAX_TRANSFER_BATCH);
+  // Looked up once per run, not once per batch.
   const companyId = (await withTransaction(db, (trx) => systemAccount(trx, COMPANY_ACCOUNT))).id;
   for (;;) {
     const state = await selectRows<{ status: string; payout_cursor: unknown }>(db, 'SELECT status, payout_cursor FROM popug_days WHERE day = ?', [day]);
     if (!state[0] || state[0].status === 'done') return;
     const cursor = toSafeInt(state[0].payout_cursor, 'cursor');
-    const employees = await employeesAfter(db, cursor, opts.batch);
-    let red = 0;
-    for (const employee of employees) {
-      // Through the outbox's transaction: the PaymentMade and report rows go on after the commit.
-      const outcome = await opts.transaction((trx) => payOne(trx, day, employee, { now: opts.now(), companyId }));
-      if ('carried' in outcome && outcome.carried < 0) red++;
+    const employees = await employeesAfter(db, cursor, size);
+    const finished = employees.length < size;
+    try {
+      // Through the outbox's transaction: the PaymentMade rows go on after the commit.
+      await opts.transaction((trx) => payBatch(trx, day, employees, { now: opts.now(), companyId, cursor, finished }));
+    } catch (err) {
+      if (err instanceof CursorMoved) continue;
+      throw err;
     }
-    const finished = employees.length < opts.batch;
-    const moved = await withTransaction(db, async (trx) => {
-      const result = await execute(
-        trx,
-        `UPDATE popug_days SET payout_cursor = ?, payout_in_red = payout_in_red + ?,
-           in_red_at_close = IF(?, payout_in_red, in_red_at_close), status = IF(?, 'done', status), done_at = IF(?, ?, done_at)
-         WHERE day = ? AND payout_cursor = ? AND status = 'closed'`,
-        [employees.at(-1)?.accountId ?? cursor, red, finished, finished, finished, opts.now(), day, cursor],
-      );
-      return result.affectedRows === 1;
-    });
-    // Another run moved the cursor first: start again from where it is now.
-    if (!moved) continue;
     await opts.progress?.({ day, employeesSeen: employees.length, done: finished });
     if (finished) return;
   }
 }
-
 export interface PayoutStatus {
   day: string;
   status: 'pending' | 'running' | 'done';
