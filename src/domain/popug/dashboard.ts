@@ -9,16 +9,21 @@ export interface TopTask {
   reward: string;
 }
 
-/** The highest reward among tasks completed in [from, to], from the days' aggregates. */
-async function topBetween(conn: Conn, from: string, to: string): Promise<TopTask | null> {
-  const rows = await selectRows<{ top_task_id: string; top_reward: unknown; title: string | null }>(
-    conn,
-    `SELECT d.top_task_id, d.top_reward, p.title FROM popug_days d LEFT JOIN popug_task_prices p ON p.task_id = d.top_task_id
-     WHERE d.day BETWEEN ? AND ? AND d.top_task_id IS NOT NULL ORDER BY d.top_reward DESC, d.day LIMIT 1`,
-    [from, to],
-  );
-  const row = rows[0];
-  return row ? { task_id: row.top_task_id, title: row.title, reward: formatMoney(toSafeInt(row.top_reward, 'reward')) } : null;
+interface TopRow {
+  day: string;
+  top_task_id: string;
+  top_reward: unknown;
+  title: string | null;
+}
+
+/** The highest reward among the rows of days in [from, to]; a tie goes to the earlier day. */
+function topBetween(rows: readonly TopRow[], from: string, to: string): TopTask | null {
+  let best: TopRow | null = null;
+  for (const row of rows) {
+    if (row.day < from || row.day > to) continue;
+    if (!best || toSafeInt(row.top_reward, 'reward') > toSafeInt(best.top_reward, 'reward')) best = row;
+  }
+  return best ? { task_id: best.top_task_id, title: best.title, reward: formatMoney(toSafeInt(best.top_reward, 'reward')) } : null;
 }
 
 export interface Dashboard {
@@ -28,27 +33,40 @@ export interface Dashboard {
   most_expensive: { day: TopTask | null; week: TopTask | null; month: TopTask | null };
 }
 
-/** The dashboard of one day: a handful of indexed reads of per-day aggregates, never of entries. */
+/**
+ * The dashboard of one day: three indexed reads of per-day aggregates, never of entries, sent at
+ * once (each on its own pooled connection) so the answer waits for the slowest, not for the sum.
+ */
 export async function dashboard(conn: Conn, day: string, today: string): Promise<Dashboard> {
-  const rows = await selectRows<{ fees: unknown; rewards: unknown; in_red_at_close: unknown }>(conn, 'SELECT fees, rewards, in_red_at_close FROM popug_days WHERE day = ?', [day]);
-  const row = rows[0];
-  const income = row ? toSafeInt(row.fees, 'fees') - toSafeInt(row.rewards, 'rewards') : 0;
-  let inRed: number;
-  if (day < today && row && row.in_red_at_close !== null) inRed = toSafeInt(row.in_red_at_close, 'in red');
-  else {
-    // Balances crossing zero, summed over days: now (today) or as of the day's close.
-    const upTo = day >= today ? '9999-12-31' : day;
-    const sum = await selectRows<{ n: unknown }>(conn, 'SELECT COALESCE(SUM(red_delta), 0) AS n FROM popug_days WHERE day <= ?', [upTo]);
-    inRed = Math.max(0, toSafeInt(sum[0]?.n ?? 0, 'in red'));
-  }
   const week = weekStart(day);
+  const weekEnd = addDays(week, 6);
   const month = `${day.slice(0, 8)}01`;
   const monthEnd = addDays(`${addDays(month, 31).slice(0, 8)}01`, -1);
+  // Balances crossing zero, summed over days: now (today) or as of the day's close.
+  const upTo = day >= today ? '9999-12-31' : day;
+  const [rows, sum, tops] = await Promise.all([
+    selectRows<{ fees: unknown; rewards: unknown; in_red_at_close: unknown }>(conn, 'SELECT fees, rewards, in_red_at_close FROM popug_days WHERE day = ?', [day]),
+    selectRows<{ n: unknown }>(conn, 'SELECT COALESCE(SUM(red_delta), 0) AS n FROM popug_days WHERE day <= ?', [upTo]),
+    // The days of the week and the month around `day` that have a completed task: at most 37 rows.
+    selectRows<TopRow>(
+      conn,
+      `SELECT DATE_FORMAT(d.day, '%Y-%m-%d') AS day, d.top_task_id, d.top_reward, p.title FROM popug_days d
+       LEFT JOIN popug_task_prices p ON p.task_id = d.top_task_id
+       WHERE d.day BETWEEN ? AND ? AND d.top_task_id IS NOT NULL ORDER BY d.day`,
+      [week < month ? week : month, weekEnd > monthEnd ? weekEnd : monthEnd],
+    ),
+  ]);
+  const row = rows[0];
+  const income = row ? toSafeInt(row.fees, 'fees') - toSafeInt(row.rewards, 'rewards') : 0;
+  const inRed =
+    day < today && row && row.in_red_at_close !== null
+      ? toSafeInt(row.in_red_at_close, 'in red')
+      : Math.max(0, toSafeInt(sum[0]?.n ?? 0, 'in red'));
   return {
     day,
     management_income: formatMoney(income),
     employees_in_red: inRed,
-    most_expensive: { day: await topBetween(conn, day, day), week: await topBetween(conn, week, addDays(week, 6)), month: await topBetween(conn, month, monthEnd) },
+    most_expensive: { day: topBetween(tops, day, day), week: topBetween(tops, week, weekEnd), month: topBetween(tops, month, monthEnd) },
   };
 }
 

@@ -8,6 +8,7 @@ import { completeTask, createTask, getTask, listTasks, type TaskRow } from '../.
 import { ensureUserSeen, upsertUser, userExists } from '../../domain/popug/users.ts';
 import { formatMoney } from '../../domain/ledger/money.ts';
 import { BadRequest, Forbidden, NotFound, RuleViolation, Unauthorized } from '../../platform/errors.ts';
+import { oncePer } from '../../platform/oncePer.ts';
 import { toSafeInt } from '../../platform/sql.ts';
 import type { Services } from '../../services.ts';
 import type { Claims } from '../auth/claims.ts';
@@ -54,12 +55,27 @@ function sub(claims: Claims): string {
 }
 
 /** First sight of a valid token: auth learns the user (AccountCreated goes out). */
+/** Users known to exist, per process: a popug user is never deleted, so a hit needs no read. */
+const knownUsers = oncePer((_services: Services) => new Set<string>());
+const KNOWN_USERS_MAX = 100_000;
+
+function remember(services: Services, id: string): void {
+  const known = knownUsers(services);
+  if (known.size >= KNOWN_USERS_MAX) known.clear();
+  known.add(id);
+}
+
 async function seen(services: Services, claims: PopugClaims): Promise<string> {
   const id = sub(claims);
-  if (await userExists(services.db, id)) return id;
+  if (knownUsers(services).has(id)) return id;
+  if (await userExists(services.db, id)) {
+    remember(services, id);
+    return id;
+  }
   const claimed = (claims as Record<string, unknown>).email;
   const email = typeof claimed === 'string' && claimed.length <= 254 ? claimed : undefined;
   await services.outbox.transaction((trx) => ensureUserSeen(trx, { sub: id, role: claims.role, name: claims.name, email }, new Date(services.clock.now())));
+  remember(services, id);
   return id;
 }
 
