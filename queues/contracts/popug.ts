@@ -29,8 +29,11 @@ export const popugContracts = {
     version: 2,
     attempts: 25,
     backoff: retry,
-    concurrency: 16,
+    // A job takes the queue's waiting events along (batched): one batch at a time per process,
+    // which grows under load, rather than many jobs queueing on the company account's lock.
+    concurrency: 1,
     durable: true,
+    batched: true,
     keepCompleted: 1000,
   }),
   /** One reshuffle, batch by batch; progress in Bull Board; resumes after a crash. */
