@@ -14,7 +14,7 @@ const FileSchema = Type.Object(
     reward_range: Type.Optional(Range),
     mail_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     mail_from: Type.Optional(Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' })),
-    /** Tasks per reshuffle transaction, employees per payout batch. */
+    /** Tasks per reshuffle transaction; employees per payout transaction (capped at the ledger batch of 500). */
     batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
   },
   { additionalProperties: false },
