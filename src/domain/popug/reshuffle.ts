@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transactor, Trx } from '../../platform/db.ts';
-import { writeOutbox } from '../../../queues/outbox/writer.ts';
-import { publishEvent } from '../../../queues/outbox/writer.ts';
+import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, isDuplicateKey, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 import { TaskAssigned } from './events.ts';
 import { employeeIds, pick } from './tasks.ts';
@@ -90,7 +90,8 @@ export async function reshuffleBatch(transaction: Transactor, id: string, batch:
         `UPDATE popug_tasks SET assignee = CASE task_id ${moves.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE task_id IN (${moves.map(() => '?').join(', ')})`,
         [...moves.flatMap((m) => [m.taskId, m.assignee]), ...moves.map((m) => m.taskId)],
       );
-      for (const m of moves) await publishEvent(trx, TaskAssigned, { task_id: m.taskId, assignee: m.assignee, assignment_id: id, at: at.toISOString() }, at);
+      // Every TaskAssigned of the batch in one multi-row outbox INSERT.
+      await writeOutbox(trx, moves.flatMap((m) => eventJobs(TaskAssigned, makeEnvelope(TaskAssigned, { task_id: m.taskId, assignee: m.assignee, assignment_id: id, at: at.toISOString() }, at))), at);
     }
     const finished = tasks.length < batch || employees.length === 0;
     const done = toSafeInt(row.tasks_done, 'done') + tasks.length;
