@@ -1,4 +1,9 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { withTransaction } from '../../../src/platform/db.ts';
+import { recordMovement } from '../../../src/domain/popug/payments.ts';
+import { closeDaysUpTo } from '../../../src/domain/popug/payout.ts';
+import { dayOf } from '../../../src/domain/popug/days.ts';
 import { ManualClock } from '../../../src/platform/clock.ts';
 import { jobData } from '../../../queues/producer.ts';
 import { contracts } from '../../../queues/contracts/index.ts';
@@ -119,6 +124,25 @@ describe('popug payout', function () {
     const today = await app.get('/popug/dashboard', finance);
     expect(today.body.day).to.equal(D1);
     expect(today.body.employees_in_red).to.equal(0);
+  });
+
+  it('pays the closing balance even when fees after the close take the balance below zero, and counts that employee in the red', async () => {
+    clock.advance(24 * HOUR);
+    const day = dayOf(clock.now(), 'UTC');
+    const c = randomUUID();
+    const move = (kind: 'fee' | 'reward', amount: number) =>
+      withTransaction(app.database.db, (trx) =>
+        recordMovement(trx, { entryId: randomUUID().replace(/-/g, ''), userId: c, kind, taskId: randomUUID(), amount, description: kind, at: new Date(clock.now()) }, 'UTC'),
+      );
+    await move('reward', 5000);
+    await closeDaysUpTo(app.database.db, day, new Date(clock.now()));
+    // After the close: counts in the next day, so the closing balance stays 50.00.
+    await move('fee', 2000);
+    expect((await app.post('/popug/payouts/run', { day }, finance)).status).to.equal(202);
+    expect(await waitDone(day)).to.include({ employees_paid: 1, total: '50.00' });
+    expect(await app.balanceOf(c)).to.equal(-2000);
+    expect((await app.get('/popug/dashboard', finance)).body.employees_in_red).to.equal(1);
+    await checkPopugInvariants(app.database.db);
   });
 
   it('refuses bad input with 400 and future days with 422, writing nothing', async () => {
