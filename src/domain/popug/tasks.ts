@@ -1,7 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Trx } from '../../platform/db.ts';
 import { Conflict, Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
-import { publishEvent } from '../../../queues/outbox/writer.ts';
+import { eventJobs, publishEvent, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 import { TaskAssigned, TaskCompleted, TaskCreated } from './events.ts';
 
@@ -46,8 +47,15 @@ export async function createTask(trx: Trx, input: NewTask, now: Date): Promise<{
      VALUES (?, ?, ?, ?, 'open', ?, ?, ?)`,
     [taskId, input.title, input.jiraId, input.description, assignee, input.createdBy, now],
   );
-  await publishEvent(trx, TaskCreated, { task_id: taskId, title: input.title, jira_id: input.jiraId, description: input.description, created_by: input.createdBy }, now);
-  await publishEvent(trx, TaskAssigned, { task_id: taskId, assignee, assignment_id: randomUUID(), at: now.toISOString() }, now);
+  // Both events in one multi-row outbox INSERT, TaskCreated first (outbox id order is publish order).
+  await writeOutbox(
+    trx,
+    [
+      ...eventJobs(TaskCreated, makeEnvelope(TaskCreated, { task_id: taskId, title: input.title, jira_id: input.jiraId, description: input.description, created_by: input.createdBy }, now)),
+      ...eventJobs(TaskAssigned, makeEnvelope(TaskAssigned, { task_id: taskId, assignee, assignment_id: randomUUID(), at: now.toISOString() }, now)),
+    ],
+    now,
+  );
   return { taskId, assignee };
 }
 
