@@ -26,7 +26,12 @@ function isJobData(value: unknown): value is JobData {
  * job fails at once, without retry), a child logger with the job id, metrics, and failure classes.
  */
 export function wrapProcessor(services: Services, contract: JobContract, processor: Processor<JobContract>) {
-  const check = compileSchema(contract.schema);
+  const one = compileSchema(contract.schema);
+  // A batched queue's row may carry a list of events (an event batch row): each must pass.
+  const check = Object.assign(
+    (payload: unknown) => (contract.batched && Array.isArray(payload) ? payload.length > 0 && payload.every((p) => one(p)) : one(payload)),
+    { errors: () => one.errors() },
+  );
   const validate = services.config.eventValidation;
   const { metrics } = services;
   const queue = contract.queue;
