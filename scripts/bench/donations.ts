@@ -475,6 +475,11 @@ async function main(): Promise<void> {
         ];
       }),
       ['Conveyor e2e, many senders → many rooms', `${fmt(uniform.rate)}/s`, uniform.p50.toFixed(1), uniform.p99.toFixed(1), `${fmt(uniform.settledRate)}/s`, cores(uniform.cpu), `${pct(ratios.uniformVsRaw)} of raw (target ≥ 80 %)`],
+      [
+        'rows written / updated per donation (uniform; raw transfer: 3 / 2)',
+        `${uniform.perDonation.Handler_write ?? '?'} / ${uniform.perDonation.Handler_update ?? '?'}`, '', '', '', '',
+        'MariaDB handler counters over the window (server-wide: other clients count too)',
+      ],
       ['Conveyor e2e, all senders → one room', `${fmt(hot.rate)}/s`, hot.p50.toFixed(1), hot.p99.toFixed(1), `${fmt(hot.settledRate)}/s`, cores(hot.cpu), `${pct(ratios.hotVsUniform)} of uniform (target ≥ 30 %)`],
       ...(latency
         ? (['accepted', 'completed', 'frame'] as const).map((point): Cell[] => [
