@@ -91,7 +91,7 @@ async function otlpExporter(endpoint: string | undefined): Promise<SpanExporter>
  * this ESM loader hook (import-in-the-middle) lets their instrumentations patch them as they load.
  * Only those two are intercepted; once per process, and only when telemetry is on.
  */
-export const ESM_INSTRUMENTED = ['ioredis', 'koa'];
+const ESM_INSTRUMENTED = ['ioredis', 'koa'];
 let importHookRegistered = false;
 function registerImportHook(): void {
   if (importHookRegistered) return;
