@@ -112,8 +112,8 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
     import('@opentelemetry/instrumentation-mysql2'),
     import('@opentelemetry/instrumentation-ioredis'),
   ]);
-  // The request span (inRequestSpan) is the server span, named by route: an http one beside it
-  // would be a second root for the same request. Outgoing node:http calls still get client spans.
+  // The request span (inRequestSpan) is the server span, named by route: http's would be a second
+  // server span for the same request, beside it. Outgoing node:http calls still get client spans.
   const instrumentations: Instrumentation[] = [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new KoaInstrumentation(), new MySQL2Instrumentation(), new IORedisInstrumentation()];
   registerInstrumentations({ instrumentations });
   return instrumentations;
