@@ -130,7 +130,7 @@ export async function runOutboxBatch<P, R>(
           const id = Number(row.id);
           if (row.status === 'done' || (row.status === 'dead' && id !== ownId)) continue;
           // The job's own payload was checked against its contract (each event of a batch row).
-          if (id === ownId) take(id, payloadsOf(own.payload) as P[], traceOf(row));
+          if (id === ownId) take(id, payloadsOf(own.payload, row) as P[], traceOf(row));
           else {
             // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
             const payloads = valid(row);
