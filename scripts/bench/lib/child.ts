@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 export type Command = (data: unknown) => unknown;
 
 export interface ChildOptions {
-  /** Extra commands the parent may send; `memory`, `cpu` and `ping` are built in. */
+  /** Extra commands the parent may send; `memory`, `liveMemory`, `cpu` and `ping` are built in. */
   commands?: Record<string, Command>;
   /** Releases the server's resources; the process exits when it settles. */
   stop: () => Promise<void>;
@@ -36,6 +36,12 @@ export function serveChild(opts: ChildOptions): Child {
     memory: () => {
       const m = process.memoryUsage();
       return { rss: m.rss, heapUsed: m.heapUsed };
+    },
+    // After a full GC when the child runs with --expose-gc, so garbage does not pass for live memory.
+    liveMemory: () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
     },
     ...opts.commands,
   };
