@@ -555,12 +555,6 @@ if (args.flag('publish')) {
   const running = await start(config, ['ws'], { metricsDefaults: false, extensions: [ext] });
   const child = serveChild({
     commands: {
-      // Live memory: after a full GC (the child runs with --expose-gc), so garbage does not pass for a leak.
-      liveMemory: () => {
-        (globalThis as { gc?: () => void }).gc?.();
-        const m = process.memoryUsage();
-        return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
-      },
       stats: async () => {
         const drops = await running.services.metrics.wsDrops.get();
         return { ...ext.server!.stats(), drops: Object.fromEntries(drops.values.map((v) => [String(v.labels.reason), v.value])) };

@@ -45,6 +45,7 @@ const args = cliArgs({
     'mysql <url>': 'MySQL server, without a database (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
     'skip-bare': 'measure Conveyor only',
+    'conveyor-env <list>': 'extra environment of the Conveyor server, K=V,K=V (e.g. WS_HEARTBEAT=0)',
     'idle-wait <s>': 'wait at most this long for idle cores before starting (default 30)',
   },
 });
@@ -60,6 +61,7 @@ const warmup = args.num('warmup-sockets', 200);
 const idleMs = args.num('idle-seconds', 3) * 1000;
 const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
 const KB = 1024;
+const conveyorEnv = Object.fromEntries(args.str('conveyor-env', '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 
 /** The soft limit on open files every process of the run inherits. */
 function openFilesLimit(): number {
@@ -80,6 +82,7 @@ function ephemeralPorts(): number {
 interface MemoryNow {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }
@@ -88,6 +91,8 @@ interface Result {
   server: string;
   connectPerSec: number;
   before: MemoryNow;
+  /** With the first half of the sockets connected: the second half's cost is the marginal one. */
+  half: MemoryNow;
   after: MemoryNow;
   /** Frame publish-to-receipt over all sockets and events. */
   frame: { p50: number; p99: number; max: number };
@@ -100,7 +105,10 @@ interface Result {
   closed: number;
 }
 
+const firstHalf = Math.floor(sockets / 2);
 const perSocketKB = (r: Result, key: keyof MemoryNow) => (r.after[key] - r.before[key]) / sockets / KB;
+/** What a socket costs once the process has grown to serve many (pools, caches, heap slack already there). */
+const marginalKB = (r: Result, key: keyof MemoryNow) => (r.after[key] - r.half[key]) / (sockets - firstHalf) / KB;
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -174,7 +182,7 @@ async function main(): Promise<void> {
           name: 'conveyor-ws',
           args: ['--serve'],
           nodeArgs: ['--expose-gc'],
-          env: { NODE_ENV: 'development', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: SECRET, ADMIN_PASSWORD: 'bench-admin-password', LOG_LEVEL: 'warn', DB_POOL_MAX: '20', QUEUE_PREFIX: prefix },
+          env: { NODE_ENV: 'development', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_SECRET: SECRET, ADMIN_PASSWORD: 'bench-admin-password', LOG_LEVEL: 'warn', DB_POOL_MAX: '20', QUEUE_PREFIX: prefix, ...conveyorEnv },
         });
         // The chat module's own publishing path (history push + PUBLISH in one script).
         publish = (n) => publishChatEvents({ redis, prefix }, [makeEvent(room, bytes, n)]);
@@ -197,14 +205,21 @@ async function main(): Promise<void> {
         await sleep(1_000);
         const before = await server.request<MemoryNow>('liveMemory');
 
-        const bar = startPhase(`${name}: connecting ${fmt(sockets)} sockets`);
-        const connectMs = await connectAll(plan, sockets);
-        const seen = kind === 'conveyor' ? (await server.request<{ connections: number }>('stats')).connections : (await server.request<{ clients: number }>('stats')).clients;
-        if (seen !== sockets) throw new Error(`${name} holds ${seen} sockets, expected ${sockets}`);
-        bar.done(`${fmt((sockets * 1000) / connectMs)} sockets/s`);
-        await sleep(idleMs);
-        const after = await server.request<MemoryNow>('liveMemory');
-        note(`${name}: RSS ${(before.rss / 2 ** 20).toFixed(1)} → ${(after.rss / 2 ** 20).toFixed(1)} MB, heap ${(before.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MB`);
+        const held = async () => (kind === 'conveyor' ? (await server.request<{ connections: number }>('stats')).connections : (await server.request<{ clients: number }>('stats')).clients);
+        let connectMs = 0;
+        const readings: MemoryNow[] = [];
+        for (const [from, to] of [[0, firstHalf], [firstHalf, sockets]] as const) {
+          const bar = startPhase(`${name}: connecting sockets ${fmt(from + 1)}–${fmt(to)}`);
+          connectMs += await connectAll(plan, to - from);
+          const seen = await held();
+          if (seen !== to) throw new Error(`${name} holds ${seen} sockets, expected ${to}`);
+          bar.done(`${fmt((sockets * 1000) / connectMs)} sockets/s`);
+          await sleep(idleMs);
+          readings.push(await server.request<MemoryNow>('liveMemory'));
+        }
+        const [half, after] = readings as [MemoryNow, MemoryNow];
+        const mb = (k: keyof MemoryNow) => `${k} ${(before[k] / 2 ** 20).toFixed(1)} → ${(half[k] / 2 ** 20).toFixed(1)} → ${(after[k] / 2 ** 20).toFixed(1)} MB`;
+        note(`${name}: ${(['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const).map(mb).join(', ')}`);
 
         const cpu0 = await server.cpuUsage();
         const summaries = await broadcast(events, publish, `${name}: ${events} broadcasts to ${fmt(sockets)} sockets`);
@@ -226,6 +241,7 @@ async function main(): Promise<void> {
           server: name,
           connectPerSec: (sockets * 1000) / connectMs,
           before,
+          half,
           after,
           frame: { p50: f.p50, p99: f.p99, max: f.max },
           last: { p50: quantile(lastPerEvent, 0.5), p99: quantile(lastPerEvent, 0.99), max: lastPerEvent.at(-1) ?? NaN },
@@ -246,10 +262,10 @@ async function main(): Promise<void> {
     const [conv, bare] = results as [Result, Result | undefined];
     const convRss = perSocketKB(conv, 'rss');
     const table = {
-      columns: ['server', 'sockets', 'connects/s', 'RSS MB before → after', 'RSS KB/socket', 'heap KB/socket', 'buffers KB/socket', 'frame p50 ms', 'frame p99 ms', 'last socket p50 ms', 'last socket p99 ms', 'server µs/frame', 'missing', 'extra'],
+      columns: ['server', 'sockets', 'connects/s', 'RSS MB before → half → all', 'RSS KB/socket', 'heap KB/socket', 'RSS KB/socket, 2nd half', 'heap KB/socket, 2nd half', 'frame p50 ms', 'frame p99 ms', 'last socket p50 ms', 'last socket p99 ms', 'server µs/frame', 'missing', 'extra'],
       rows: results.map((r): Cell[] => [
-        r.server, sockets, r.connectPerSec, `${(r.before.rss / 2 ** 20).toFixed(1)} → ${(r.after.rss / 2 ** 20).toFixed(1)}`,
-        perSocketKB(r, 'rss').toFixed(2), perSocketKB(r, 'heapUsed').toFixed(2), perSocketKB(r, 'arrayBuffers').toFixed(2),
+        r.server, sockets, r.connectPerSec, [r.before, r.half, r.after].map((m) => (m.rss / 2 ** 20).toFixed(0)).join(' → '),
+        perSocketKB(r, 'rss').toFixed(2), perSocketKB(r, 'heapUsed').toFixed(2), marginalKB(r, 'rss').toFixed(2), marginalKB(r, 'heapUsed').toFixed(2),
         r.frame.p50.toFixed(1), r.frame.p99.toFixed(1), r.last.p50.toFixed(1), r.last.p99.toFixed(1), r.serverUsPerFrame.toFixed(2), String(r.missing), String(r.extra + r.closed),
       ]),
     };
@@ -264,7 +280,7 @@ async function main(): Promise<void> {
       `${fmt(sockets)} idle sockets in one room on one server process, held by ${processes} client processes; ${events} events of ${bytes} bytes published one at a time (the next ${gapMs} ms after every socket got the last).`,
       `Conveyor: ${convRss.toFixed(2)} KB RSS per socket (heap ${perSocketKB(conv, 'heapUsed').toFixed(2)} KB); target ≤ 20 KB: ${convRss <= 20 ? 'met' : 'MISSED'}${bare ? `; bare ws ${perSocketKB(bare, 'rss').toFixed(2)} KB (${pct(ratio(convRss, perSocketKB(bare, 'rss')))})` : ''}.`,
       `Broadcast to all ${fmt(sockets)}: frame p99 ${conv.frame.p99.toFixed(1)} ms, last socket p50 ${conv.last.p50.toFixed(1)} / p99 ${conv.last.p99.toFixed(1)} ms${bare ? `; bare ws ${bare.frame.p99.toFixed(1)} ms, ${bare.last.p50.toFixed(1)} / ${bare.last.p99.toFixed(1)} ms` : ''}.`,
-      'Memory is the server process after a full GC, before and after connecting (kernel socket buffers are not in RSS); latency includes the client processes reading every frame on the same cores.',
+      'Memory is the server process after a full GC, before connecting, with half and with all the sockets (kernel socket buffers are not in RSS); per socket = growth ÷ sockets, "2nd half" = the growth of the second half ÷ its sockets. Latency includes the client processes reading every frame on the same cores.',
     ];
     finish({
       bench: 'ws scale (idle sockets, one process)',

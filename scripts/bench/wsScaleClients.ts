@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { serveChild } from './lib/child.ts';
 import { readEventProbe } from './lib/chat-frames.ts';
 import { connectWsClients, stampMs, type ProbeReader, type WsClients } from './lib/ws-clients.ts';
-import type { HistogramJson } from './lib/stats.ts';
+import { LatencyHistogram, type HistogramJson } from './lib/stats.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
 
 export interface ConnectPlan {
@@ -36,7 +36,8 @@ export interface ClientSummary {
   closed: number;
 }
 
-let clients: WsClients | undefined;
+/** One set per connect command: the bench connects in steps, reading memory between them. */
+const sets: WsClients[] = [];
 let count = 0;
 const window = { first: 0, counts: new Uint32Array(0), last: new Float64Array(0) };
 
@@ -52,11 +53,10 @@ const probe: ProbeReader = (buf, start, end, into) => {
 
 async function connect(data: unknown): Promise<{ connected: number; ms: number }> {
   const plan = data as ConnectPlan;
-  if (clients) throw new Error('already connected');
   const exp = Math.floor(Date.now() / 1000) + 6 * 3600;
   const tokens = plan.kind === 'conveyor' ? await Promise.all(Array.from({ length: plan.count }, () => signToken(plan.secret!, { sub: randomUUID(), role: 'client', exp }))) : [];
   const t0 = performance.now();
-  clients = await connectWsClients({
+  const clients = await connectWsClients({
     count: plan.count,
     urlFor: (i) => (plan.kind === 'conveyor' ? `ws://127.0.0.1:${plan.port}/ws?room=${plan.room}&token=${tokens[i]}` : `ws://127.0.0.1:${plan.port}/?room=${plan.room}`),
     localAddress: plan.sources > 1 ? (i) => `127.0.0.${1 + (i % plan.sources)}` : undefined,
@@ -64,14 +64,18 @@ async function connect(data: unknown): Promise<{ connected: number; ms: number }
     parallel: plan.parallel,
     connectTimeoutMs: 30_000,
   });
-  count = plan.count;
+  sets.push(clients);
+  clients.reset(window.first);
+  count += plan.count;
   return { connected: clients.sockets.length, ms: performance.now() - t0 };
 }
 
-function current(): WsClients {
-  if (!clients) throw new Error('not connected');
-  return clients;
-}
+const closeAll = async (): Promise<null> => {
+  await Promise.all(sets.map((c) => c.close()));
+  sets.length = 0;
+  count = 0;
+  return null;
+};
 
 serveChild({
   commands: {
@@ -79,7 +83,7 @@ serveChild({
     /** A new window of `events` events numbered from `firstSeq`. */
     reset: (data) => {
       const { firstSeq, events } = data as { firstSeq: number; events: number };
-      current().reset(firstSeq);
+      for (const c of sets) c.reset(firstSeq);
       window.first = firstSeq;
       window.counts = new Uint32Array(events);
       window.last = new Float64Array(events).fill(NaN);
@@ -94,25 +98,20 @@ serveChild({
       return window.counts[k]!;
     },
     summary: (): ClientSummary => {
-      const c = current();
-      const audit = c.audit(() => Array.from({ length: window.counts.length }, (_, k) => window.first + k));
-      return {
-        histogram: c.histogram.toJSON(),
-        lastMs: [...window.last],
-        counts: [...window.counts],
-        missing: audit.missing,
-        extra: audit.duplicates + audit.unexpected + audit.unnumbered + audit.protocolErrors,
-        closed: audit.closed,
-      };
+      const histogram = new LatencyHistogram();
+      const summary = { lastMs: [...window.last], counts: [...window.counts], missing: 0, extra: 0, closed: 0 };
+      for (const c of sets) {
+        histogram.merge(c.histogram);
+        const audit = c.audit(() => Array.from({ length: window.counts.length }, (_, k) => window.first + k));
+        summary.missing += audit.missing;
+        summary.extra += audit.duplicates + audit.unexpected + audit.unnumbered + audit.protocolErrors;
+        summary.closed += audit.closed;
+      }
+      return { ...summary, histogram: histogram.toJSON() };
     },
-    close: async () => {
-      await clients?.close();
-      clients = undefined;
-      count = 0;
-      return null;
-    },
+    close: closeAll,
   },
   stop: async () => {
-    await clients?.close();
+    await closeAll();
   },
 }).ready({ pid: process.pid });

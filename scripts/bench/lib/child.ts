@@ -41,7 +41,7 @@ export function serveChild(opts: ChildOptions): Child {
     liveMemory: () => {
       (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
-      return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+      return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
     },
     ...opts.commands,
   };
