@@ -209,11 +209,12 @@ async function main(): Promise<void> {
         let connectMs = 0;
         const readings: MemoryNow[] = [];
         for (const [from, to] of [[0, firstHalf], [firstHalf, sockets]] as const) {
-          const bar = startPhase(`${name}: connecting sockets ${fmt(from + 1)}–${fmt(to)}`);
-          connectMs += await connectAll(plan, to - from);
+          const bar = startPhase(`${name}: connecting sockets ${from + 1}–${to}`);
+          const ms = await connectAll(plan, to - from);
+          connectMs += ms;
           const seen = await held();
           if (seen !== to) throw new Error(`${name} holds ${seen} sockets, expected ${to}`);
-          bar.done(`${fmt((sockets * 1000) / connectMs)} sockets/s`);
+          bar.done(`${fmt(((to - from) * 1000) / ms)} sockets/s`);
           await sleep(idleMs);
           readings.push(await server.request<MemoryNow>('liveMemory'));
         }
