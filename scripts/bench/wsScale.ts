@@ -83,6 +83,8 @@ interface MemoryNow {
   rss: number;
   heapUsed: number;
   heapTotal: number;
+  newSpace: number;
+  oldSpace: number;
   external: number;
   arrayBuffers: number;
 }
@@ -220,7 +222,7 @@ async function main(): Promise<void> {
         }
         const [half, after] = readings as [MemoryNow, MemoryNow];
         const mb = (k: keyof MemoryNow) => `${k} ${(before[k] / 2 ** 20).toFixed(1)} → ${(half[k] / 2 ** 20).toFixed(1)} → ${(after[k] / 2 ** 20).toFixed(1)} MB`;
-        note(`${name}: ${(['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const).map(mb).join(', ')}`);
+        note(`${name}: ${(['rss', 'heapUsed', 'heapTotal', 'newSpace', 'oldSpace', 'external'] as const).map(mb).join(', ')}`);
 
         const cpu0 = await server.cpuUsage();
         const summaries = await broadcast(events, publish, `${name}: ${events} broadcasts to ${fmt(sockets)} sockets`);

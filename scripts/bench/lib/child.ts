@@ -5,6 +5,7 @@
  * forgotten server never outlives its benchmark.
  */
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 export type Command = (data: unknown) => unknown;
 
@@ -41,7 +42,9 @@ export function serveChild(opts: ChildOptions): Child {
     liveMemory: () => {
       (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
-      return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+      // Where heapTotal sits: new space keeps the size it grew to, old space keeps pages with any live object.
+      const space = (name: string) => getHeapSpaceStatistics().find((s) => s.space_name === name)?.space_size ?? 0;
+      return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, newSpace: space('new_space'), oldSpace: space('old_space'), external: m.external, arrayBuffers: m.arrayBuffers };
     },
     ...opts.commands,
   };
