@@ -1,4 +1,5 @@
 /** Faults of Conveyor's own processes: kill -9 of a worker, an api, the ws server; a zombie worker. */
+import { WORKER_LOCK_MS, WORKER_STALLED_MS } from '../deployment.ts';
 import { sleep } from '../infra.ts';
 import type { Scenario } from '../context.ts';
 
@@ -65,10 +66,11 @@ export const zombieWorker: Scenario = {
     const worker1 = ctx.deployment.get('worker1').child;
     worker1.kill('SIGSTOP');
     await load;
-    // Past lockDuration (30 s) and one stalled-check interval: worker2 moves the stalled jobs back and runs them.
-    await sleep(65_000);
+    // Past the lock and two stalled checks: worker2 moves the stalled jobs back and runs them.
+    const frozenMs = WORKER_LOCK_MS + 2 * WORKER_STALLED_MS + 3000;
+    await sleep(frozenMs);
     worker1.kill('SIGCONT');
     await sleep(5000);
-    return { fault: 'SIGSTOP worker1 mid-jobs for 65 s (past the 30 s lock + stall check), then SIGCONT' };
+    return { fault: `SIGSTOP worker1 mid-jobs for ${frozenMs / 1000} s (past the ${WORKER_LOCK_MS / 1000} s lock + stall checks), then SIGCONT` };
   },
 };
