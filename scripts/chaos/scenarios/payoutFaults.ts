@@ -73,6 +73,7 @@ export const payoutKill: Scenario = {
 
     // Slower MySQL round trips (through the proxy) so the run is surely mid-way when both workers die.
     ctx.mysqlProxy.latencyMs = 3;
+    const load = ctx.traffic.run(6000, 10);
     await must(ctx, 'POST', '/popug/payouts/run', ctx.traffic.admin, { day }, (s) => s === 202);
     let atKill = 0;
     try {
@@ -86,6 +87,7 @@ export const payoutKill: Scenario = {
     await Promise.all([ctx.deployment.spawn('worker1', 'worker'), ctx.deployment.spawn('worker2', 'worker')]);
     // A second request for the same day (as a second cron fire or an impatient admin would make).
     await must(ctx, 'POST', '/popug/payouts/run', ctx.traffic.admin, { day }, (s) => s === 202);
+    await load;
     const finished = await until('the payout day to be done', async () => (await rows<{ status: string }>(ctx, 'SELECT status FROM popug_days WHERE day = ?', [day]))[0]?.status === 'done', 90_000, 300).then(
       (ms) => ({ ok: true, ms }),
       () => ({ ok: false, ms: -1 }),

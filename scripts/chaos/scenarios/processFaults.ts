@@ -8,13 +8,13 @@ export const workerKill: Scenario = {
   n: 1,
   quick: true,
   async run(ctx) {
-    const load = ctx.traffic.run(16_000, 15);
-    await sleep(5000);
+    const load = ctx.traffic.run(10_000, 15);
+    await sleep(3000);
     await ctx.deployment.kill9('worker1');
-    await sleep(4000);
+    await sleep(3000);
     await ctx.deployment.kill9('worker2');
     await ctx.deployment.spawn('worker1', 'worker');
-    await sleep(3000);
+    await sleep(2000);
     await ctx.deployment.spawn('worker2', 'worker');
     await load;
     return { fault: 'kill -9 worker1 mid-transfers, then worker2; both restarted' };
@@ -27,8 +27,8 @@ export const apiKill: Scenario = {
   quick: true,
   async run(ctx) {
     const before = ctx.traffic.attempts.length;
-    const load = ctx.traffic.run(15_000, 20);
-    for (const delay of [3000, 4000]) {
+    const load = ctx.traffic.run(10_000, 20);
+    for (const delay of [2000, 3000]) {
       await sleep(delay);
       await ctx.deployment.kill9('api1');
       await sleep(2000);
@@ -45,8 +45,8 @@ export const wsKill: Scenario = {
   n: 11,
   quick: true,
   async run(ctx) {
-    const load = ctx.traffic.run(12_000, 15);
-    await sleep(4000);
+    const load = ctx.traffic.run(8000, 15);
+    await sleep(3000);
     await ctx.deployment.kill9('ws');
     await sleep(1500);
     await ctx.deployment.spawn('ws', 'ws');
