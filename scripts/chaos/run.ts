@@ -50,7 +50,9 @@ async function main(): Promise<number> {
     await db?.destroy().catch(() => undefined);
     client?.disconnect();
     await Promise.all([redisProxy.stop(), mysqlProxy.stop(), consumer.stop()]).catch(() => undefined);
-    await Promise.all([redis.destroy(), mariadb.destroy()]);
+    // CHAOS_KEEP: the servers stop all the same; only their temp dirs (data, the deployment's log) stay.
+    if (process.env.CHAOS_KEEP) await Promise.all([redis.kill9(), mariadb.kill9()]);
+    else await Promise.all([redis.destroy(), mariadb.destroy()]);
   };
   let interrupted = false;
   process.once('SIGINT', () => {
@@ -136,8 +138,8 @@ async function main(): Promise<number> {
     if (deployment) process.stderr.write(`conveyor logs: ${redis.dir}/conveyor.log\n`);
     rows.push({ n: 0, name: 'harness', fault: 'setup', traffic: '', acknowledged: 0, refused: 0, lost: 0, duplicated: 0, redelivered: 0, checks: [{ name: 'SETUP', ok: false, detail: String(err) }], recoverMs: -1, doomed: 0 });
   } finally {
+    await teardown();
     if (process.env.CHAOS_KEEP) process.stdout.write(`kept: ${redis.dir} ${mariadb.dir}\n`);
-    else await teardown();
   }
   printSummary(rows);
   const failed = rows.filter((r) => r.checks.some((c) => !c.ok)).length;

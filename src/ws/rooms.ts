@@ -4,12 +4,14 @@ import type { Member } from './member.ts';
 // recent ids per room are enough to drop such repeats, which follow the original closely.
 const RECENT_IDS = 512;
 
-/** One room's local sockets and the ids of the events lately fanned out to them. */
+/** One room's local sockets and the ids of the events lately fanned out to them, in fan-out order. */
 export class Room {
   readonly members = new Set<Member>();
-  private readonly recent = new Set<string>();
+  /** id → its place in fan-out order. */
+  private readonly recent = new Map<string, number>();
   private readonly order: string[] = [];
   private next = 0;
+  private seq = 0;
 
   /** Records the id; false when it was already fanned out here. */
   firstSight(eventId: string): boolean {
@@ -20,8 +22,19 @@ export class Room {
       this.order[this.next] = eventId;
       this.next = (this.next + 1) % RECENT_IDS;
     }
-    this.recent.add(eventId);
+    this.recent.set(eventId, this.seq++);
     return true;
+  }
+
+  /**
+   * Whether `eventId` was fanned out here before `since`: a socket that got `since` live got it
+   * too, whatever order the history lists them in (rebuilt from MySQL after a Redis loss, the
+   * history follows insert order, not the order events were published in).
+   */
+  fannedOutBefore(eventId: string, since: string): boolean {
+    const at = this.recent.get(eventId);
+    const cut = this.recent.get(since);
+    return at !== undefined && cut !== undefined && at < cut;
   }
 }
 

@@ -5,7 +5,7 @@ import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { wsExtension } from '../../../src/ws/extension.ts';
-import { HISTORY_KEEP, roomChannel, type ChatEvent } from '../../../src/domain/chat/chatEvent.ts';
+import { HISTORY_KEEP, historyKey, roomChannel, type ChatEvent } from '../../../src/domain/chat/chatEvent.ts';
 import { TestSocket, chatEvent, publishEvent, wsUrl } from './clients.ts';
 
 describe('ws since replay', function () {
@@ -134,6 +134,24 @@ describe('ws since replay', function () {
     const later = await publishMany(room, HISTORY_KEEP + 5);
     const again = await open(room, viewer, later.at(-1)!.event_id);
     await publishEvent(redis, app.prefix, early[0]!);
+    const [marker] = await publishMany(room, 1);
+    await waitFor(() => again.events.some((f) => f.event_id === marker!.event_id));
+    expect(again.events.map((f) => f.event_id)).to.deep.equal([marker!.event_id]);
+    await again.close();
+  });
+  // Found by npm run chaos (redis-restart): the history rebuilt from MySQL lists events in insert
+  // order, which is not always the order they were published (and delivered) in.
+  it('does not replay an event the client got live before since, when the history lists it after since', async () => {
+    const room = randomUUID();
+    const viewer = randomUUID();
+    const first = await open(room, viewer);
+    const [a, s] = await publishMany(room, 2);
+    await waitFor(() => first.events.length === 2);
+    await first.close();
+    await waitFor(async () => Number(((await redis.pubsub('NUMSUB', roomChannel(app.prefix, room))) as [string, number])[1]) === 0, { what: 'the room unsubscribed' });
+    // The list as a rebuild from MySQL may leave it: a (published first) after s.
+    await redis.multi().del(historyKey(app.prefix, room)).lpush(historyKey(app.prefix, room), JSON.stringify(s), JSON.stringify(a)).exec();
+    const again = await open(room, viewer, s!.event_id);
     const [marker] = await publishMany(room, 1);
     await waitFor(() => again.events.some((f) => f.event_id === marker!.event_id));
     expect(again.events.map((f) => f.event_id)).to.deep.equal([marker!.event_id]);
