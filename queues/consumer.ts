@@ -140,8 +140,10 @@ export function startWorker(services: Services, connection: Redis, contract: Job
     ...(services.telemetry ? { telemetry: services.telemetry.bullmq } : {}),
     concurrency: contract.concurrency * services.config.workerConcurrencyScale,
     settings: { backoffStrategy: (attemptsMade, _type, _err, job) => retryDelay(contract, attemptsMade, job) },
-    // A job whose worker died is retried after this long; a crash never loses it.
-    lockDuration: 30_000,
+    // A job whose worker died runs again after its lock lapses and the next stalled check: a crash
+    // never loses it (WORKER_LOCK_DURATION, WORKER_STALLED_INTERVAL).
+    lockDuration: services.config.worker.lockDurationMs,
+    stalledInterval: services.config.worker.stalledIntervalMs,
     maxStalledCount: 5,
   });
   worker.on('error', (err) => services.log.error({ err, queue: contract.queue }, 'worker error'));

@@ -206,7 +206,8 @@ export class WsServer {
     if (since === undefined) return member.goLive(null);
     roomHistory(this.feed, member.room).then(
       (history) => {
-        const replay = replayAfter(history, since, member.sub);
+        const room = this.rooms.get(member.room);
+        const replay = replayAfter(history, since, member.sub, (id) => room?.fannedOutBefore(id, since) ?? false);
         if (!replay) {
           member.send(REFETCH_FRAME, 'refetch');
           return member.goLive(null);
