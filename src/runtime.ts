@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
-import type { Config, Role } from './config.ts';
+import { redisTarget, type Config, type Role } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createRedis } from './platform/redis.ts';
 import { OutboxReconciler } from '../queues/outbox/reconciler.ts';
@@ -86,7 +86,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
 
   const workers: Worker[] = [];
   let reconciler: OutboxReconciler | undefined;
-  const workerConnection = has('worker') ? createRedis(config.redisUrl, 'worker') : undefined;
+  const workerConnection = has('worker') ? createRedis(redisTarget(config), 'worker') : undefined;
   if (workerConnection) {
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'worker redis error'));
     for (const [name, contract] of Object.entries(contracts)) {

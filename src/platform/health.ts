@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis, RedisClient } from './redis.ts';
 import type { DbWatch } from './dbWatch.ts';
 
 export interface Check {
@@ -22,6 +22,9 @@ async function within(ms: number, work: Promise<unknown>): Promise<Check> {
 export interface RedisCheck extends Check {
   /** Redis's maxmemory-policy as INFO reports it (CONFIG GET may be disabled); null if unknown. */
   eviction_policy?: string | null;
+  /** Redis Cluster only: CLUSTER INFO's cluster_state (ok or fail) and each master the client knows. */
+  cluster_state?: string;
+  masters?: ({ node: string } & RedisCheck)[];
 }
 
 /**
@@ -36,10 +39,23 @@ async function redisCheck(redis: Pick<Redis, 'info'>): Promise<RedisCheck> {
   return { ok: true, eviction_policy: policy };
 }
 
+/**
+ * A Redis Cluster is ready when it says so (cluster_state:ok: every slot served) and every master
+ * answers and keeps every key, as a single Redis must.
+ */
+async function clusterCheck(cluster: Cluster): Promise<RedisCheck> {
+  let state = 'unknown';
+  const answered = await within(1000, cluster.cluster('INFO').then((info) => (state = /^cluster_state:(\S+)/m.exec(String(info))?.[1] ?? 'unknown')));
+  const masters = await Promise.all(cluster.nodes('master').map(async (node) => ({ node: `${node.options.host}:${node.options.port}`, ...(await redisCheck(node)) })));
+  const bad = masters.filter((m) => !m.ok);
+  const error = !answered.ok ? `CLUSTER INFO: ${answered.error}` : state !== 'ok' ? `cluster_state is ${state}` : masters.length === 0 ? 'no master known' : bad.length > 0 ? `${bad.map((m) => `${m.node}: ${m.error}`).join('; ')}` : undefined;
+  return { ok: error === undefined, ...(error ? { error } : {}), cluster_state: state, masters };
+}
+
 /** Whether Redis answers (and keeps every key) and MySQL answers the api's probe (src/platform/dbWatch.ts). */
-export async function readiness(services: { redis: Pick<Redis, 'info'>; dbWatch: Pick<DbWatch, 'check'> }): Promise<{ redis: RedisCheck; mysql: Check }> {
+export async function readiness(services: { redis: RedisClient; dbWatch: Pick<DbWatch, 'check'> }): Promise<{ redis: RedisCheck; mysql: Check }> {
   const [redis, mysql] = await Promise.all([
-    redisCheck(services.redis),
+    services.redis.isCluster ? clusterCheck(services.redis as Cluster) : redisCheck(services.redis as Redis),
     // The probe bounds itself (DB_WATCH_TIMEOUT).
     services.dbWatch.check().then((error): Check => (error === null ? { ok: true } : { ok: false, error })),
   ]);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { bySlot, pipelineBySlot, type RedisClient } from '../../platform/redis.ts';
 import type { SeenFact } from './seenFact.ts';
 import { currentTrace, runWithTrace } from '../../platform/trace.ts';
 
@@ -8,7 +8,7 @@ export function seenStoreKey(prefix: string, key: string): string {
 }
 
 /** The event id remembered under this seen key, or null. */
-export async function findSeen(redis: Redis, prefix: string, key: string): Promise<string | null> {
+export async function findSeen(redis: RedisClient, prefix: string, key: string): Promise<string | null> {
   return redis.get(seenStoreKey(prefix, key));
 }
 
@@ -22,7 +22,7 @@ return n`;
 const FORGET_TRIES = 5;
 
 export interface SeenBatcherDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Most facts in one batch (NOTIFY_BATCH_MAX): a turn that accepts more flushes early. */
   max: number;
@@ -81,11 +81,9 @@ export class SeenBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    const pipeline = this.deps.redis.pipeline();
-    for (const p of batch) pipeline.set(p.key, p.fact.event_id, 'PX', p.ttlMs, 'NX', 'GET');
     let replies: [Error | null, unknown][];
     try {
-      replies = (await pipeline.exec()) ?? [];
+      replies = await pipelineBySlot(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.set(p.key, p.fact.event_id, 'PX', p.ttlMs, 'NX', 'GET'));
     } catch (err) {
       // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
       // runs them when it resumes): forget them, or a retry would be "deduplicated" against a fact
@@ -129,7 +127,9 @@ export class SeenBatcher {
    */
   private async forget(batch: Pending[], tryNo = 1): Promise<void> {
     try {
-      await this.deps.redis.eval(FORGET, batch.length, ...batch.map((p) => p.key), ...batch.map((p) => p.fact.event_id));
+      // On a Cluster the keys spread over slots: one script per slot.
+      const { redis } = this.deps;
+      await Promise.all(bySlot(redis, batch, (p) => p.key).map((group) => redis.eval(FORGET, group.length, ...group.map((p) => p.key), ...group.map((p) => p.fact.event_id))));
     } catch (err) {
       const final = tryNo >= FORGET_TRIES;
       this.deps.onForgetFailed?.(err as Error, batch.length, final);
