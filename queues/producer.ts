@@ -72,6 +72,12 @@ export class QueueSet {
       // Errors surface on the awaited call; this only keeps an idle queue's error from crashing the process.
       queue.on('error', () => {});
       this.queues.set(name, queue);
+      // BullMQ keeps a failed first handshake (its INFO timed out: Redis down or slow at start) for
+      // the Queue's life: forget such a Queue, so the next call builds a new one instead of failing forever.
+      const created = queue;
+      created.waitUntilReady().catch(() => {
+        if (this.queues.get(name) === created) this.queues.delete(name);
+      });
     }
     return queue;
   }

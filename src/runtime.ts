@@ -75,7 +75,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
   if (has('api') || has('ws')) {
     // The producer connection fails fast (no offline queue): let it connect before the first
     // requests arrive, but start anyway if Redis is down (those requests answer 503).
-    await redisReady(services.redis, 2_000);
+    await Promise.all([redisReady(services.redis, 2_000), redisReady(services.queues.commandConnection(), 2_000)]);
     const app = createApp(services, { api: has('api') });
     server = createServer(app.callback());
     server.keepAliveTimeout = 65_000;
@@ -107,6 +107,8 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
 
   let scheduler: Scheduler | undefined;
   if (has('scheduler')) {
+    // Its first registration needs the queues' connection up (a cluster's takes a slot-map round trip).
+    await redisReady(services.queues.commandConnection(), 5_000);
     scheduler = new Scheduler(services.queues, services.redis, buildSchedules(services), log, { tz: config.tz, checkEveryMs: config.schedulerCheckMs });
     await scheduler.start();
   }

@@ -41,14 +41,28 @@ async function redisCheck(redis: Pick<Redis, 'info'>): Promise<RedisCheck> {
 
 /**
  * A Redis Cluster is ready when it says so (cluster_state:ok: every slot served) and every master
- * answers and keeps every key, as a single Redis must.
+ * that serves slots answers and keeps every key, as a single Redis must. The first node to answer
+ * speaks for the cluster: one that died keeps a place in the client's pool until the slot map is
+ * read again, and must not make the check wait.
  */
 async function clusterCheck(cluster: Cluster): Promise<RedisCheck> {
-  let state = 'unknown';
-  const answered = await within(1000, cluster.cluster('INFO').then((info) => (state = /^cluster_state:(\S+)/m.exec(String(info))?.[1] ?? 'unknown')));
-  const masters = await Promise.all(cluster.nodes('master').map(async (node) => ({ node: `${node.options.host}:${node.options.port}`, ...(await redisCheck(node)) })));
+  const pool = cluster.nodes('all');
+  let view: { info: string; shards: Awaited<ReturnType<Cluster['cluster']>> } | undefined;
+  const asked = await within(
+    1000,
+    Promise.any(pool.map(async (node) => ({ info: String(await node.cluster('INFO')), shards: await node.cluster('SLOTS') }))).then((v) => (view = v)),
+  );
+  if (!asked.ok || !view) return { ok: false, error: `no cluster node answers CLUSTER INFO: ${asked.error ?? 'no node known'}`, cluster_state: 'unknown', masters: [] };
+  const state = /^cluster_state:(\S+)/m.exec(view.info)?.[1] ?? 'unknown';
+  const addresses = [...new Set(view.shards.flatMap(([, , master]) => (master ? [`${master[0]}:${master[1]}`] : [])))].sort();
+  const masters = await Promise.all(
+    addresses.map(async (address) => {
+      const node = pool.find((n) => `${n.options.host}:${n.options.port}` === address);
+      return { node: address, ...(node ? await redisCheck(node) : { ok: false, error: 'not in the client\'s slot map yet' }) };
+    }),
+  );
   const bad = masters.filter((m) => !m.ok);
-  const error = !answered.ok ? `CLUSTER INFO: ${answered.error}` : state !== 'ok' ? `cluster_state is ${state}` : masters.length === 0 ? 'no master known' : bad.length > 0 ? `${bad.map((m) => `${m.node}: ${m.error}`).join('; ')}` : undefined;
+  const error = state !== 'ok' ? `cluster_state is ${state}` : masters.length === 0 ? 'no master serves slots' : bad.length > 0 ? bad.map((m) => `${m.node}: ${m.error}`).join('; ') : undefined;
   return { ok: error === undefined, ...(error ? { error } : {}), cluster_state: state, masters };
 }
 

@@ -51,8 +51,10 @@ export function createRedis(target: string | RedisTarget, role: 'producer' | 'wo
     maxRetriesPerRequest: role === 'producer' ? 1 : null,
     ...options,
   };
-  // Commands issued in the same tick (many requests' SETs and adds) go out in one write.
-  const enableAutoPipelining = options.enableAutoPipelining ?? role === 'producer';
+  // Commands issued in the same tick (many requests' SETs and adds) go out in one write. Not on a
+  // Cluster: an auto-pipeline mixes slots, and ioredis retries a pipeline after a failover's MOVED
+  // only when every command got the same one, so the others would fail (pipelineBySlot retries them).
+  const enableAutoPipelining = !cluster && (options.enableAutoPipelining ?? role === 'producer');
   const enableOfflineQueue = options.enableOfflineQueue ?? role === 'worker';
   if (!cluster) {
     return new Redis(url, { lazyConnect: false, enableOfflineQueue, retryStrategy: (times) => Math.min(times * 200, 5_000), ...common, enableAutoPipelining });
@@ -70,12 +72,21 @@ export function createRedis(target: string | RedisTarget, role: 'producer' | 'wo
     retryDelayOnFailover: 300,
     retryDelayOnClusterDown: 300,
     maxRedirections: role === 'producer' ? 8 : 64,
+    // ioredis re-reads the slot map only on a redirection unless told to: a connection that sends
+    // nothing to the failed master's slots would keep the dead node in its pool.
+    slotsRefreshInterval: 2_000,
     ...(shardedSubscribers ? { shardedSubscribers: true } : {}),
   };
-  return new Cluster(
+  const client = new Cluster(
     seeds.map(({ host, port }) => ({ host, port })),
     clusterOptions,
   );
+  // ioredis opens a node's connection on its first command, whose time bound then covers the
+  // connect as well: open each as soon as the slot map names it.
+  client.on('+node', (node: Redis) => {
+    if (node.status === 'wait') node.connect().catch(() => undefined);
+  });
+  return client;
 }
 
 /** The masters of a cluster, or the one Redis. */
@@ -115,20 +126,34 @@ function byNode<T>(redis: RedisClient, items: readonly T[], keyOf: (item: T) => 
 
 type Reply = [Error | null, unknown];
 
+// The node refused the command without running it: the slot moved (a failover) or is moving.
+const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
+
+async function execOne<T>(redis: RedisClient, group: readonly T[], add: (pipeline: ChainableCommander, item: T) => void): Promise<Reply[]> {
+  const pipeline = redis.pipeline();
+  for (const item of group) add(pipeline, item);
+  const results = (await pipeline.exec()) ?? [];
+  return group.map((_, j) => results[j] ?? [new Error('no reply from Redis'), null]);
+}
+
 /**
  * Runs one command per item as a pipeline and answers the replies in item order: one pipeline on
- * one Redis; on a Cluster one per master, all in flight together. A pipeline that fails whole
- * (a lost connection) rejects, as pipeline.exec() does.
+ * one Redis; on a Cluster one per master, all in flight together. ioredis follows a failover's
+ * MOVED for a pipeline only when all its commands got the same one: a command of a mixed pipeline
+ * that was redirected (and so not run) is sent again on its own, which ioredis does follow. A
+ * pipeline that fails whole (a lost connection) rejects, as pipeline.exec() does.
  */
 export async function pipelineBySlot<T>(redis: RedisClient, items: readonly T[], keyOf: (item: T) => string, add: (pipeline: ChainableCommander, item: T) => void): Promise<Reply[]> {
-  const indexed = items.map((item, i) => ({ item, i }));
   const replies: Reply[] = new Array<Reply>(items.length);
   await Promise.all(
-    byNode(redis, indexed, ({ item }) => keyOf(item)).map(async (group) => {
-      const pipeline = redis.pipeline();
-      for (const { item } of group) add(pipeline, item);
-      const results = (await pipeline.exec()) ?? [];
-      group.forEach(({ i }, j) => (replies[i] = results[j] ?? [new Error('no reply from Redis'), null]));
+    byNode(redis, items.map((item, i) => ({ item, i })), ({ item }) => keyOf(item)).map(async (group) => {
+      const results = await execOne(redis, group, (pipeline, { item }) => add(pipeline, item));
+      await Promise.all(
+        group.map(async ({ item, i }, j) => {
+          const [err] = results[j]!;
+          replies[i] = redis.isCluster && err && REDIRECTED.test(err.message) ? (await execOne(redis, [item], add))[0]! : results[j]!;
+        }),
+      );
     }),
   );
   return replies;
