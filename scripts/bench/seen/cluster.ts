@@ -4,7 +4,7 @@
  * masters (INFO commandstats per node, reset before the phases).
  */
 import type { Cluster } from 'ioredis';
-import { RedisCluster, type ClusterNode } from '../../../test/helpers/redisCluster.ts';
+import type { ClusterNode, RedisCluster } from '../../../test/helpers/redisCluster.ts';
 import { runHttpLoad, runHttpLoadAtRate } from '../lib/http-load.ts';
 import type { ChildHandle } from '../lib/processes.ts';
 import type { LatencySummary } from '../lib/stats.ts';
