@@ -73,7 +73,7 @@ export async function commandSpread(cluster: RedisCluster): Promise<MasterSpread
   return Promise.all(
     (await cluster.masters()).map(async (node) => {
       const { calls, byCommand } = await commandCalls(node);
-      const top = [...byCommand].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, n]) => `${name} ${fmt(n)}`).join(', ');
+      const top = [...byCommand].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, n]) => `${name} ${n.toLocaleString('en-US')}`).join(', ');
       return { node: `:${node.port}`, calls, keys: Number(await node.call('DBSIZE')), top };
     }),
   );
