@@ -1,16 +1,19 @@
 # syntax=docker/dockerfile:1
 # Conveyor runs TypeScript through tsx (a runtime dependency): there is no build output, only
 # production node_modules and the sources.
+# The base is a build argument only so the image can be built where the official one cannot be
+# pulled (a local Debian bookworm rootfs with Node, a `node` user and npm stands in; see README).
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- deps: production dependencies only, from the lock file
-FROM node:22-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts: esbuild and msgpackr ship prebuilt binaries; swagger-ui-dist's analytics hook is skipped.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # --- runtime
-FROM node:22-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 # tini as PID 1: forwards SIGTERM to node (which drains: HTTP, sockets, jobs, pools) and reaps zombies.
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \

@@ -1,3 +1,4 @@
+import { register } from 'node:module';
 import type { Telemetry as BullTelemetry } from 'bullmq';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -32,6 +33,7 @@ export interface TelemetryOptions {
 }
 
 export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
+  registerImportHook();
   const exporter = opts.exporter ?? (await otlpExporter(opts.endpoint));
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName }),
@@ -70,7 +72,8 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
     jobMetadata: (traceparent) => JSON.stringify({ traceparent }),
     async shutdown() {
       for (const i of instrumentations) i.disable();
-      await provider.shutdown();
+      // Spans a collector cannot take are lost either way: that must not fail the drain's exit.
+      await provider.shutdown().catch((err: unknown) => process.emitWarning(`OpenTelemetry: spans not exported at shutdown: ${(err as Error).message}`));
       trace.disable();
       context.disable();
       propagation.disable();
@@ -84,8 +87,22 @@ async function otlpExporter(endpoint: string | undefined): Promise<SpanExporter>
 }
 
 /**
+ * The app imports ioredis and koa (CommonJS packages) with `import`, which require hooks never see:
+ * this ESM loader hook (import-in-the-middle) lets their instrumentations patch them as they load.
+ * Only those two are intercepted; once per process, and only when telemetry is on.
+ */
+const ESM_INSTRUMENTED = ['ioredis', 'koa'];
+let importHookRegistered = false;
+function registerImportHook(): void {
+  if (importHookRegistered) return;
+  importHookRegistered = true;
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ESM_INSTRUMENTED } });
+}
+
+/**
  * HTTP, Koa, mysql2 and ioredis spans. These patch a module as it is loaded: modules already loaded
- * when telemetry starts are not patched (main.ts starts it before it loads the app).
+ * when telemetry starts are not patched (main.ts starts it before it loads the app). mysql2 is
+ * required by knex, so the require hook sees it; ioredis and koa need the import hook above.
  */
 async function loadInstrumentations(): Promise<Instrumentation[]> {
   const [{ registerInstrumentations }, { HttpInstrumentation }, { KoaInstrumentation }, { MySQL2Instrumentation }, { IORedisInstrumentation }] = await Promise.all([
@@ -95,7 +112,9 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
     import('@opentelemetry/instrumentation-mysql2'),
     import('@opentelemetry/instrumentation-ioredis'),
   ]);
-  const instrumentations: Instrumentation[] = [new HttpInstrumentation(), new KoaInstrumentation(), new MySQL2Instrumentation(), new IORedisInstrumentation()];
+  // The request span (inRequestSpan) is the server span, named by route: http's would be a second
+  // server span for the same request, beside it. Outgoing node:http calls still get client spans.
+  const instrumentations: Instrumentation[] = [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }), new KoaInstrumentation(), new MySQL2Instrumentation(), new IORedisInstrumentation()];
   registerInstrumentations({ instrumentations });
   return instrumentations;
 }
