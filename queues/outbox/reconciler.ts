@@ -6,7 +6,7 @@ import type { QueueSet } from '../producer.ts';
 import { outboxJobId, type JobContract } from '../contract.ts';
 import { addRowsToQueues, type OutboxRow } from './relay.ts';
 import { PAYLOAD_COLUMNS } from './writer.ts';
-import { pipelineBySlot } from '../../src/platform/redis.ts';
+import { pipelinePerNode } from '../../src/platform/redis.ts';
 
 /**
  * Finds outbox rows that were relayed but are neither done nor present in Redis (Redis was wiped,
@@ -57,7 +57,7 @@ export class OutboxReconciler {
       const missing = rows.filter((_, i) => states[i] === 'unknown');
       if (missing.length > 0) {
         const jobKey = (row: OutboxRow) => this.queues.get(row.queue).toKey(outboxJobId(row.id));
-        await pipelineBySlot(this.queues.commandConnection(), missing, jobKey, (pipeline, row) => pipeline.del(jobKey(row)));
+        await pipelinePerNode(this.queues.commandConnection(), missing, jobKey, (pipeline, row) => pipeline.del(jobKey(row)));
         await addRowsToQueues(this.queues, this.contracts, missing, this.opts.clock?.now() ?? now);
         // Bookkeeping only (when it was last put back); a row a running job holds is skipped.
         await this.db

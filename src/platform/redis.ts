@@ -53,7 +53,7 @@ export function createRedis(target: string | RedisTarget, role: 'producer' | 'wo
   };
   // Commands issued in the same tick (many requests' SETs and adds) go out in one write. Not on a
   // Cluster: an auto-pipeline mixes slots, and ioredis retries a pipeline after a failover's MOVED
-  // only when every command got the same one, so the others would fail (pipelineBySlot retries them).
+  // only when every command got the same one, so the others would fail (pipelinePerNode sends those again).
   const enableAutoPipelining = !cluster && (options.enableAutoPipelining ?? role === 'producer');
   const enableOfflineQueue = options.enableOfflineQueue ?? role === 'worker';
   if (!cluster) {
@@ -87,11 +87,6 @@ export function createRedis(target: string | RedisTarget, role: 'producer' | 'wo
     if (node.status === 'wait') node.connect().catch(() => undefined);
   });
   return client;
-}
-
-/** The masters of a cluster, or the one Redis. */
-export function masters(redis: RedisClient): Redis[] {
-  return redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
 }
 
 function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): T[][] {
@@ -143,7 +138,7 @@ async function execOne<T>(redis: RedisClient, group: readonly T[], add: (pipelin
  * that was redirected (and so not run) is sent again on its own, which ioredis does follow. A
  * pipeline that fails whole (a lost connection) rejects, as pipeline.exec() does.
  */
-export async function pipelineBySlot<T>(redis: RedisClient, items: readonly T[], keyOf: (item: T) => string, add: (pipeline: ChainableCommander, item: T) => void): Promise<Reply[]> {
+export async function pipelinePerNode<T>(redis: RedisClient, items: readonly T[], keyOf: (item: T) => string, add: (pipeline: ChainableCommander, item: T) => void): Promise<Reply[]> {
   const replies: Reply[] = new Array<Reply>(items.length);
   await Promise.all(
     byNode(redis, items.map((item, i) => ({ item, i })), ({ item }) => keyOf(item)).map(async (group) => {

@@ -1,4 +1,4 @@
-import { pipelineBySlot, type RedisClient } from '../../platform/redis.ts';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import type { Db } from '../../platform/db.ts';
 import { HISTORY_KEEP, historyKey, roomChannel, toWire, visibleTo, type ChatEvent, type WireEvent } from './chatEvent.ts';
 import { chatEventsOfOutbox, newestChatEvents } from './chatEventLog.ts';
@@ -57,7 +57,7 @@ export async function publishChatEvents(deps: Pick<FeedDeps, 'redis' | 'prefix'>
   const cluster = redis.isCluster;
   const publish = cluster ? 'SPUBLISH' : 'PUBLISH';
   // A room's events share its slot, so they stay in one pipeline, in order.
-  const results = await pipelineBySlot(redis, events, (e) => historyKey(prefix, e.room, cluster), (pipeline, event) =>
+  const results = await pipelinePerNode(redis, events, (e) => historyKey(prefix, e.room, cluster), (pipeline, event) =>
     pipeline.eval(PUSH, 2, historyKey(prefix, event.room, cluster), roomChannel(prefix, event.room, cluster), JSON.stringify(event), HISTORY_KEEP, HISTORY_TTL_MS, publish),
   );
   const failed = results.find(([err]) => err);

@@ -1,4 +1,4 @@
-import { pipelineBySlot, type RedisClient } from '../../platform/redis.ts';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import type { Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventRegistry } from './catalog.ts';
 import { topicEntry, topicStream } from './topics.ts';
@@ -25,7 +25,7 @@ export async function appendCarried(deps: TopicDeps, carrier: string, envelopes:
   }
   if (appends.length === 0) return 0;
   // One stream keeps its order: its appends share a slot, so they go out in one pipeline.
-  const results = await pipelineBySlot(deps.redis, appends, (a) => a.stream, (pipeline, a) => pipeline.xadd(a.stream, 'MAXLEN', '~', String(deps.maxLength), '*', ...topicEntry(a.envelope)));
+  const results = await pipelinePerNode(deps.redis, appends, (a) => a.stream, (pipeline, a) => pipeline.xadd(a.stream, 'MAXLEN', '~', String(deps.maxLength), '*', ...topicEntry(a.envelope)));
   const failed = results.find(([err]) => err);
   if (failed) throw failed[0]!;
   return appends.length;

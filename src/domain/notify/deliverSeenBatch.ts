@@ -1,4 +1,4 @@
-import { pipelineBySlot, type RedisClient } from '../../platform/redis.ts';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import type { Backoff } from '../../platform/backoff.ts';
 import { PermanentError } from '../../platform/errors.ts';
 import { deliverHttp, RetryableDeliveryError, topicEntry, topicStream } from './deliverSeen.ts';
@@ -31,7 +31,7 @@ async function deliverTopics(deps: { redis: RedisClient; prefix: string }, topic
   let whole: unknown = null;
   try {
     const stream = (t: (typeof topics)[number]) => topicStream(deps.prefix, t.integration);
-    replies = await pipelineBySlot(deps.redis, topics, stream, (pipeline, t) => pipeline.xadd(stream(t), 'MAXLEN', '~', '1000000', '*', ...topicEntry(t.fact)));
+    replies = await pipelinePerNode(deps.redis, topics, stream, (pipeline, t) => pipeline.xadd(stream(t), 'MAXLEN', '~', '1000000', '*', ...topicEntry(t.fact)));
   } catch (err) {
     whole = err;
   }

@@ -1,4 +1,4 @@
-import { bySlot, pipelineBySlot, type RedisClient } from '../../platform/redis.ts';
+import { bySlot, pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import type { SeenFact } from './seenFact.ts';
 import { currentTrace, runWithTrace } from '../../platform/trace.ts';
 
@@ -83,7 +83,7 @@ export class SeenBatcher {
   private async run(batch: Pending[]): Promise<void> {
     let replies: [Error | null, unknown][];
     try {
-      replies = await pipelineBySlot(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.set(p.key, p.fact.event_id, 'PX', p.ttlMs, 'NX', 'GET'));
+      replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.set(p.key, p.fact.event_id, 'PX', p.ttlMs, 'NX', 'GET'));
     } catch (err) {
       // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
       // runs them when it resumes): forget them, or a retry would be "deduplicated" against a fact
