@@ -5,7 +5,10 @@ import { ConsumerServer } from '../../helpers/consumerServer.ts';
 import { RedisCluster, type ClusterNode } from '../../helpers/redisCluster.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
 import { parseIntegrations } from '../../../src/domain/notify/integrations.ts';
+import { roomChannel } from '../../../src/domain/chat/chatEvent.ts';
+import { wsExtension } from '../../../src/ws/extension.ts';
 import { actor, checkChatInvariants, GENEROUS_LIMITS, quiescent, topUp, type Actor } from '../chat/chatApp.ts';
+import { TestSocket, wsUrl } from '../ws/clients.ts';
 
 const SEEN = '/4.0/mark-notify/v1/seen';
 
@@ -24,6 +27,7 @@ describe('cluster mode: a master dies under traffic and its replica takes over',
     consumer = await new ConsumerServer().start();
     app = await startConveyor({
       env: { REDIS_URL: cluster.url, REDIS_CLUSTER: 'true', ...GENEROUS_LIMITS, OUTBOX_RECONCILE_EVERY: '500ms', OUTBOX_RECONCILE_GRACE: '2s' },
+      extensions: [wsExtension()],
       integrations: parseIntegrations({
         promotions: { delivery: 'http', url: `${consumer.url}/v1/seen`, timeout_ms: 1000, backoff: { delay_ms: 100, max_delay_ms: 400, jitter: 0 } },
       }),
@@ -38,7 +42,13 @@ describe('cluster mode: a master dies under traffic and its replica takes over',
 
   it('keeps every acknowledged seen fact and donation; Conveyor reconnects by itself', async () => {
     const admin = await actor(app, 'admin');
-    const model = await actor(app, 'model');
+    // The room's sharded channel lives on the master that dies: the ws bridge must follow it.
+    let room = randomUUID();
+    while ((await cluster.masterOf(roomChannel(app.prefix, room, true))) !== victim) room = randomUUID();
+    const modelAuth = { authorization: `Bearer ${await app.token({ sub: room, role: 'model' })}` };
+    expect((await app.get('/accounts/me', modelAuth)).status).to.equal(200);
+    const model = { uuid: room, role: 'model' as const, auth: modelAuth };
+    const viewer = await TestSocket.open(wsUrl(app.url, { room, token: await app.token({ sub: randomUUID(), role: 'client' }) }));
     const donors: Actor[] = [];
     for (let i = 0; i < 4; i++) {
       const donor = await actor(app, 'client');
@@ -90,6 +100,12 @@ describe('cluster mode: a master dies under traffic and its replica takes over',
     const report = await checkChatInvariants(app.database.db);
     expect(report.completed).to.equal(ackedDonations.length);
     expect((await app.get('/accounts/me', model.auth)).body.balance).to.equal(`${ackedDonations.length}.00`);
+
+    // The socket in the room on the dead master's slots hears what is said after the failover.
+    const said = await app.post('/chat/message/add', { room, message: 'after the failover', is_public: true }, donors[0]!.auth);
+    expect(said.status, JSON.stringify(said.body)).to.equal(201);
+    await waitFor(() => viewer.events.some((e) => e.event_id === said.body.event_id), { what: 'the message on the socket after the failover', timeoutMs: 15_000 });
+    await viewer.close();
 
     // /readyz names the promoted replica among the masters, and not the dead one.
     let last: unknown;
