@@ -26,7 +26,12 @@ function isJobData(value: unknown): value is JobData {
  * job fails at once, without retry), a child logger with the job id, metrics, and failure classes.
  */
 export function wrapProcessor(services: Services, contract: JobContract, processor: Processor<JobContract>) {
-  const check = compileSchema(contract.schema);
+  const one = compileSchema(contract.schema);
+  // A batched queue's row may carry a list of events (an event batch row): each must pass.
+  const check = Object.assign(
+    (payload: unknown) => (contract.batched && Array.isArray(payload) ? payload.length > 0 && payload.every((p) => one(p)) : one(payload)),
+    { errors: () => one.errors() },
+  );
   const validate = services.config.eventValidation;
   const { metrics } = services;
   const queue = contract.queue;
@@ -135,8 +140,10 @@ export function startWorker(services: Services, connection: RedisClient, contrac
     ...(services.telemetry ? { telemetry: services.telemetry.bullmq } : {}),
     concurrency: contract.concurrency * services.config.workerConcurrencyScale,
     settings: { backoffStrategy: (attemptsMade, _type, _err, job) => retryDelay(contract, attemptsMade, job) },
-    // A job whose worker died is retried after this long; a crash never loses it.
-    lockDuration: 30_000,
+    // A job whose worker died runs again after its lock lapses and the next stalled check: a crash
+    // never loses it (WORKER_LOCK_DURATION, WORKER_STALLED_INTERVAL).
+    lockDuration: services.config.worker.lockDurationMs,
+    stalledInterval: services.config.worker.stalledIntervalMs,
     maxStalledCount: 5,
   });
   worker.on('error', (err) => services.log.error({ err, queue: contract.queue }, 'worker error'));

@@ -58,6 +58,11 @@ export interface Config {
    */
   prune: { cron: string; idempotencyRetentionMs: number; connectionRetentionMs: number; consumedRetentionMs: number };
   workerConcurrencyScale: number;
+  /**
+   * BullMQ's job lock (renewed every half of it while the job runs) and how often each worker
+   * looks for jobs whose lock lapsed: a job whose worker died runs again within about their sum.
+   */
+  worker: { lockDurationMs: number; stalledIntervalMs: number };
   schedulerCheckMs: number;
   ws: {
     origins: string[]; maxFrameBytes: number; maxBufferedBytes: number; heartbeatMs: number;
@@ -388,6 +393,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       consumedRetentionMs: r.duration('CONSUMED_EVENTS_RETENTION', '30d'),
     },
     workerConcurrencyScale: r.int('WORKER_CONCURRENCY_SCALE', 1, 1, 100),
+    worker: { lockDurationMs: r.duration('WORKER_LOCK_DURATION', '10s'), stalledIntervalMs: r.duration('WORKER_STALLED_INTERVAL', '5s') },
     schedulerCheckMs: r.timer('SCHEDULER_CHECK_EVERY', '10s'),
     ws: {
       origins: r.str('WS_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
@@ -436,6 +442,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     warnings,
   };
   if (config.metrics.cacheMs > 60_000) r.errors.push('METRICS_CACHE must be at most 60s');
+  // The lock is renewed every half of it: shorter, a busy event loop would let live jobs look stalled.
+  if (config.worker.lockDurationMs < 2_000) r.errors.push('WORKER_LOCK_DURATION must be at least 2s');
   // A done outbox row still kept may be delivered again: its consumers must still remember it.
   if (config.prune.consumedRetentionMs < config.outbox.retentionMs) r.errors.push('CONSUMED_EVENTS_RETENTION must be at least OUTBOX_RETENTION');
   if (config.devTokens) warnings.push('POST /dev/token is on: anyone who reaches this port can mint page-role tokens');

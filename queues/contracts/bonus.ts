@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { HOLD_QUEUE, HoldPayload } from '../../src/domain/bonus/actor.ts';
 import { APPLY_QUEUE, BonusEnvelope } from '../../src/domain/bonus/events.ts';
 import { DELIVER_POINTS_QUEUE, DeliverPointsPayload } from '../../src/domain/bonus/grant.ts';
-import { AnyEnvelope } from '../../src/domain/bonus/ingest.ts';
+import { AnyEnvelope } from '../outbox/envelope.ts';
 import { attemptsWithin } from '../../src/platform/backoff.ts';
 import { defineJob } from '../contract.ts';
 

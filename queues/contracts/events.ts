@@ -1,21 +1,10 @@
-import { Type } from '@sinclair/typebox';
 import { registeredEvents } from '../../src/domain/events/catalog.ts';
 import { TOPIC_APPEND_QUEUE } from '../../src/domain/events/topics.ts';
 import { defineJob } from '../contract.ts';
+import { AnyEnvelope } from '../outbox/envelope.ts';
 
 // An event's rows carry its version: the topic appender takes every version of every event.
 const NEWEST_EVENT_VERSION = Math.max(...registeredEvents.flatMap((e) => e.versions.map((v) => v.version)));
-
-const AnyEnvelope = Type.Object(
-  {
-    event_id: Type.String({ minLength: 1, maxLength: 64 }),
-    event_name: Type.String({ minLength: 1, maxLength: 128 }),
-    event_version: Type.Integer({ minimum: 0 }),
-    produced_at: Type.String(),
-    payload: Type.Unknown(),
-  },
-  { additionalProperties: false },
-);
 
 /** Jobs of the event registry itself, for every module's events. */
 export const eventsContracts = {

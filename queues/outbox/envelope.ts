@@ -43,6 +43,22 @@ export function makeEnvelope<S extends TSchema>(def: EventDef<S>, payload: Stati
   };
 }
 
+/**
+ * Any envelope, before its name and version say which payload schema applies: what POST /events
+ * and bonus.ingest take from upstream and what the topic appender is given. `produced_at` is an
+ * RFC 3339 date-time (docs/API.md; makeEnvelope writes toISOString()).
+ */
+export const AnyEnvelope = Type.Object(
+  {
+    event_id: Type.String({ minLength: 1, maxLength: 64 }),
+    event_name: Type.String({ minLength: 1, maxLength: 128 }),
+    event_version: Type.Integer({ minimum: 0 }),
+    produced_at: Type.String({ format: 'date-time' }),
+    payload: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
 /** The JSON Schema of an event's envelope, in the form the event-schema registry publishes. */
 export function envelopeSchema<S extends TSchema>(def: EventDef<S>) {
   return Type.Object(

@@ -5,7 +5,7 @@ import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { placeholders, selectRows } from '../../src/platform/sql.ts';
 import { commonTrace, runWithTrace, traceOf, type Trace } from '../../src/platform/trace.ts';
-import { PAYLOAD_SQL, storedPayload, type StoredPayload } from './writer.ts';
+import { PAYLOAD_SQL, payloadsOf, storedPayload, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
 
 /**
@@ -32,12 +32,16 @@ import type { OutboxTransactionOptions } from './outbox.ts';
 export interface OutboxBatch<P> {
   /** Outbox ids, ascending; the job's own row among them unless it was already done. */
   ids: number[];
-  /** Payloads in outbox id order (the order their events were published in). */
+  /**
+   * Payloads in outbox id order (the order their events were published in); an event batch row
+   * (eventBatchJobs) gives each of its events, in order.
+   */
   payloads: P[];
   /** The batch's first row id: what the batch records for a rerun to find is kept under it. */
   key: string;
 }
 
+/** `size`: payloads handled (an event batch row counts its events). */
 export type BatchOutcome<R> = { done: true; result: R; size: number; first: number } | { done: false };
 
 export interface BatchOptions {
@@ -47,7 +51,10 @@ export interface BatchOptions {
    * is left undone, for a job of its own to fail visibly. Without it no other row is taken.
    */
   schema?: TSchema;
-  /** Most rows in one transaction; 1 claims nothing beyond the job's own rows. */
+  /**
+   * Most payloads in one transaction (an event batch row counts its events); 1 claims nothing
+   * beyond the job's own rows. A row is never split: the first row is taken whatever its size.
+   */
   max: number;
   /** Run on the READ COMMITTED pool (batched queues). */
   readCommitted?: boolean;
@@ -101,7 +108,17 @@ export async function runOutboxBatch<P, R>(
   const validate = opts.schema ? validatorFor(opts.schema) : () => false;
   return outbox.transaction(
     async (trx): Promise<BatchOutcome<R>> => {
-      const members: { id: number; payload: P; trace: Trace | undefined }[] = [];
+      const members: { id: number; payloads: P[]; trace: Trace | undefined }[] = [];
+      let size = 0;
+      const take = (id: number, payloads: P[], trace: Trace | undefined) => {
+        members.push({ id, payloads, trace });
+        size += payloads.length;
+      };
+      /** A stored row's payloads, or null when one of them breaks the contract. */
+      const valid = (row: StoredPayload): P[] | null => {
+        const payloads = payloadsOf(storedPayload(row), row);
+        return payloads.length > 0 && payloads.every((p) => validate(p)) ? (payloads as P[]) : null;
+      };
       if (own) {
         const locked = await selectRows<{ id: unknown; status: string } & StoredPayload>(
           trx,
@@ -112,33 +129,36 @@ export async function runOutboxBatch<P, R>(
         for (const row of locked) {
           const id = Number(row.id);
           if (row.status === 'done' || (row.status === 'dead' && id !== ownId)) continue;
-          if (id === ownId) members.push({ id, payload: own.payload, trace: traceOf(row) });
+          // The job's own payload was checked against its contract (each event of a batch row).
+          if (id === ownId) take(id, payloadsOf(own.payload, row) as P[], traceOf(row));
           else {
             // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
-            const payload = storedPayload(row);
-            if (validate(payload)) members.push({ id, payload: payload as P, trace: traceOf(row) });
+            const payloads = valid(row);
+            if (payloads) take(id, payloads, traceOf(row));
           }
         }
         // Its own rows are done: another job claimed them. It claims no others (a wake job does).
         if (members.length === 0) return { done: false };
       }
-      const wanted = opts.max - members.length;
+      const wanted = opts.max - size;
       const taken = wanted > 0 ? await claim(trx, opts.queue, new Set(carried), wanted) : [];
       for (const row of taken) {
-        const payload = storedPayload(row);
+        // Rows past the batch's size stay locked, untouched, until the commit; the next batch takes them.
+        if (size >= opts.max) break;
         // An invalid row is released at commit, for its own job to fail visibly.
-        if (validate(payload)) members.push({ id: row.id, payload: payload as P, trace: traceOf(row) });
+        const payloads = valid(row);
+        if (payloads) take(row.id, payloads, traceOf(row));
       }
       if (members.length === 0) return { done: false };
       members.sort((a, b) => a.id - b.id);
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
-      const batch = { ids: members.map((m) => m.id), payloads: members.map((m) => m.payload), key: String(members[0]!.id) };
+      const batch = { ids: members.map((m) => m.id), payloads: members.flatMap((m) => m.payloads), key: String(members[0]!.id) };
       if (opts.log?.isLevelEnabled('debug')) for (const m of members) opts.log.debug({ outbox_id: m.id, request_id: m.trace?.request_id ?? null, traceparent: m.trace?.traceparent }, 'outbox row handled');
       // Rows the effect writes inherit the batch's request when it has one (commonTrace).
       const result = await runWithTrace(commonTrace(members.map((m) => m.trace)), () => effect(trx, batch));
       await beforeCommit?.(batch, result);
       await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
-      return { done: true, result, size: batch.ids.length, first: batch.ids[0]! };
+      return { done: true, result, size: batch.payloads.length, first: batch.ids[0]! };
     },
     { readCommitted: opts.readCommitted ?? false, attempts: opts.attempts ?? 8 },
   );

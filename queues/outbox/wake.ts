@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../src/platform/db.ts';
-import { placeholders, selectRows } from '../../src/platform/sql.ts';
+import { selectRows } from '../../src/platform/sql.ts';
 import { hashTag } from '../../src/platform/keySlot.ts';
 import type { QueueSet } from '../producer.ts';
 import { WAKE_JOB, type JobContract } from '../contract.ts';
@@ -61,13 +61,15 @@ export class QueueWaker {
   /**
    * Wakes every batched queue that has rows waiting: the poll's counterpart of a lost wake (a
    * process killed between its commit and the wake), which would otherwise wait for the
-   * reconciler's grace. A loose scan of the (status, queue, id) index; the marker makes it add
-   * nothing where a wake already waits.
+   * reconciler's grace. One dive into the (status, queue, id) index per queue, reading at most one
+   * row each (a DISTINCT over the queues read every row waiting); the marker makes it add nothing
+   * where a wake already waits.
    */
   async wakeWaiting(): Promise<void> {
     const batched = [...this.contracts.values()].filter((c) => c.batched).map((c) => c.queue);
     if (batched.length === 0) return;
-    const waiting = await selectRows<{ queue: string }>(this.db, `SELECT DISTINCT queue FROM outbox WHERE status = 'relayed' AND queue IN (${placeholders(batched.length)})`, batched);
+    const dive = "(SELECT queue FROM outbox WHERE status = 'relayed' AND queue = ? LIMIT 1)";
+    const waiting = await selectRows<{ queue: string }>(this.db, batched.map(() => dive).join(' UNION ALL '), batched);
     this.wake(waiting.map((row) => row.queue));
   }
 }

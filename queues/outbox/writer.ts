@@ -14,6 +14,8 @@ export interface OutboxJob {
   availableAt?: Date;
   /** The payload is an event's envelope (eventJobs): its header is kept in columns (storedPayload). */
   envelope?: boolean;
+  /** The payload is a list of envelopes of one event (eventBatchJobs): one row for them all. */
+  events?: boolean;
   /** The request the row is for, when the transaction serves several (a group commit); default: the running one. */
   trace?: Trace | undefined;
 }
@@ -44,7 +46,8 @@ export const PAYLOAD_SQL = PAYLOAD_COLUMNS.join(', ');
  */
 export function storedPayload(row: StoredPayload): unknown {
   const payload = JSON.parse(row.payload) as unknown;
-  if (row.event_name === null) return payload;
+  // An event batch row (eventBatchJobs) names its event but no single event id: it stores whole envelopes.
+  if (row.event_name === null || row.event_id === null) return payload;
   return { event_id: row.event_id, event_name: row.event_name, event_version: row.payload_version, produced_at: row.created_at.toISOString(), payload };
 }
 
@@ -101,16 +104,18 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
     const rowTrace = 'trace' in job ? job.trace : trace;
     const availableAt = job.availableAt ?? now;
     const claimed = (written?.claimsOwnRows(job.queue) ?? false) && availableAt <= now;
+    if (job.events && written && !written.claimsOwnRows(job.queue)) throw new Error(`an event batch row for ${job.queue}, which takes its rows one at a time`);
     if (claimed) written!.wake.add(job.queue);
     else if (written) written.pending = true;
     const slim = slimmable(job);
+    const batchOf = job.events ? (job.payload as Envelope[])[0]!.event_name : null;
     return {
       queue: job.queue,
       job_name: job.queue,
       payload_version: job.version,
       payload: JSON.stringify(slim ? slim.envelope.payload : job.payload),
-      event_id: job.eventId ?? null,
-      event_name: slim ? slim.envelope.event_name : null,
+      event_id: batchOf ? null : (job.eventId ?? null),
+      event_name: slim ? slim.envelope.event_name : batchOf,
       status: claimed ? 'relayed' : 'pending',
       available_at: availableAt,
       created_at: slim ? slim.producedAt : now,
@@ -146,6 +151,31 @@ function checkEmitted(def: EventDef, payload: unknown): void {
 export function eventJobs<S extends TSchema>(def: EventDef<S>, envelope: Envelope<Static<S>>): OutboxJob[] {
   if (validateEmitted) checkEmitted(def, envelope.payload);
   return listenersOf(def, envelope.payload).map((queue) => ({ queue, payload: envelope, version: def.version, eventId: envelope.event_id, envelope: true }));
+}
+
+/**
+ * The outbox rows of many events of one type published in one transaction: one row per listener
+ * carrying every envelope that goes to it, in order, instead of a row per event and listener. The
+ * listener's job takes the row's events as one batch and marks the row done once (runner.ts), so
+ * a batch of N events costs each listener one row insert and one done mark instead of N of each.
+ */
+export function eventBatchJobs<S extends TSchema>(def: EventDef<S>, envelopes: readonly Envelope<Static<S>>[]): OutboxJob[] {
+  const byQueue = new Map<string, Envelope<Static<S>>[]>();
+  for (const envelope of envelopes) {
+    if (validateEmitted) checkEmitted(def, envelope.payload);
+    for (const queue of listenersOf(def, envelope.payload)) {
+      const list = byQueue.get(queue);
+      if (list) list.push(envelope);
+      else byQueue.set(queue, [envelope]);
+    }
+  }
+  return [...byQueue].map(([queue, list]) => ({ queue, payload: list, version: def.version, events: true }));
+}
+
+/** The payloads a row stands for: its one payload, or each envelope of an event batch row. */
+export function payloadsOf(payload: unknown, row?: Pick<StoredPayload, 'event_name' | 'event_id'>): unknown[] {
+  const batch = row ? row.event_name !== null && row.event_id === null && Array.isArray(payload) : Array.isArray(payload);
+  return batch ? (payload as unknown[]) : [payload];
 }
 
 /** Publishes a domain event: one outbox row per listener, all carrying the same envelope. */

@@ -180,7 +180,7 @@ interface E2eFigure {
   errors: number;
   /** Per queue, from the outbox timestamps: ms from commit to relayed, and from relayed to done. */
   stages: Record<string, { rows: number; relayMs: number; jobMs: number }>;
-  /** Per queue, from the last completed BullMQ jobs: rows per job, ms waiting, ms running. */
+  /** Per queue, from the last completed BullMQ jobs: events per job (an event batch row counts its events), ms waiting, ms running. */
   jobs: Record<string, { jobs: number; batch: number; waitMs: number; runMs: number }>;
   /** Database statements and row operations per completed donation over the window (all clients). */
   perDonation: Record<string, number>;
@@ -342,7 +342,7 @@ async function endToEnd(
   const stages = await stageTimes(seeded.db, windowFrom, windowTo);
   note(`stages (commit→relayed / relayed→done, ms): ${Object.entries(stages).map(([q, v]) => `${q.replace('chat.', '')} ${v.relayMs}/${v.jobMs}`).join(', ')}`);
   const jobs = await jobFigures(monitor, prefix);
-  note(`jobs (rows per job / wait ms / run ms): ${Object.entries(jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
+  note(`jobs (events per job / wait ms / run ms): ${Object.entries(jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
   note(`database per donation: ${Object.entries(perDonation).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   bar.done(`${fmt(rate)} donations/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, backlog ${backlogAtEnd} rows drained in ${(drainMs / 1000).toFixed(1)} s`);
   return { rate, accepted, completed, rejected, p50: s.p50, p99: s.p99, backlogAtEnd, drainMs, settledRate: (completed * 1000) / (durationMs + drainMs), cpu, errors, stages, jobs, perDonation };
@@ -475,6 +475,11 @@ async function main(): Promise<void> {
         ];
       }),
       ['Conveyor e2e, many senders → many rooms', `${fmt(uniform.rate)}/s`, uniform.p50.toFixed(1), uniform.p99.toFixed(1), `${fmt(uniform.settledRate)}/s`, cores(uniform.cpu), `${pct(ratios.uniformVsRaw)} of raw (target ≥ 80 %)`],
+      [
+        'rows written / updated per donation (uniform; raw transfer: 3 / 2)',
+        `${uniform.perDonation.Handler_write ?? '?'} / ${uniform.perDonation.Handler_update ?? '?'}`, '', '', '', '',
+        'MariaDB handler counters over the window (server-wide: other clients count too)',
+      ],
       ['Conveyor e2e, all senders → one room', `${fmt(hot.rate)}/s`, hot.p50.toFixed(1), hot.p99.toFixed(1), `${fmt(hot.settledRate)}/s`, cores(hot.cpu), `${pct(ratios.hotVsUniform)} of uniform (target ≥ 30 %)`],
       ...(latency
         ? (['accepted', 'completed', 'frame'] as const).map((point): Cell[] => [

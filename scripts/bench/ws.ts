@@ -23,12 +23,13 @@ import { RawHttpPool, requestBytes } from './lib/raw-http.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
 import { MemorySampler, type MemoryReading, type MemoryReport } from './lib/stats.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
-import { connectWsClients, readDecimal, stampMs, type ProbeReader, type WsClients } from './lib/ws-clients.ts';
+import { connectWsClients, stampMs, type WsClients } from './lib/ws-clients.ts';
+import { makeEvent, readEventProbe } from './lib/chat-frames.ts';
 import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
 import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
-import { toWire, type ChatEvent } from '../../src/domain/chat/chatEvent.ts';
+import { toWire } from '../../src/domain/chat/chatEvent.ts';
 import { publishChatEvents } from '../../src/domain/chat/roomFeed.ts';
 import { wsExtension } from '../../src/ws/extension.ts';
 
@@ -87,47 +88,6 @@ function pickRoom(layout: Layout): number {
   const r = Math.random();
   const k = layout.cumulative.findIndex((c) => r < c);
   return k < 0 ? layout.sizes.length - 1 : k;
-}
-
-const DATA_N = Buffer.from('"data":{"n":');
-/** Where DATA_N stood in the last frame: makeEvent's frames all have it at the same offset. */
-let dataAt = -1;
-
-function hasDataAt(buf: Buffer, i: number, end: number): boolean {
-  if (i < 0 || i + DATA_N.length >= end) return false;
-  for (let k = 0; k < DATA_N.length; k++) if (buf[i + k] !== DATA_N[k]) return false;
-  return true;
-}
-
-/**
- * `"data":{"n":<seq>,"t":<ms>` inside the frame (makeEvent's layout): read in place, no JSON
- * parse; looked for where the last frame had it, searched for otherwise. A frame laid out
- * otherwise has neither.
- */
-const readEventProbe: ProbeReader = (buf, start, end, into) => {
-  into.seq = -1;
-  into.stamp = NaN;
-  let i = start + dataAt;
-  if (!hasDataAt(buf, i, end)) {
-    i = buf.indexOf(DATA_N, start);
-    if (!hasDataAt(buf, i, end)) return;
-    dataAt = i - start;
-  }
-  let j = i + DATA_N.length;
-  let n = 0;
-  for (; j < end && buf[j]! >= 0x30 && buf[j]! <= 0x39; j++) n = n * 10 + (buf[j]! - 0x30);
-  // ,"t":
-  if (j === i + DATA_N.length || buf[j] !== 0x2c || buf[j + 1] !== 0x22 || buf[j + 2] !== 0x74 || buf[j + 3] !== 0x22 || buf[j + 4] !== 0x3a) return;
-  into.seq = n;
-  into.stamp = readDecimal(buf, j + 5, end);
-};
-
-/** A chat event whose wire frame is `bytes` long and carries its sequence number and publish time. */
-function makeEvent(room: string, bytes: number, seq: number): ChatEvent {
-  const event: ChatEvent = { type: 'message', event_id: randomUUID(), room, at: new Date().toISOString(), data: { n: seq, t: stampMs(), pad: '' }, audience: null };
-  const size = Buffer.byteLength(JSON.stringify(toWire(event)));
-  (event.data as { pad: string }).pad = 'x'.repeat(Math.max(0, bytes - size));
-  return event;
 }
 
 /** Every published event gets the next sequence number; a window remembers the room of each of its own. */
@@ -595,12 +555,6 @@ if (args.flag('publish')) {
   const running = await start(config, ['ws'], { metricsDefaults: false, extensions: [ext] });
   const child = serveChild({
     commands: {
-      // Live memory: after a full GC (the child runs with --expose-gc), so garbage does not pass for a leak.
-      liveMemory: () => {
-        (globalThis as { gc?: () => void }).gc?.();
-        const m = process.memoryUsage();
-        return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
-      },
       stats: async () => {
         const drops = await running.services.metrics.wsDrops.get();
         return { ...ext.server!.stats(), drops: Object.fromEntries(drops.values.map((v) => [String(v.labels.reason), v.value])) };

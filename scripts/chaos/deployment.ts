@@ -18,6 +18,9 @@ export interface ConveyorProc {
 }
 
 export const JWT_SECRET = 'chaos-harness-secret-0123456789abcdef';
+/** The deployment's WORKER_LOCK_DURATION and WORKER_STALLED_INTERVAL (the production defaults). */
+export const WORKER_LOCK_MS = 10_000;
+export const WORKER_STALLED_MS = 5_000;
 
 export class Deployment {
   readonly procs = new Map<string, ConveyorProc>();
@@ -60,6 +63,9 @@ export class Deployment {
       BONUS_COOLDOWN: '1s',
       BONUS_RECHECK_CRON: '*/3 * * * * *',
       SHUTDOWN_TIMEOUT: '10s',
+      // A killed or frozen worker's jobs run again within about their sum (zombie-worker waits past it).
+      WORKER_LOCK_DURATION: `${WORKER_LOCK_MS}ms`,
+      WORKER_STALLED_INTERVAL: `${WORKER_STALLED_MS}ms`,
       ...opts.extraEnv,
     };
   }

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../../src/platform/db.ts';
 import { checkLedger } from '../../src/domain/ledger/index.ts';
-import { outboxRowsOwed } from './outboxState.ts';
+import { outboxRowsOwed, receiveMoneyDeliveriesNotOnce } from './outboxState.ts';
 import type { Attempt, Traffic } from './traffic.ts';
 import type { Viewer } from './wsClients.ts';
 import type { ConsumerLog } from './consumer.ts';
@@ -70,11 +70,7 @@ export async function checkAll(db: Db, redis: Redis, prefix: string, traffic: Tr
   const dupTransfers = await count(db, "SELECT COUNT(*) AS n FROM (SELECT reference FROM transfers WHERE reason = 'donation' GROUP BY reference HAVING COUNT(*) > 1) d");
   const completedWithout = await count(db, "SELECT COUNT(*) AS n FROM donations d LEFT JOIN transfers t ON t.reference = d.id AND t.reason = 'donation' WHERE d.status = 'completed' AND (t.id IS NULL OR t.amount <> d.sum OR t.id <> d.transfer_id)");
   const rejectedWith = await count(db, "SELECT COUNT(*) AS n FROM donations d JOIN transfers t ON t.reference = d.id AND t.reason = 'donation' WHERE d.status <> 'completed'");
-  const listenerDups = await count(
-    db,
-    `SELECT COUNT(*) AS n FROM (SELECT JSON_VALUE(payload, '$.donation_id') AS d, queue FROM outbox
-     WHERE queue IN ('chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate') GROUP BY d, queue HAVING COUNT(*) <> 1) x`,
-  );
+  const listenerDups = (await receiveMoneyDeliveriesNotOnce(db)).length;
   const eventDups = await count(db, 'SELECT COUNT(*) AS n FROM (SELECT event_id, queue FROM outbox WHERE event_id IS NOT NULL GROUP BY event_id, queue HAVING COUNT(*) > 1) x');
   const grantDups = await count(db, "SELECT COUNT(*) AS n FROM (SELECT reference FROM transfers WHERE reason LIKE 'bonus%' GROUP BY reference HAVING COUNT(*) > 1) x");
   add('ONCE', ledger.badTransfers.length === 0 && dupTransfers + completedWithout + rejectedWith + listenerDups + eventDups + grantDups === 0,

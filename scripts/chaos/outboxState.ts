@@ -8,3 +8,28 @@ export async function outboxRowsOwed(db: Db): Promise<number> {
   const [row] = (await db('outbox').whereNotIn('status', ['done', 'dead']).count({ n: '*' })) as { n: number }[];
   return Number(row!.n);
 }
+
+export interface ListenerRowCount {
+  donation_id: string | null;
+  queue: string;
+  n: number;
+}
+
+/**
+ * (donation, ReceiveMoney listener) pairs not covered by exactly one event: a donation's
+ * ReceiveMoney reaches each listener once, in a row of its own or inside an event batch row (one
+ * row per listener carrying a whole transfer batch's envelopes, queues/outbox/writer.ts).
+ */
+export async function receiveMoneyDeliveriesNotOnce(db: Db): Promise<ListenerRowCount[]> {
+  const queues = ['chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate'];
+  const [rows] = (await db.raw(
+    `SELECT d.donation_id, d.queue, COUNT(*) AS n FROM (
+       SELECT JSON_VALUE(payload, '$.donation_id') AS donation_id, queue FROM outbox WHERE queue IN (?, ?, ?) AND event_id IS NOT NULL
+       UNION ALL
+       SELECT j.donation_id, o.queue FROM outbox o, JSON_TABLE(o.payload, '$[*]' COLUMNS (donation_id VARCHAR(64) PATH '$.payload.donation_id')) j
+        WHERE o.queue IN (?, ?, ?) AND o.event_id IS NULL
+     ) d GROUP BY d.donation_id, d.queue HAVING n <> 1`,
+    [...queues, ...queues],
+  )) as [ListenerRowCount[]];
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
+}

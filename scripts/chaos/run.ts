@@ -3,6 +3,8 @@
  * invariants. Starts its own Redis and MariaDB, never the shared ones; tears everything down at
  * the end, on failure and on Ctrl-C.
  */
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createDb, type Db } from '../../src/platform/db.ts';
 import { ConsumerLog } from './consumer.ts';
@@ -43,10 +45,14 @@ async function main(): Promise<number> {
   let client: Redis | undefined;
   const teardown = async () => {
     await deployment?.stopAll().catch(() => undefined);
+    // The processes' logs live in a temp dir that goes with the teardown; CHAOS_LOG keeps a copy.
+    if (process.env.CHAOS_LOG && deployment) copyFileSync(join(redis.dir, 'conveyor.log'), process.env.CHAOS_LOG);
     await db?.destroy().catch(() => undefined);
     client?.disconnect();
     await Promise.all([redisProxy.stop(), mysqlProxy.stop(), consumer.stop()]).catch(() => undefined);
-    await Promise.all([redis.destroy(), mariadb.destroy()]);
+    // CHAOS_KEEP: the servers stop all the same; only their temp dirs (data, the deployment's log) stay.
+    if (process.env.CHAOS_KEEP) await Promise.all([redis.kill9(), mariadb.kill9()]);
+    else await Promise.all([redis.destroy(), mariadb.destroy()]);
   };
   let interrupted = false;
   process.once('SIGINT', () => {
@@ -65,7 +71,7 @@ async function main(): Promise<number> {
       databaseUrl: `mysql://root@127.0.0.1:${mysqlProxy.port}`,
       redisUrl: `redis://127.0.0.1:${redisProxy.port}`,
       consumerUrl: consumer.url,
-      extraEnv: { CHAT_HISTORY_SIZE: '1000' },
+      extraEnv: { CHAT_HISTORY_SIZE: '1000', ...(process.env.CHAOS_LOG_LEVEL ? { LOG_LEVEL: process.env.CHAOS_LOG_LEVEL } : {}) },
     });
     await deployment.startAll();
     db = createDb(`${mariadb.url}/chaos`, 4);
@@ -132,8 +138,8 @@ async function main(): Promise<number> {
     if (deployment) process.stderr.write(`conveyor logs: ${redis.dir}/conveyor.log\n`);
     rows.push({ n: 0, name: 'harness', fault: 'setup', traffic: '', acknowledged: 0, refused: 0, lost: 0, duplicated: 0, redelivered: 0, checks: [{ name: 'SETUP', ok: false, detail: String(err) }], recoverMs: -1, doomed: 0 });
   } finally {
+    await teardown();
     if (process.env.CHAOS_KEEP) process.stdout.write(`kept: ${redis.dir} ${mariadb.dir}\n`);
-    else await teardown();
   }
   printSummary(rows);
   const failed = rows.filter((r) => r.checks.some((c) => !c.ok)).length;

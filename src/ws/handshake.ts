@@ -50,7 +50,8 @@ export function readHandshake(req: IncomingMessage, allowedOrigins: readonly str
   const protocol = bearerProtocol(req.headers['sec-websocket-protocol']);
   const token = url.searchParams.get('token') || protocol?.slice(BEARER_PROTOCOL.length);
   if (!token) throw new HandshakeError(401, 'unauthorized', 'missing token (?token= or Sec-WebSocket-Protocol: bearer.<JWT>)');
-  return { room, token, since, protocol: url.searchParams.get('token') ? undefined : protocol };
+  // A copy: the parsed value is a slice that keeps the whole URL (token included) alive with the socket.
+  return { room: Buffer.from(room, 'latin1').toString('latin1'), token, since, protocol: url.searchParams.get('token') ? undefined : protocol };
 }
 
 /** Answers a refused upgrade with a JSON error, as the HTTP API would, and closes the socket. */

@@ -20,6 +20,9 @@ export interface MemberLimits {
 }
 
 const MINUTE = 60_000;
+// How long a socket that replayed keeps skipping live repeats of the ids its replay covered: longer
+// than a publish is repeated late (a stalled job's redelivery, the outbox reconciler's re-relay).
+const KNOWN_FOR_MS = 5 * MINUTE;
 
 /**
  * One socket in one room. It starts `syncing` (registered in the room before the upgrade
@@ -36,6 +39,7 @@ export class Member {
   private pending: OutgoingEvent[] = [];
   private pendingBytes = 0;
   private known: ReadonlySet<string> | null = null;
+  private knownUntil = 0;
   private pingWindowStart = 0;
   private pingsInWindow = 0;
   /** A close decided before the upgrade completed (the sync buffer overflowed), applied on attach. */
@@ -101,9 +105,11 @@ export class Member {
   }
 
   /**
-   * Drains what arrived while syncing and goes live. `known` holds the ids the replay covered:
-   * the subscriber connection may deliver some of them after the history read answered, so they
-   * are skipped until the first live event the history did not hold (publish order is list order).
+   * Drains what arrived while syncing and goes live. `known` holds the ids the replay covered (the
+   * history it read): the subscriber connection may deliver some of them after the history read
+   * answered, and a redelivered job publishes them again later, so they are skipped for
+   * KNOWN_FOR_MS. (Skipping only until the first new live event let a late repeat through twice:
+   * npm run chaos, network.) Repeats of events fanned out here are the room's to drop (rooms.ts).
    */
   goLive(known: ReadonlySet<string> | null): void {
     if (this.state !== 'syncing') return;
@@ -112,6 +118,7 @@ export class Member {
     this.pendingBytes = 0;
     this.state = 'live';
     this.known = known;
+    this.knownUntil = Date.now() + KNOWN_FOR_MS;
     for (const out of pending) {
       if (!this.isKnown(out) && this.write(out.frame)) this.hooks.sent(out.event.type);
     }
@@ -119,9 +126,11 @@ export class Member {
 
   private isKnown(out: OutgoingEvent): boolean {
     if (!this.known) return false;
-    if (this.known.has(out.event.event_id)) return true;
-    this.known = null;
-    return false;
+    if (Date.now() > this.knownUntil) {
+      this.known = null;
+      return false;
+    }
+    return this.known.has(out.event.event_id);
   }
 
   /**

@@ -10,8 +10,9 @@ export interface Replay {
 /**
  * The replay for a socket reconnecting with `since`, from a room's history (newest first, as
  * roomHistory returns it). Null when `since` is no longer in the history: the client must refetch.
+ * `hadBeforeSince`: events this process fanned out before `since` (rooms.ts), which the client has.
  */
-export function replayAfter(history: readonly ChatEvent[], since: string, viewer: string): Replay | null {
+export function replayAfter(history: readonly ChatEvent[], since: string, viewer: string, hadBeforeSince: (eventId: string) => boolean = () => false): Replay | null {
   const at = history.findIndex((e) => e.event_id === since);
   if (at < 0) return null;
   // Events are published at least once, so an id may sit in the list twice; older ones the client has.
@@ -22,7 +23,8 @@ export function replayAfter(history: readonly ChatEvent[], since: string, viewer
     const event = history[i]!;
     if (known.has(event.event_id)) continue;
     known.add(event.event_id);
-    if (visibleTo(event, viewer)) missed.push(event);
+    // Listed after since but published before it: the client got it live before since.
+    if (visibleTo(event, viewer) && !hadBeforeSince(event.event_id)) missed.push(event);
   }
   return { missed, known };
 }

@@ -12,7 +12,7 @@ import { roomHistory, type FeedDeps } from '../domain/chat/roomFeed.ts';
 import { RoomBridge } from './bridge.ts';
 import { createFanout } from './fanout.ts';
 import { HandshakeError, bearerProtocol, readHandshake, refuseUpgrade, type HandshakeRequest } from './handshake.ts';
-import { Member, type DropReason } from './member.ts';
+import { Member, type DropReason, type MemberHooks } from './member.ts';
 import { CLOSE, PONG_FRAME, REFETCH_FRAME, isPing, outgoing, welcomeFrame } from './protocol.ts';
 import { replayAfter } from './replay.ts';
 import { Rooms } from './rooms.ts';
@@ -47,7 +47,10 @@ export class WsServer {
   private readonly batch = new WriteBatch();
   private readonly bridge: RoomBridge;
   private readonly wss: WebSocketServer;
-  private readonly closed = new Map<Member, Promise<void>>();
+  /** Sockets whose 'close' has not fired yet: close() waits for them. */
+  private readonly open = new Set<WebSocket>();
+  // One hooks object for every member: per-socket closures are memory ×10,000 (bench:ws-scale).
+  private readonly memberHooks: MemberHooks;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
   private readonly registrations = new Map<Member, Promise<void>>();
@@ -56,6 +59,10 @@ export class WsServer {
 
   constructor(private readonly services: Services) {
     const { config, log, metrics } = services;
+    this.memberHooks = {
+      sent: (type) => metrics.wsFrames.inc({ type }),
+      dropped: (reason: DropReason) => metrics.wsDrops.inc({ reason }),
+    };
     this.feed = { redis: services.redis, db: services.db, prefix: config.queuePrefix, historySize: config.chat.historySize, historyWindowMs: config.chat.historyWindowMs };
     this.wss = new WebSocketServer({
       noServer: true,
@@ -107,7 +114,7 @@ export class WsServer {
     this.closing = true;
     clearInterval(this.heartbeat);
     for (const member of [...this.rooms.all()]) member.close(CLOSE.goingAway, 'server shutting down');
-    await Promise.all(this.closed.values());
+    await Promise.all([...this.open].map((ws) => new Promise((resolve) => ws.on('close', resolve))));
     this.wss.close();
     await Promise.all(this.unregistering);
     await this.bridge.close();
@@ -126,13 +133,11 @@ export class WsServer {
     }
 
     const { config } = this.services;
-    const member = new Member(claims.sub, claims.role, request.room, config.ws, this.batch, {
-      sent: (type) => this.services.metrics.wsFrames.inc({ type }),
-      dropped: (reason: DropReason) => this.services.metrics.wsDrops.inc({ reason }),
-    });
+    const member = new Member(claims.sub, claims.role, request.room, config.ws, this.batch, this.memberHooks);
     // In the room before subscribing: events published from the moment the subscription holds are buffered for it.
     this.rooms.add(member);
-    socket.once('close', () => this.leave(member));
+    // `on`, not `once`, for events that fire once anyway: `once` adds a wrapper per socket.
+    socket.on('close', () => this.leave(member));
     try {
       await withTimeout(
         Promise.all([this.bridge.sync(request.room), this.register(member, claims)]),
@@ -149,7 +154,7 @@ export class WsServer {
       this.leave(member);
       return this.refuse(socket, new HandshakeError(503, 'unavailable', 'server is shutting down'));
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(member, ws, socket, request.since));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.opened(member, ws, socket, request.since));
   }
 
   private async authenticate(token: string): Promise<Claims> {
@@ -170,11 +175,11 @@ export class WsServer {
     refuseUpgrade(socket, err.status, err.code, err.message);
   }
 
-  private open(member: Member, ws: WebSocket, socket: Duplex, since: string | undefined): void {
+  private opened(member: Member, ws: WebSocket, socket: Duplex, since: string | undefined): void {
     const { metrics, log } = this.services;
     member.attach(ws, socket);
     metrics.wsConnections.inc();
-    this.closed.set(member, new Promise((resolve) => ws.once('close', () => resolve())));
+    this.open.add(ws);
     ws.on('message', (data, isBinary) => {
       member.alive = true;
       if (isPing(data, isBinary) && member.pinged()) member.send(PONG_FRAME, 'pong');
@@ -192,17 +197,18 @@ export class WsServer {
       else member.drop('protocol_error', CLOSE.protocolError, 'protocol error');
     });
     log.debug({ connection: member.connectionId, room: member.room, sub: member.sub }, 'ws connected');
-    ws.once('close', (code) => {
+    ws.on('close', (code) => {
       log.debug({ connection: member.connectionId, room: member.room, code }, 'ws closed');
       metrics.wsConnections.dec();
-      this.closed.delete(member);
+      this.open.delete(ws);
       this.leave(member);
     });
     member.send(welcomeFrame(member.connectionId), 'welcome');
     if (since === undefined) return member.goLive(null);
     roomHistory(this.feed, member.room).then(
       (history) => {
-        const replay = replayAfter(history, since, member.sub);
+        const room = this.rooms.get(member.room);
+        const replay = replayAfter(history, since, member.sub, (id) => room?.fannedOutBefore(id, since) ?? false);
         if (!replay) {
           member.send(REFETCH_FRAME, 'refetch');
           return member.goLive(null);

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +7,8 @@ import { Redis } from 'ioredis';
 import { dropDatabase } from '../../src/platform/db.ts';
 import { deleteKeys } from '../helpers/conveyor.ts';
 import { TEST_MYSQL, TEST_REDIS, uniqueName } from '../helpers/db.ts';
+import { freePort } from '../helpers/redisServer.ts';
 import { waitFor } from '../helpers/wait.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Proc {
   child: ChildProcess;

@@ -5,11 +5,12 @@
  * forgotten server never outlives its benchmark.
  */
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 export type Command = (data: unknown) => unknown;
 
 export interface ChildOptions {
-  /** Extra commands the parent may send; `memory`, `cpu` and `ping` are built in. */
+  /** Extra commands the parent may send; `memory`, `liveMemory`, `cpu` and `ping` are built in. */
   commands?: Record<string, Command>;
   /** Releases the server's resources; the process exits when it settles. */
   stop: () => Promise<void>;
@@ -36,6 +37,14 @@ export function serveChild(opts: ChildOptions): Child {
     memory: () => {
       const m = process.memoryUsage();
       return { rss: m.rss, heapUsed: m.heapUsed };
+    },
+    // After a full GC when the child runs with --expose-gc, so garbage does not pass for live memory.
+    liveMemory: () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      // Where heapTotal sits: new space keeps the size it grew to, old space keeps pages with any live object.
+      const space = (name: string) => getHeapSpaceStatistics().find((s) => s.space_name === name)?.space_size ?? 0;
+      return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, newSpace: space('new_space'), oldSpace: space('old_space'), external: m.external, arrayBuffers: m.arrayBuffers };
     },
     ...opts.commands,
   };

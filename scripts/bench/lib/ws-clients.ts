@@ -88,6 +88,11 @@ export interface WsClientsOptions {
   urlFor: (i: number) => string;
   /** Reads stamp and sequence number of a message. Default: the stamp of a stampedMessage. */
   probe?: ProbeReader;
+  /**
+   * The loopback source address of client i (127.0.0.x): one source address gives at most one
+   * ephemeral port range of sockets to one server port. Default: the system's choice.
+   */
+  localAddress?: (i: number) => string;
   /** Handshakes in flight at once. Default 100. */
   parallel?: number;
   connectTimeoutMs?: number;
@@ -264,6 +269,7 @@ export async function connectWsClients(o: WsClientsOptions): Promise<WsClients> 
       const socket = net.connect({
         host: url.hostname.replace(/^\[|\]$/g, ''),
         port: Number(url.port || 80),
+        ...(o.localAddress ? { localAddress: o.localAddress(i) } : {}),
         noDelay: true,
         // Reads land in one buffer all clients share and are handled at once: no Buffer and no
         // stream 'data' event per read.

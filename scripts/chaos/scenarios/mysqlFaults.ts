@@ -7,8 +7,8 @@ export const mysqlKill: Scenario = {
   n: 7,
   quick: true,
   async run(ctx) {
-    const load = ctx.traffic.run(15_000, 15);
-    await sleep(5000);
+    const load = ctx.traffic.run(10_000, 15);
+    await sleep(3000);
     await ctx.mariadb.kill9();
     await ctx.mariadb.start();
     await load;

@@ -8,21 +8,21 @@ export const networkFaults: Scenario = {
   n: 10,
   quick: true,
   async run(ctx) {
-    const load = ctx.traffic.run(18_000, 15);
+    const load = ctx.traffic.run(13_000, 15);
     await sleep(2000);
     ctx.redisProxy.latencyMs = 150;
     ctx.mysqlProxy.latencyMs = 150;
-    await sleep(4000);
+    await sleep(3000);
     ctx.redisProxy.latencyMs = 0;
     ctx.mysqlProxy.latencyMs = 0;
     const resets = ctx.redisProxy.resetAll() + ctx.mysqlProxy.resetAll();
-    await sleep(3000);
+    await sleep(2000);
     ctx.redisProxy.blackhole = true;
     await sleep(4000);
     ctx.redisProxy.blackhole = false;
     const late = ctx.redisProxy.resetAll() + ctx.mysqlProxy.resetAll();
     await load;
-    return { fault: `150 ms latency 4 s; RST of ${resets} connections; Redis black hole 4 s; RST of ${late}` };
+    return { fault: `150 ms latency 3 s; RST of ${resets} connections; Redis black hole 4 s; RST of ${late}` };
   },
 };
 
@@ -57,7 +57,7 @@ export const retriesExhausted: Scenario = {
     const before = ctx.traffic.attempts.length;
     const doomed = [];
     for (let i = 0; i < 10; i++) doomed.push(ctx.traffic.send('seen', '/4.0/mark-notify/v1/seen', undefined, { tag: 'doomed', id: `doomed-${randomUUID()}` }, `doomed-${i}`, 10_000));
-    await Promise.all([...doomed, ctx.traffic.run(8000, 10)]);
+    await Promise.all([...doomed, ctx.traffic.run(5000, 10)]);
     const ids = ctx.traffic.attempts.slice(before).filter((a) => a.tag === 'doomed' && a.status === 200).map((a) => String(a.body?.event_id));
     // Three attempts each, then the job stays in the failed set.
     await sleep(3000);

@@ -1,4 +1,5 @@
 /** Faults of Conveyor's own processes: kill -9 of a worker, an api, the ws server; a zombie worker. */
+import { WORKER_LOCK_MS, WORKER_STALLED_MS } from '../deployment.ts';
 import { sleep } from '../infra.ts';
 import type { Scenario } from '../context.ts';
 
@@ -7,13 +8,13 @@ export const workerKill: Scenario = {
   n: 1,
   quick: true,
   async run(ctx) {
-    const load = ctx.traffic.run(16_000, 15);
-    await sleep(5000);
+    const load = ctx.traffic.run(10_000, 15);
+    await sleep(3000);
     await ctx.deployment.kill9('worker1');
-    await sleep(4000);
+    await sleep(3000);
     await ctx.deployment.kill9('worker2');
     await ctx.deployment.spawn('worker1', 'worker');
-    await sleep(3000);
+    await sleep(2000);
     await ctx.deployment.spawn('worker2', 'worker');
     await load;
     return { fault: 'kill -9 worker1 mid-transfers, then worker2; both restarted' };
@@ -26,8 +27,8 @@ export const apiKill: Scenario = {
   quick: true,
   async run(ctx) {
     const before = ctx.traffic.attempts.length;
-    const load = ctx.traffic.run(15_000, 20);
-    for (const delay of [3000, 4000]) {
+    const load = ctx.traffic.run(10_000, 20);
+    for (const delay of [2000, 3000]) {
       await sleep(delay);
       await ctx.deployment.kill9('api1');
       await sleep(2000);
@@ -44,8 +45,8 @@ export const wsKill: Scenario = {
   n: 11,
   quick: true,
   async run(ctx) {
-    const load = ctx.traffic.run(12_000, 15);
-    await sleep(4000);
+    const load = ctx.traffic.run(8000, 15);
+    await sleep(3000);
     await ctx.deployment.kill9('ws');
     await sleep(1500);
     await ctx.deployment.spawn('ws', 'ws');
@@ -65,10 +66,11 @@ export const zombieWorker: Scenario = {
     const worker1 = ctx.deployment.get('worker1').child;
     worker1.kill('SIGSTOP');
     await load;
-    // Past lockDuration (30 s) and one stalled-check interval: worker2 moves the stalled jobs back and runs them.
-    await sleep(65_000);
+    // Past the lock and two stalled checks: worker2 moves the stalled jobs back and runs them.
+    const frozenMs = WORKER_LOCK_MS + 2 * WORKER_STALLED_MS + 3000;
+    await sleep(frozenMs);
     worker1.kill('SIGCONT');
     await sleep(5000);
-    return { fault: 'SIGSTOP worker1 mid-jobs for 65 s (past the 30 s lock + stall check), then SIGCONT' };
+    return { fault: `SIGSTOP worker1 mid-jobs for ${frozenMs / 1000} s (past the ${WORKER_LOCK_MS / 1000} s lock + stall checks), then SIGCONT` };
   },
 };

@@ -1,23 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Type } from '@sinclair/typebox';
 import { BadRequest, Conflict } from '../../platform/errors.ts';
 import type { Db, Trx } from '../../platform/db.ts';
 import { compileSchema } from '../../platform/validation.ts';
 import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
-import type { Envelope, EventDef } from '../../../queues/outbox/envelope.ts';
+import { AnyEnvelope, type Envelope, type EventDef } from '../../../queues/outbox/envelope.ts';
 import { eventRegistry } from '../events/catalog.ts';
-
-/** Any envelope, before its name and version say which payload schema applies. */
-export const AnyEnvelope = Type.Object(
-  {
-    event_id: Type.String({ minLength: 1, maxLength: 64 }),
-    event_name: Type.String({ minLength: 1, maxLength: 128 }),
-    event_version: Type.Integer({ minimum: 0 }),
-    produced_at: Type.String({ format: 'date-time' }),
-    payload: Type.Unknown(),
-  },
-  { additionalProperties: false },
-);
 
 const MAX_TIME = Date.UTC(10_000, 0, 1);
 

@@ -1,6 +1,6 @@
 import type { Trx } from '../../platform/db.ts';
 import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
-import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
 import { placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
@@ -48,15 +48,15 @@ async function completeDonations(trx: Trx, completed: { envelope: Envelope<AddNe
     [...completed.flatMap((c) => [c.envelope.payload.donation_id, c.transferId]), ...ids],
   );
   const now = new Date();
-  const jobs = completed.flatMap(({ envelope: { payload: p }, transferId }) => {
-    const received = makeEnvelope(
+  const received = completed.map(({ envelope: { payload: p }, transferId }) =>
+    makeEnvelope(
       ReceiveMoney,
       { donation_id: p.donation_id, transfer_id: transferId, room: p.room, sender_uuid: p.sender_uuid, sender_name: p.sender_name, sum: p.sum, ...(p.message ? { message: p.message } : {}) },
       now,
-    );
-    return eventJobs(ReceiveMoney, received);
-  });
-  await writeOutbox(trx, jobs, now);
+    ),
+  );
+  // One row per listener for the whole batch: its three listeners take these events together.
+  await writeOutbox(trx, eventBatchJobs(ReceiveMoney, received), now);
 }
 
 async function rejectDonations(trx: Trx, rejected: { envelope: Envelope<AddNewDonatePayload>; reason: string }[], outboxId: string | null): Promise<ChatEvent[]> {

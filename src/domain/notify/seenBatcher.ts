@@ -1,4 +1,5 @@
-import { bySlot, pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
+import { Unavailable } from '../../platform/errors.ts';
 import type { SeenFact } from './seenFact.ts';
 import { currentTrace, runWithTrace } from '../../platform/trace.ts';
 
@@ -7,17 +8,28 @@ export function seenStoreKey(prefix: string, key: string): string {
   return `${prefix}:seen:${key}`;
 }
 
-/** The event id remembered under this seen key, or null. */
+/**
+ * A seen key holds `pending:<event id>` from the SET until the fact's job is in Redis, then the
+ * event id alone. Only a confirmed id may answer "deduplicated": a pending one may never be queued.
+ */
+const PENDING = 'pending:';
+
+/** How long a pending mark lives when nobody confirms or forgets it (its api died between SET and add). */
+export const PENDING_TTL_MS = 15_000;
+
+/** The event id remembered under this seen key, or null (also while its fact is not queued yet). */
 export async function findSeen(redis: RedisClient, prefix: string, key: string): Promise<string | null> {
-  return redis.get(seenStoreKey(prefix, key));
+  const value = await redis.get(seenStoreKey(prefix, key));
+  return value === null || value.startsWith(PENDING) ? null : value;
 }
 
-// Deletes each key that still holds the event id this batch wrote; another writer's id stays.
-const FORGET = `local n = 0
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i] then n = n + redis.call('DEL', key) end
-end
-return n`;
+// Single-key scripts (one hash slot each), sent as one pipeline per batch (per master on a Cluster).
+// Turns this batch's pending mark into the event id, for the remember window.
+const CONFIRM = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return false`;
+// Deletes the key if it still holds this batch's pending mark; another writer's stays.
+const FORGET = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 const FORGET_TRIES = 5;
 
@@ -33,6 +45,10 @@ export interface SeenBatcherDeps {
   addBatch: (facts: SeenFact[], requestIds: (string | null)[]) => Promise<void>;
   /** Told when a failed batch's seen keys could not be forgotten (see forget). */
   onForgetFailed?: (err: Error, keys: number, final: boolean) => void;
+  /** Told when a queued batch's keys could not be confirmed (they stay pending until PENDING_TTL_MS). */
+  onConfirmFailed?: (err: Error, keys: number) => void;
+  /** PENDING_TTL_MS unless a test shortens it. */
+  pendingTtlMs?: number;
 }
 
 interface Pending {
@@ -46,19 +62,23 @@ interface Pending {
 
 /**
  * Remembers and queues the seen facts of one api process. Everything submitted in the same
- * event-loop turn (flushed on setImmediate, or at `max`) is remembered in one pipeline of
- * `SET NX GET` and the new facts are queued as one job: per request, no Redis round trip of its
- * own, and per fact a share of one BullMQ add instead of one add each (docs/DECISIONS.md 7).
+ * event-loop turn (flushed on setImmediate, or at `max`) is marked pending in one pipeline of
+ * `SET NX GET`, the new facts are queued as one job, then their marks are confirmed in one more
+ * pipeline: per request, no Redis round trip of its own, and per fact a share of one BullMQ add
+ * instead of one add each (docs/DECISIONS.md 7).
  */
 export class SeenBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** Keys this process has marked pending, until confirmed or forgotten: a repeat waits for the outcome. */
+  private readonly inFlight = new Map<string, { eventId: string; queued: Promise<boolean> }>();
 
   constructor(private readonly deps: SeenBatcherDeps) {}
 
   /**
-   * Resolves with null once the fact is queued, or with the event id already remembered under
-   * its key (nothing queued). Rejects when Redis fails; then nothing of this fact is remembered.
+   * Resolves with null once the fact is queued, or with the event id already queued under its
+   * key (nothing queued). Rejects when Redis fails, or (503) while another process is still
+   * queueing the same key; then nothing of this fact is remembered.
    */
   submit(key: string, fact: SeenFact, ttlMs: number): Promise<string | null> {
     return new Promise((resolve, reject) => {
@@ -81,29 +101,32 @@ export class SeenBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
+    const pendingTtl = this.deps.pendingTtlMs ?? PENDING_TTL_MS;
     let replies: [Error | null, unknown][];
     try {
-      replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.set(p.key, p.fact.event_id, 'PX', p.ttlMs, 'NX', 'GET'));
+      replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.set(p.key, PENDING + p.fact.event_id, 'PX', Math.min(p.ttlMs, pendingTtl), 'NX', 'GET'));
     } catch (err) {
       // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
-      // runs them when it resumes): forget them, or a retry would be "deduplicated" against a fact
-      // never queued.
+      // runs them when it resumes): forget them. Until then they are only pending, never an answer.
       void this.forget(batch);
       for (const p of batch) p.reject(err as Error);
       return;
     }
-    // In pipeline order: a repeat of a key within the batch is answered with the first's id.
     const fresh: Pending[] = [];
     const unanswered: Pending[] = [];
+    let settle!: (queued: boolean) => void;
+    const outcome = new Promise<boolean>((resolve) => (settle = resolve));
     batch.forEach((p, i) => {
       const [err, standing] = replies[i] ?? [new Error('no reply from Redis'), null];
       if (err) {
         unanswered.push(p);
         p.reject(err);
-      } else if (typeof standing === 'string') p.resolve(standing);
-      else fresh.push(p);
+      } else if (standing === null) {
+        fresh.push(p);
+        // In pipeline order: a repeat of this key later in the batch finds it here.
+        this.inFlight.set(p.key, { eventId: p.fact.event_id, queued: outcome });
+      } else this.answerStanding(p, String(standing));
     });
-    // Same as above, per command: a timed-out SET may still run.
     if (unanswered.length > 0) void this.forget(unanswered);
     if (fresh.length === 0) return;
     try {
@@ -114,22 +137,57 @@ export class SeenBatcher {
     } catch (err) {
       // Nothing queued, so nothing may stay remembered: the client's retry must queue it.
       await this.forget(fresh);
+      this.leave(fresh);
+      settle(false);
       for (const p of fresh) p.reject(err as Error);
       return;
     }
+    // Confirmed before answering, so a 200 is followed by a GET that says seen. A failed confirm
+    // leaves the marks pending (repeats answer 503 until they lapse): the facts are queued all the same.
+    await this.confirm(fresh);
+    this.leave(fresh);
+    settle(true);
     for (const p of fresh) p.resolve(null);
   }
 
   /**
-   * Deletes the seen keys of a batch whose add failed, where they still hold its event ids. If
-   * Redis fails that too (it failed the add a moment ago), it is tried again in the background
-   * for ~15 s: meanwhile a repeat would be answered "deduplicated" for a fact never queued.
+   * A key that already holds a value: a confirmed id answers "deduplicated"; a pending mark of
+   * this process waits for its batch; another process's pending mark is refused with 503 (its
+   * add may still fail, and then the fact would be lost behind a "deduplicated").
+   */
+  private answerStanding(p: Pending, standing: string): void {
+    if (!standing.startsWith(PENDING)) return p.resolve(standing);
+    const eventId = standing.slice(PENDING.length);
+    // The first of this key in this batch, or in an earlier batch of this process still running.
+    const mine = this.inFlight.get(p.key);
+    if (mine?.eventId !== eventId) return p.reject(new Unavailable('the same fact is being queued by another request; retry'));
+    void mine.queued.then((ok) => (ok ? p.resolve(eventId) : p.reject(new Unavailable('the same fact failed to queue; retry'))));
+  }
+
+  private leave(batch: Pending[]): void {
+    for (const p of batch) if (this.inFlight.get(p.key)?.eventId === p.fact.event_id) this.inFlight.delete(p.key);
+  }
+
+  private async confirm(batch: Pending[]): Promise<void> {
+    try {
+      const replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.eval(CONFIRM, 1, p.key, PENDING + p.fact.event_id, p.fact.event_id, p.ttlMs));
+      const err = replies.find(([e]) => e)?.[0];
+      if (err) throw err;
+    } catch (err) {
+      this.deps.onConfirmFailed?.(err as Error, batch.length);
+    }
+  }
+
+  /**
+   * Deletes the pending marks of a batch whose add failed, where they still hold its event ids.
+   * If Redis fails that too (it failed the add a moment ago), it is tried again in the background
+   * for ~15 s; meanwhile a repeat is refused with 503, and the mark lapses after PENDING_TTL_MS anyway.
    */
   private async forget(batch: Pending[], tryNo = 1): Promise<void> {
     try {
-      // On a Cluster the keys spread over slots: one script per slot.
-      const { redis } = this.deps;
-      await Promise.all(bySlot(redis, batch, (p) => p.key).map((group) => redis.eval(FORGET, group.length, ...group.map((p) => p.key), ...group.map((p) => p.fact.event_id))));
+      const replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.eval(FORGET, 1, p.key, PENDING + p.fact.event_id));
+      const err = replies.find(([e]) => e)?.[0];
+      if (err) throw err;
     } catch (err) {
       const final = tryNo >= FORGET_TRIES;
       this.deps.onForgetFailed?.(err as Error, batch.length, final);

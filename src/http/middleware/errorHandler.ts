@@ -6,8 +6,11 @@ const DEPENDENCY_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 
 /** Redis or MySQL being down is the caller's cue to retry later (503), not our bug (500). */
 export function isDependencyError(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string };
+  const e = err as { code?: string; name?: string; message?: string; fatal?: boolean };
   if (e.code && DEPENDENCY_ERRORS.has(e.code)) return true;
+  // mysql2 marks errors of the connection itself fatal (not of the statement): e.g. the ROLLBACK
+  // knex sends on a connection the MySQL probe failed while its server was frozen.
+  if (e.fatal === true) return true;
   if (e.name === 'MaxRetriesPerRequestError' || e.name === 'KnexTimeoutError') return true;
   if (e.name === 'ClusterAllFailedError') return true;
   // "Command timed out": ioredis's commandTimeout (a paused or partitioned Redis). The rest: a

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { acceptEvent, AnyEnvelope, checkEnvelope } from '../../domain/bonus/ingest.ts';
+import { acceptEvent, checkEnvelope } from '../../domain/bonus/ingest.ts';
+import { AnyEnvelope } from '../../../queues/outbox/envelope.ts';
 import { upstreamEvents } from '../../domain/events/catalog.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 

@@ -52,6 +52,7 @@ function buildSeenDeps(services: Services): SeenDeps {
       await services.queues.enqueue(contract, { facts }, { jobId: facts[0]!.event_id, eventId: facts[0]!.event_id, requestIds });
     },
     onForgetFailed: (err, keys, final) => log[final ? 'error' : 'warn']({ err, keys, final }, 'could not forget the seen keys of a batch that was not queued'),
+    onConfirmFailed: (err, keys) => log.warn({ err, keys }, 'could not confirm the seen keys of a queued batch: repeats answer 503 until the marks lapse'),
   });
   return {
     integrations: services.notify.integrations,

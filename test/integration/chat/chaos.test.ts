@@ -93,7 +93,7 @@ describe('chat: chaos — a worker killed mid-transfer and Redis wiped mid-run k
     const atKill = await counts(app);
     expect(atKill.pending ?? 0, 'donations left pending by the killed worker').to.be.greaterThan(0);
 
-    // The dead worker's locks would expire after 30 s; expire them now, then let the survivor's
+    // The dead worker's locks would expire after WORKER_LOCK_DURATION; expire them now, then let the survivor's
     // stalled-job check move those jobs back to wait.
     survivor = await start(app.config, ['worker'], { metricsDefaults: false });
     const workers: Worker[] = survivor.workers;

@@ -5,9 +5,9 @@ import { withTransaction } from '../../../src/platform/db.ts';
 import type { Envelope } from '../../../queues/outbox/envelope.ts';
 import { topUp } from '../../../src/domain/chat/accounts.ts';
 import { createDonations, type DonateInput } from '../../../src/domain/chat/donations.ts';
-import type { AddNewDonatePayload } from '../../../src/domain/chat/events.ts';
+import type { AddNewDonatePayload, ReceiveMoneyPayload } from '../../../src/domain/chat/events.ts';
 import { runOutboxBatch, type OutboxTransactions } from '../../../queues/outbox/runner.ts';
-import { storedPayload } from '../../../queues/outbox/writer.ts';
+import { PAYLOAD_COLUMNS, storedPayload, type StoredPayload } from '../../../queues/outbox/writer.ts';
 import { ensureParticipantIn, type Participant } from '../../../src/domain/chat/participants.ts';
 import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
 import { checkLedger, isLedgerSound } from '../../../src/domain/ledger/index.ts';
@@ -63,7 +63,10 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
     expect(ids.map((id) => byId.get(id)!.status)).to.deep.equal(['completed', 'completed', 'completed', 'rejected', 'completed']);
     expect(byId.get(ids[3]!)!.reason).to.equal('insufficient_funds');
     for (const id of ids) expect((await transferRow(id)).status).to.equal('done');
-    expect(await database.db('outbox').where('queue', 'chat.update-goal').count({ n: '*' })).to.deep.equal([{ n: 4 }]);
+    // The batch's ReceiveMoney events share one row per listener, in publication order.
+    const goalRows = (await database.db('outbox').where('queue', 'chat.update-goal').select(...PAYLOAD_COLUMNS)) as StoredPayload[];
+    expect(goalRows).to.have.length(1);
+    expect((storedPayload(goalRows[0]!) as Envelope<ReceiveMoneyPayload>[]).map((e) => e.payload.donation_id)).to.deep.equal([ids[0], ids[1], ids[2], ids[4]]);
     expect(await database.db('transfers').where('reason', 'donation').count({ n: '*' })).to.deep.equal([{ n: 4 }]);
     const rejected = await database.db('chat_events').where('type', 'donation_rejected').select('audience');
     expect(rejected.map((e: { audience: string }) => JSON.parse(e.audience))).to.deep.equal([[poor.uuid]]);

@@ -109,7 +109,9 @@ describe('event consumers: out-of-order CUD, repeats, invalid events, topic stre
     const redis = new Redis(TEST_REDIS);
     try {
       const stream = `${app.prefix}:topic:datarep.exercise`;
-      await waitFor(async () => (await redis.xlen(stream)) >= 6, { what: 'stream entries' });
+      // Earlier tests append to the same stream: wait for this exercise's own six entries.
+      const ownEntries = async () => (await redis.xrange(stream, '-', '+')).filter(([, fields]) => fields.some((v) => v.includes(id))).length;
+      await waitFor(async () => (await ownEntries()) >= 6, { what: 'stream entries of this exercise' });
       await redis.xgroup('CREATE', stream, 'replicas', '0', 'MKSTREAM');
       const read = (await redis.xreadgroup('GROUP', 'replicas', 'r1', 'COUNT', 1000, 'STREAMS', stream, '>')) as [string, [string, string[]][]][];
       const entries = read[0]![1].map(([, fields]) => Object.fromEntries(fields.reduce<[string, string][]>((acc, v, i, a) => (i % 2 ? acc : [...acc, [v, a[i + 1]!]]), [])));

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
-import { Type } from '@sinclair/typebox';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { defineJob, type JobContract } from '../../../queues/contract.ts';
+import type { Redis } from 'ioredis';
 import { startWorker } from '../../../queues/consumer.ts';
-import { durableJob } from '../../../queues/outbox/processors.ts';
-import type { Processor } from '../../../queues/processor.ts';
 import { listDeadRows, reviveDeadRow, LAST_ERROR_MAX } from '../../../queues/outbox/dead.ts';
 import { OutboxReconciler } from '../../../queues/outbox/reconciler.ts';
 import { Outbox } from '../../../queues/outbox/outbox.ts';
@@ -14,34 +10,26 @@ import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { PermanentError } from '../../../src/platform/errors.ts';
 import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
+import { contractMap, defineTestJob, testProcessor, testRows, workerConnection } from '../../helpers/outboxJob.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 // A durable job type that fails on demand; its effect is a row per run, so "exactly once" is countable.
-const flakyContract = defineJob({
-  queue: 'test.flaky',
-  description: 'test: record one effect row, or fail as told',
-  schema: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
-  version: 1,
-  attempts: 3,
-  backoff: { delayMs: 20, maxDelayMs: 50, jitter: 0 },
-  concurrency: 2,
-  durable: true,
-});
+const flakyContract = defineTestJob('test.flaky', 'test: record one effect row, or fail as told');
 
 describe('outbox: a row whose job fails for good is dead, and comes back once (real MySQL + Redis)', function () {
   this.timeout(40_000);
   let app: TestConveyor;
   let worker: Worker | undefined;
   let connection: Redis;
-  const contracts = new Map<string, JobContract>([[flakyContract.queue, flakyContract]]);
+  const contracts = contractMap(flakyContract);
   /** What the effect does: succeed, throw (retried), or throw a permanent error. */
   let mode: 'ok' | 'fail' | 'permanent' = 'ok';
 
-  const processor = durableJob<typeof flakyContract>(async (trx, ctx) => {
+  const processor = testProcessor(async (trx, ctx) => {
     if (mode === 'fail') throw new Error(`boom ${ctx.payload.n} ${'x'.repeat(3000)}`);
     if (mode === 'permanent') throw new PermanentError('no such listing', 'listing_missing');
     await trx('test_dead_effects').insert({ outbox_id: ctx.outboxId, n: ctx.payload.n });
-  }) as unknown as Processor<JobContract>;
+  });
 
   const services = () => app.running.services;
   const queue = () => services().queues.get(flakyContract.queue);
@@ -52,7 +40,7 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
 
   /** Rows for the relay, relayed at once: the jobs `ob-<id>` wait in Redis. */
   async function relayed(ns: number[]): Promise<number[]> {
-    await services().db.transaction((trx) => writeOutbox(trx, ns.map((n) => ({ queue: flakyContract.queue, payload: { n }, version: 1 }))));
+    await services().db.transaction((trx) => writeOutbox(trx, testRows(flakyContract, ns)));
     await relay();
     return ((await services().db('outbox').orderBy('id').select('id')) as { id: number }[]).map((r) => Number(r.id));
   }
@@ -68,7 +56,7 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
       t.string('outbox_id', 32).notNullable();
       t.integer('n').notNullable();
     });
-    connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
+    connection = workerConnection();
   });
 
   afterEach(async () => {

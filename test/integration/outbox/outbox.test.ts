@@ -1,42 +1,30 @@
 import { expect } from 'chai';
-import { Type } from '@sinclair/typebox';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { defineJob, type JobContract } from '../../../queues/contract.ts';
+import type { Redis } from 'ioredis';
 import { startWorker } from '../../../queues/consumer.ts';
-import { durableJob } from '../../../queues/outbox/processors.ts';
-import type { Processor } from '../../../queues/processor.ts';
 import { OutboxRelay, addRowsToQueues, type OutboxRow } from '../../../queues/outbox/relay.ts';
 import { OutboxReconciler } from '../../../queues/outbox/reconciler.ts';
 import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
+import { contractMap, defineTestJob, testProcessor, testRows, workerConnection } from '../../helpers/outboxJob.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
 
 // A real durable job type used only here: its effect is a row per run, so "exactly once" is countable.
-const effectContract = defineJob({
-  queue: 'test.effect',
-  description: 'test: record one effect row',
-  schema: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
-  version: 1,
-  attempts: 5,
-  backoff: { delayMs: 50, maxDelayMs: 200, jitter: 0 },
-  concurrency: 4,
-  durable: true,
-});
+const effectContract = defineTestJob('test.effect', 'test: record one effect row', { attempts: 5, delayMs: 50, maxDelayMs: 200, concurrency: 4 });
 
 describe('transactional outbox (real MySQL + Redis)', function () {
   this.timeout(40_000);
   let app: TestConveyor;
   let worker: Worker | undefined;
   let connection: Redis;
-  const contracts = new Map<string, JobContract>([[effectContract.queue, effectContract]]);
+  const contracts = contractMap(effectContract);
   let slowMs = 0;
 
-  const processor = durableJob<typeof effectContract>(async (trx, ctx) => {
+  const processor = testProcessor(async (trx, ctx) => {
     if (slowMs) await sleep(slowMs);
     await trx('test_effects').insert({ outbox_id: ctx.outboxId, n: ctx.payload.n });
-  }) as unknown as Processor<JobContract>;
+  });
 
   const relay = () => new OutboxRelay(app.running.services.db, app.running.services.queues, contracts, app.running.services.log, { batchSize: 37 });
   const reconciler = () =>
@@ -44,7 +32,7 @@ describe('transactional outbox (real MySQL + Redis)', function () {
 
   async function write(count: number, availableAt?: Date): Promise<void> {
     await app.running.services.db.transaction((trx) =>
-      writeOutbox(trx, Array.from({ length: count }, (_, n) => ({ queue: effectContract.queue, payload: { n }, version: 1, ...(availableAt ? { availableAt } : {}) }))),
+      writeOutbox(trx, testRows(effectContract, Array.from({ length: count }, (_, n) => n), availableAt)),
     );
   }
 
@@ -63,7 +51,7 @@ describe('transactional outbox (real MySQL + Redis)', function () {
       t.string('outbox_id', 32).notNullable();
       t.integer('n').notNullable();
     });
-    connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
+    connection = workerConnection();
   });
 
   afterEach(async () => {
@@ -85,7 +73,7 @@ describe('transactional outbox (real MySQL + Redis)', function () {
   it('never relays rows of a rolled-back transaction', async () => {
     await app.running.services.db
       .transaction(async (trx) => {
-        await writeOutbox(trx, [{ queue: effectContract.queue, payload: { n: 1 }, version: 1 }]);
+        await writeOutbox(trx, testRows(effectContract, [1]));
         throw new Error('roll back');
       })
       .catch(() => undefined);

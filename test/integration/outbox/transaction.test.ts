@@ -1,41 +1,20 @@
 import { expect } from 'chai';
-import { Type } from '@sinclair/typebox';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { defineJob, WAKE_JOB, type JobContract } from '../../../queues/contract.ts';
+import type { Redis } from 'ioredis';
+import { WAKE_JOB } from '../../../queues/contract.ts';
 import { startWorker } from '../../../queues/consumer.ts';
 import { Outbox } from '../../../queues/outbox/outbox.ts';
-import { durableJob } from '../../../queues/outbox/processors.ts';
 import { writeOutbox } from '../../../queues/outbox/writer.ts';
-import type { Processor } from '../../../queues/processor.ts';
 import { GroupCommit } from '../../../src/platform/groupCommit.ts';
 import type { Services } from '../../../src/services.ts';
 import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
+import { contractMap, defineTestJob, testProcessor, testRows, workerConnection } from '../../helpers/outboxJob.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
-const plain = defineJob({
-  queue: 'test.plain-row',
-  description: 'test: a durable job a row at a time; n > 0 publishes a follow-up row for n - 1',
-  schema: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
-  version: 1,
-  attempts: 3,
-  backoff: { delayMs: 20, maxDelayMs: 50, jitter: 0 },
-  concurrency: 2,
-  durable: true,
-});
+const plain = defineTestJob('test.plain-row', 'test: a durable job a row at a time; n > 0 publishes a follow-up row for n - 1');
 
-const batched = defineJob({
-  queue: 'test.batched-row',
-  description: 'test: a batched queue (only its wake matters here)',
-  schema: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
-  version: 1,
-  attempts: 3,
-  backoff: { delayMs: 20, maxDelayMs: 50, jitter: 0 },
-  concurrency: 1,
-  durable: true,
-  batched: true,
-});
+const batched = defineTestJob('test.batched-row', 'test: a batched queue (only its wake matters here)', { concurrency: 1, batched: true });
 
 describe('outbox: a transaction hands its outbox writes on after the commit, by itself (real MySQL + Redis)', function () {
   this.timeout(30_000);
@@ -44,10 +23,10 @@ describe('outbox: a transaction hands its outbox writes on after the commit, by 
   let services: Services;
   let worker: Worker | undefined;
   let connection: Redis;
-  const contracts = new Map<string, JobContract>([[plain.queue, plain], [batched.queue, batched]]);
+  const contracts = contractMap(plain, batched);
 
   const rows = async () => (await services.db('outbox').orderBy('id').select('queue', 'status', 'payload')) as { queue: string; status: string; payload: string }[];
-  const row = (n: number) => [{ queue: plain.queue, payload: { n }, version: 1 }];
+  const row = (n: number) => testRows(plain, [n]);
 
   before(async () => {
     app = await startConveyor({ roles: [] });
@@ -55,7 +34,7 @@ describe('outbox: a transaction hands its outbox writes on after the commit, by 
     // Built with this file's contracts; no poll started, so whatever moves was handed on by a commit.
     outbox = new Outbox({ db: base.db, dbReadCommitted: base.dbReadCommitted }, base.queues, contracts, base.log, { pollMs: 60_000, batchSize: 50 });
     services = { ...base, outbox };
-    connection = new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
+    connection = workerConnection();
   });
 
   afterEach(async () => {
@@ -74,7 +53,7 @@ describe('outbox: a transaction hands its outbox writes on after the commit, by 
   it('relays a plain queue\'s rows right after the commit, and a batched queue\'s get a wake instead', async () => {
     await outbox.transaction(async (trx) => {
       await writeOutbox(trx, row(1));
-      await writeOutbox(trx, [{ queue: batched.queue, payload: { n: 1 }, version: 1 }]);
+      await writeOutbox(trx, testRows(batched, [1]));
     });
     await waitFor(async () => (await rows()).every((r) => r.status === 'relayed'));
     expect((await rows()).map((r) => r.queue)).to.deep.equal([plain.queue, batched.queue]);
@@ -110,9 +89,9 @@ describe('outbox: a transaction hands its outbox writes on after the commit, by 
   });
 
   it('a durable job\'s own writes are handed on after its commit: a chain of jobs runs with no poll', async () => {
-    const processor = durableJob<typeof plain>(async (trx, ctx) => {
+    const processor = testProcessor(async (trx, ctx) => {
       if (ctx.payload.n > 0) await writeOutbox(trx, row(ctx.payload.n - 1));
-    }) as unknown as Processor<JobContract>;
+    });
     worker = startWorker(services, connection, plain, processor);
     await outbox.transaction((trx) => writeOutbox(trx, row(4)));
     await waitFor(async () => {

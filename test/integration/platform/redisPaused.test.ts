@@ -1,32 +1,20 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
+import { RedisServer } from '../../helpers/redisServer.ts';
 import { waitFor } from '../../helpers/wait.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // A Redis of this test's own: CLIENT PAUSE on the shared one would stall everyone's tests.
 describe('a paused Redis (CLIENT PAUSE) answers 503 fast, not a hang (found by npm run chaos, redis-pause)', function () {
   this.timeout(40_000);
-  let child: ChildProcess;
+  let server: RedisServer;
   let redis: Redis;
   let app: TestConveyor;
 
   before(async () => {
-    const port = await freePort();
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    redis = new Redis(`redis://127.0.0.1:${port}`, { protocol: 2, lazyConnect: true });
-    redis.on('error', () => undefined); // refused until the server is up
-    await waitFor(async () => (await redis.connect().then(() => redis.ping(), () => '')) === 'PONG' || redis.status === 'ready', { what: 'own redis-server' });
-    app = await startConveyor({ roles: ['api', 'worker'], env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_COMMAND_TIMEOUT: '1s' } });
+    server = await RedisServer.start();
+    redis = server.client();
+    app = await startConveyor({ roles: ['api', 'worker'], env: { REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT: '1s' } });
   });
 
   after(async () => {
@@ -34,7 +22,7 @@ describe('a paused Redis (CLIENT PAUSE) answers 503 fast, not a hang (found by n
     await app?.running.stop();
     await app?.database.drop();
     redis?.disconnect();
-    child?.kill('SIGKILL');
+    await server?.stop();
   });
 
   it('a Redis-bound request during a 6 s pause is refused within the command timeout, and works after', async () => {

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { startConveyor, type HttpAnswer, type TestConveyor } from '../../helpers/conveyor.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { OwnRedis, timed } from './outageKit.ts';
+import { RedisServer } from '../../helpers/redisServer.ts';
+import { timed } from './outageKit.ts';
 
 // The documented bound (README, Outages): a Redis-bound request answers within 2 s.
 const REDIS_BOUND_MS = 2_000;
@@ -16,16 +17,16 @@ function expectUnavailable(res: HttpAnswer, ms: number, what: string): void {
 
 describe('security: a paused or stopped Redis gets fast 503s, and the api recovers without a restart', function () {
   this.timeout(120_000);
-  let redis: OwnRedis;
+  let redis: RedisServer;
   let app: TestConveyor;
 
   before(async () => {
-    redis = await OwnRedis.start();
+    redis = await RedisServer.start();
     app = await startConveyor({ roles: ['api'], env: { REDIS_URL: redis.url } });
   });
   after(async () => {
     await app?.stop();
-    await redis?.destroy();
+    await redis?.stop();
   });
 
   const seen = () => timed(() => app.post('/4.0/mark-notify/v1/seen', { tag: 'banners', id: randomUUID() }));
@@ -57,7 +58,7 @@ describe('security: a paused or stopped Redis gets fast 503s, and the api recove
   });
 
   it('answers 503 within 2 s while Redis is down, and recovers when it is back', async () => {
-    await redis.stop();
+    await redis.kill();
     for (let i = 0; i < 3; i++) {
       const { answer, ms } = await seen();
       expectUnavailable(answer, ms, `down, request ${i + 1}`);

@@ -5,7 +5,7 @@ import { startConveyor, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { wsExtension } from '../../../src/ws/extension.ts';
-import { HISTORY_KEEP, type ChatEvent } from '../../../src/domain/chat/chatEvent.ts';
+import { HISTORY_KEEP, historyKey, roomChannel, type ChatEvent } from '../../../src/domain/chat/chatEvent.ts';
 import { TestSocket, chatEvent, publishEvent, wsUrl } from './clients.ts';
 
 describe('ws since replay', function () {
@@ -100,5 +100,61 @@ describe('ws since replay', function () {
     await waitFor(() => socket.events.some((f) => f.event_id === next!.event_id));
     expect(socket.events.map((f) => f.event_id)).to.deep.equal([event.event_id, next!.event_id]);
     await socket.close();
+  });
+  // Found by npm run chaos (network): after reconnects with since, a viewer got an event twice, the
+  // second time 40 events later, when the job that published it was redelivered.
+  it('drops a late repeat of a replayed event, after new live events', async () => {
+    const room = randomUUID();
+    const viewer = randomUUID();
+    const first = await open(room, viewer);
+    const [seen] = await publishMany(room, 1);
+    await waitFor(() => first.events.length === 1);
+    await first.close();
+    await waitFor(async () => Number(((await redis.pubsub('NUMSUB', roomChannel(app.prefix, room))) as [string, number])[1]) === 0, { what: 'the room unsubscribed' });
+    // Published while nobody here watched the room: it reaches the viewer only through the replay.
+    const [missed] = await publishMany(room, 1);
+    const again = await open(room, viewer, seen!.event_id);
+    const [live] = await publishMany(room, 1);
+    await publishEvent(redis, app.prefix, missed!); // a redelivered job publishes it again
+    const [marker] = await publishMany(room, 1);
+    await waitFor(() => again.events.some((f) => f.event_id === marker!.event_id));
+    expect(again.events.map((f) => f.event_id)).to.deep.equal([missed!.event_id, live!.event_id, marker!.event_id]);
+    await again.close();
+  });
+
+  it('drops a late repeat of an event fanned out before every socket of the room left and came back', async () => {
+    const room = randomUUID();
+    const viewer = randomUUID();
+    const first = await open(room, viewer);
+    const early = await publishMany(room, 3);
+    await waitFor(() => first.events.length === 3);
+    await first.close();
+    // So many events since that the early ones are out of the history the replay reads.
+    await waitFor(async () => Number(((await redis.pubsub('NUMSUB', roomChannel(app.prefix, room))) as [string, number])[1]) === 0, { what: 'the room unsubscribed' });
+    const later = await publishMany(room, HISTORY_KEEP + 5);
+    const again = await open(room, viewer, later.at(-1)!.event_id);
+    await publishEvent(redis, app.prefix, early[0]!);
+    const [marker] = await publishMany(room, 1);
+    await waitFor(() => again.events.some((f) => f.event_id === marker!.event_id));
+    expect(again.events.map((f) => f.event_id)).to.deep.equal([marker!.event_id]);
+    await again.close();
+  });
+  // Found by npm run chaos (redis-restart): the history rebuilt from MySQL lists events in insert
+  // order, which is not always the order they were published (and delivered) in.
+  it('does not replay an event the client got live before since, when the history lists it after since', async () => {
+    const room = randomUUID();
+    const viewer = randomUUID();
+    const first = await open(room, viewer);
+    const [a, s] = await publishMany(room, 2);
+    await waitFor(() => first.events.length === 2);
+    await first.close();
+    await waitFor(async () => Number(((await redis.pubsub('NUMSUB', roomChannel(app.prefix, room))) as [string, number])[1]) === 0, { what: 'the room unsubscribed' });
+    // The list as a rebuild from MySQL may leave it: a (published first) after s.
+    await redis.multi().del(historyKey(app.prefix, room)).lpush(historyKey(app.prefix, room), JSON.stringify(s), JSON.stringify(a)).exec();
+    const again = await open(room, viewer, s!.event_id);
+    const [marker] = await publishMany(room, 1);
+    await waitFor(() => again.events.some((f) => f.event_id === marker!.event_id));
+    expect(again.events.map((f) => f.event_id)).to.deep.equal([marker!.event_id]);
+    await again.close();
   });
 });
