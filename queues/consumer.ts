@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/platform/redis.ts';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
@@ -46,7 +46,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       const log = services.log.child({ queue, job_id: job.id, attempt, ...traceFields(trace) });
       if (!contract.batched || !wake) throw new UnrecoverableError(`${queue} takes no wake jobs`);
       // Before the claim: a commit from now on adds a new wake, since this claim may miss its rows.
-      await services.queues.commandConnection().del(wakeMarker(services.config.queuePrefix, queue));
+      await services.queues.commandConnection().del(wakeMarker(services.config.queuePrefix, queue, services.queues.hashTags));
       log.debug('job started');
       return observe(job, log, attempt, maxAttempts, () =>
         runWithTrace(spanTrace(trace), () => wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) })),
@@ -133,8 +133,8 @@ export function retryDelay(contract: JobContract, attemptsMade: number, job?: { 
   return backoffDelay(own ?? contract.backoff, attemptsMade);
 }
 
-export function startWorker(services: Services, connection: Redis, contract: JobContract, processor: Processor<JobContract>): Worker {
-  const worker = new Worker(contract.queue, wrapProcessor(services, contract, processor), {
+export function startWorker(services: Services, connection: RedisClient, contract: JobContract, processor: Processor<JobContract>): Worker {
+  const worker = new Worker(services.queues.bullName(contract.queue), wrapProcessor(services, contract, processor), {
     connection,
     prefix: services.config.queuePrefix,
     ...(services.telemetry ? { telemetry: services.telemetry.bullmq } : {}),

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions, type Telemetry as BullTelemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { hashTag, type RedisClient } from '../src/platform/redis.ts';
 import type { Backoff, JobContract, JobData, PayloadOf } from './contract.ts';
 import { currentTrace, traceFields, type Trace } from '../src/platform/trace.ts';
 
@@ -48,19 +48,36 @@ export class QueueSet {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     readonly prefix: string,
     /** OpenTelemetry (bullmq-otel) when on: adds carry the active trace to the job. */
     readonly telemetry?: BullTelemetry,
+    /** Redis Cluster: each queue's keys carry its own hash tag (`prefix:{name}:…`), see bullName. */
+    readonly hashTags = false,
   ) {}
+
+  /**
+   * The BullMQ name of a queue: its contract name, wrapped in braces on a Cluster so that all its
+   * keys share one slot (BullMQ's scripts touch several keys of a queue at once) while different
+   * queues spread over the masters.
+   */
+  bullName(queue: string): string {
+    return hashTag(this.hashTags, queue);
+  }
 
   get(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, ...(this.telemetry ? { telemetry: this.telemetry } : {}) });
+      queue = new Queue(this.bullName(name), { connection: this.connection, prefix: this.prefix, ...(this.telemetry ? { telemetry: this.telemetry } : {}) });
       // Errors surface on the awaited call; this only keeps an idle queue's error from crashing the process.
       queue.on('error', () => {});
       this.queues.set(name, queue);
+      // BullMQ keeps a failed first handshake (its INFO timed out: Redis down or slow at start) for
+      // the Queue's life: forget such a Queue, so the next call builds a new one instead of failing forever.
+      const created = queue;
+      created.waitUntilReady().catch(() => {
+        if (this.queues.get(name) === created) this.queues.delete(name);
+      });
     }
     return queue;
   }
@@ -75,7 +92,7 @@ export class QueueSet {
    * BullMQ's producer connection (no auto-pipelining), for the few plain commands that go with
    * queue work: the reconciler's pipelined deletes, the wake markers (QueueWaker).
    */
-  commandConnection(): Redis {
+  commandConnection(): RedisClient {
     return this.connection;
   }
 

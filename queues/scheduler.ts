@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/platform/redis.ts';
 import { repeatEvery, type Repeating } from '../src/platform/repeat.ts';
 import type { JobContract, PayloadOf } from './contract.ts';
 import { jobData, jobOptions, type QueueSet } from './producer.ts';
@@ -27,7 +27,7 @@ export class Scheduler {
 
   constructor(
     private readonly queues: QueueSet,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly schedules: Schedule[],
     private readonly log: Logger,
     private readonly opts: { tz: string; checkEveryMs: number },

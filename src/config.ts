@@ -15,7 +15,10 @@ export interface Config {
    * fails the waiting queries and refuses new ones until MySQL answers again).
    */
   db: { connectTimeoutMs: number; acquireTimeoutMs: number; watchEveryMs: number; watchTimeoutMs: number };
+  /** One Redis URL, or with redisCluster the cluster's seed nodes, comma separated. */
   redisUrl: string;
+  /** REDIS_CLUSTER: every connection is an ioredis Cluster and keys carry per-queue/per-room hash tags. */
+  redisCluster: boolean;
   /** The longest a producer (api) Redis command may wait; workers' connections wait and retry forever. */
   redisCommandTimeoutMs: number;
   queuePrefix: string;
@@ -280,6 +283,36 @@ function devTokensOn(r: Reader, mode: Config['env'], jwtSecret: string): boolean
   return raw === 'true';
 }
 
+/**
+ * REDIS_URL is one URL; with REDIS_CLUSTER=true it may list several seed nodes (any one that
+ * answers shows the client the rest). A cluster has database 0 only, and one set of credentials.
+ */
+function redisSettings(r: Reader): { redisUrl: string; redisCluster: boolean } {
+  const redisCluster = r.bool('REDIS_CLUSTER', false);
+  const raw = r.str('REDIS_URL', 'redis://127.0.0.1:6379');
+  const seeds = raw.split(',').map((s) => s.trim());
+  if (!redisCluster && seeds.length > 1) {
+    r.errors.push(`REDIS_URL lists ${seeds.length} nodes: set REDIS_CLUSTER=true to use a Redis Cluster, or give one URL`);
+    return { redisUrl: raw, redisCluster };
+  }
+  const credentials = new Set<string>();
+  for (const seed of seeds) {
+    let url: URL;
+    try {
+      url = new URL(seed);
+    } catch {
+      r.errors.push(`REDIS_URL: "${seed}" is not a URL`);
+      continue;
+    }
+    if (!['redis:', 'rediss:'].includes(url.protocol)) r.errors.push(`REDIS_URL must use redis: or rediss:, got "${seed}"`);
+    else if (redisCluster && !url.hostname) r.errors.push(`REDIS_URL: "${seed}" names no host`);
+    else if (redisCluster && !['', '/', '/0'].includes(url.pathname)) r.errors.push(`REDIS_URL: "${seed}" selects database ${url.pathname.slice(1)}; a Redis Cluster has database 0 only`);
+    credentials.add(`${url.protocol}${url.username}:${url.password}`);
+  }
+  if (credentials.size > 1) r.errors.push('REDIS_URL: the seed nodes differ in scheme or credentials; a cluster has one of each');
+  return { redisUrl: seeds.join(','), redisCluster };
+}
+
 /** Reads the environment (process.env by default) and throws ConfigError listing every bad variable. */
 export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
   const r = new Reader(env);
@@ -323,7 +356,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
       watchEveryMs: r.duration('DB_WATCH_EVERY', '500ms'),
       watchTimeoutMs: r.duration('DB_WATCH_TIMEOUT', '1500ms'),
     },
-    redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    ...redisSettings(r),
     redisCommandTimeoutMs: r.duration('REDIS_COMMAND_TIMEOUT', '1500ms'),
     queuePrefix: r.str('QUEUE_PREFIX', 'conveyor'),
     jwtSecret,
@@ -417,4 +450,9 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
   if (opts.check) r.errors.push(...opts.check(config));
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return config;
+}
+
+/** The Redis every connection of this process goes to (src/platform/redis.ts createRedis). */
+export function redisTarget(config: Pick<Config, 'redisUrl' | 'redisCluster'>): { url: string; cluster: boolean } {
+  return { url: config.redisUrl, cluster: config.redisCluster };
 }

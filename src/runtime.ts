@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
-import type { Config, Role } from './config.ts';
+import { redisTarget, type Config, type Role } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createRedis } from './platform/redis.ts';
 import { OutboxReconciler } from '../queues/outbox/reconciler.ts';
@@ -75,7 +75,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
   if (has('api') || has('ws')) {
     // The producer connection fails fast (no offline queue): let it connect before the first
     // requests arrive, but start anyway if Redis is down (those requests answer 503).
-    await redisReady(services.redis, 2_000);
+    await Promise.all([redisReady(services.redis, 2_000), redisReady(services.queues.commandConnection(), 2_000)]);
     const app = createApp(services, { api: has('api') });
     server = createServer(app.callback());
     server.keepAliveTimeout = 65_000;
@@ -86,7 +86,7 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
 
   const workers: Worker[] = [];
   let reconciler: OutboxReconciler | undefined;
-  const workerConnection = has('worker') ? createRedis(config.redisUrl, 'worker') : undefined;
+  const workerConnection = has('worker') ? createRedis(redisTarget(config), 'worker') : undefined;
   if (workerConnection) {
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'worker redis error'));
     for (const [name, contract] of Object.entries(contracts)) {
@@ -107,6 +107,8 @@ export async function start(config: Config, roles: Role[] = config.roles, opts: 
 
   let scheduler: Scheduler | undefined;
   if (has('scheduler')) {
+    // Its first registration needs the queues' connection up (a cluster's takes a slot-map round trip).
+    await redisReady(services.queues.commandConnection(), 5_000);
     scheduler = new Scheduler(services.queues, services.redis, buildSchedules(services), log, { tz: config.tz, checkEveryMs: config.schedulerCheckMs });
     await scheduler.start();
   }

@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
-import type { Config } from './config.ts';
+import { redisTarget, type Config } from './config.ts';
 import { createDb, type Db } from './platform/db.ts';
 import { DbWatch } from './platform/dbWatch.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import type { Telemetry } from './platform/telemetry.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
-import { createRedis } from './platform/redis.ts';
+import { createRedis, type RedisClient } from './platform/redis.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { Outbox } from '../queues/outbox/outbox.ts';
 import { setEventValidation } from '../queues/outbox/writer.ts';
@@ -28,7 +27,7 @@ export interface Services {
   /** Started by the api role: fails queries fast while MySQL does not answer (src/platform/dbWatch.ts). */
   dbWatch: DbWatch;
   /** Producer connection: commands fail fast when Redis is down, so requests answer 503. */
-  redis: Redis;
+  redis: RedisClient;
   metrics: Metrics;
   clock: Clock;
   queues: QueueSet;
@@ -72,15 +71,15 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const dbReadCommitted = createDb(config.databaseUrl, config.dbPoolMax, { ...dbBounds, readCommitted: true });
   const dbWatch = new DbWatch(config.databaseUrl, [db, dbReadCommitted], { everyMs: config.db.watchEveryMs, timeoutMs: config.db.watchTimeoutMs }, log);
   // A paused or partitioned Redis keeps the connection up and never answers: bound each command.
-  const redis = createRedis(config.redisUrl, 'producer', { commandTimeout: config.redisCommandTimeoutMs });
+  const redis = createRedis(redisTarget(config), 'producer', { commandTimeout: config.redisCommandTimeoutMs });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics({ defaults: overrides.metricsDefaults ?? true });
   // BullMQ's producer connection is its own, without auto-pipelining: an auto-pipeline copies every
   // Lua script BullMQ defines on a connection into each pipeline it builds, which the app's many
   // small commands would pay for; queue adds are few and go out as they come.
-  const queueRedis = createRedis(config.redisUrl, 'producer', { enableAutoPipelining: false, commandTimeout: config.redisCommandTimeoutMs });
+  const queueRedis = createRedis(redisTarget(config), 'producer', { enableAutoPipelining: false, commandTimeout: config.redisCommandTimeoutMs });
   queueRedis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (queues)'));
-  const queues = new QueueSet(queueRedis, config.queuePrefix, overrides.telemetry?.bullmq);
+  const queues = new QueueSet(queueRedis, config.queuePrefix, overrides.telemetry?.bullmq, config.redisCluster);
   const clock = overrides.clock ?? systemClock;
   const outbox = new Outbox({ db, dbReadCommitted }, queues, contractsByQueue, log, { pollMs: config.outbox.pollMs, batchSize: config.outbox.batchSize, rowsPerJob: config.chat.jobBatch }, clock);
   return {
@@ -98,7 +97,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     bonus: overrides.bonus ?? loadBonusSettings(config.bonusConfigFile, config.bonus),
     popug: overrides.popug ?? loadPopugSettings(config.popugConfigFile, config.popug),
     notifications: { channels: overrides.notificationChannels ?? channelsFromConfig(config.notifications) },
-    flags: new FlagStore(db, redis, `${config.queuePrefix}:flags`, config.flagsTtlMs, log, () => createRedis(config.redisUrl, 'worker')),
+    flags: new FlagStore(db, redis, `${config.queuePrefix}:flags`, config.flagsTtlMs, log, () => createRedis(redisTarget(config), 'worker')),
     hiring: overrides.hiring ?? loadHiringSettings(config.hiringConfigFile, config.hiringReviewThreshold),
     telemetry: overrides.telemetry,
   };

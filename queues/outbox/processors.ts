@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/platform/redis.ts';
 import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import type { Services } from '../../src/services.ts';
@@ -9,7 +9,7 @@ import { runOutboxBatch, type BatchOptions, type BatchOutcome, type OutboxBatch,
 /** What sending after a commit may use. */
 export interface SendDeps {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 

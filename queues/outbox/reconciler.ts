@@ -6,6 +6,7 @@ import type { QueueSet } from '../producer.ts';
 import { outboxJobId, type JobContract } from '../contract.ts';
 import { addRowsToQueues, type OutboxRow } from './relay.ts';
 import { PAYLOAD_COLUMNS } from './writer.ts';
+import { pipelinePerNode } from '../../src/platform/redis.ts';
 
 /**
  * Finds outbox rows that were relayed but are neither done nor present in Redis (Redis was wiped,
@@ -55,9 +56,8 @@ export class OutboxReconciler {
       const states = await Promise.all(rows.map((row) => this.queues.get(row.queue).getJobState(outboxJobId(row.id))));
       const missing = rows.filter((_, i) => states[i] === 'unknown');
       if (missing.length > 0) {
-        const pipeline = this.queues.commandConnection().pipeline();
-        for (const row of missing) pipeline.del(this.queues.get(row.queue).toKey(outboxJobId(row.id)));
-        await pipeline.exec();
+        const jobKey = (row: OutboxRow) => this.queues.get(row.queue).toKey(outboxJobId(row.id));
+        await pipelinePerNode(this.queues.commandConnection(), missing, jobKey, (pipeline, row) => pipeline.del(jobKey(row)));
         await addRowsToQueues(this.queues, this.contracts, missing, this.opts.clock?.now() ?? now);
         // Bookkeeping only (when it was last put back); a row a running job holds is skipped.
         await this.db

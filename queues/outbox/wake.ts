@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../src/platform/db.ts';
 import { selectRows } from '../../src/platform/sql.ts';
+import { hashTag } from '../../src/platform/keySlot.ts';
 import type { QueueSet } from '../producer.ts';
 import { WAKE_JOB, type JobContract } from '../contract.ts';
 import { currentTrace, traceFields } from '../../src/platform/trace.ts';
@@ -8,9 +9,12 @@ import { currentTrace, traceFields } from '../../src/platform/trace.ts';
 /** How long a wake's marker outlives a wake job that never starts. */
 const WAKE_MARKER_MS = 5_000;
 
-/** The key that says a wake job of this queue is waiting; its job deletes it as it starts. */
-export function wakeMarker(prefix: string, queue: string): string {
-  return `${prefix}:wake:${queue}`;
+/**
+ * The key that says a wake job of this queue is waiting; its job deletes it as it starts. On a
+ * Cluster it carries the queue's hash tag: a master that loses the queue loses its marker too.
+ */
+export function wakeMarker(prefix: string, queue: string, cluster = false): string {
+  return `${prefix}:wake:${hashTag(cluster, queue)}`;
 }
 
 /**
@@ -37,7 +41,7 @@ export class QueueWaker {
   private async wakeOne(name: string): Promise<void> {
     const contract = this.contracts.get(name);
     const redis = this.queues.commandConnection();
-    const marker = wakeMarker(this.queues.prefix, name);
+    const marker = wakeMarker(this.queues.prefix, name, this.queues.hashTags);
     try {
       if ((await redis.set(marker, '1', 'PX', WAKE_MARKER_MS, 'NX')) === null) return;
       // The commit that woke it; the rows it claims each carry their own request (runner.ts).

@@ -3,9 +3,11 @@
  * beside the raw ceilings measured in the same run (a bare Koa route doing one Queue.add, and a
  * bare BullMQ no-op worker), each ceiling measured before and after Conveyor's phase so outside
  * load shows as a difference between the two; ratios use the higher of the two.
- * Usage: npm run bench:seen -- [--duration 15] [--connections 64] [--users 1000] [--memory 300]
+ * Usage: npm run bench:seen -- [--duration 15] [--connections 64] [--users 1000] [--memory 300] [--redis-cluster]
  *   --memory <s>: the latency phase (API and workers in one process at half the maximum) lasts
  *   that long and its memory is judged (heap and RSS slopes, heap floor per 30 s).
+ *   --redis-cluster: then Conveyor's phases again on a three-master Redis Cluster started on
+ *   loopback, with each master's share of the commands (seen/cluster.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
@@ -22,6 +24,8 @@ import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
 import { koaQueueAddCeiling, workerDrainCeiling } from './ceilings/measure.ts';
 import { clientTokens } from './seen/tokens.ts';
 import { fillThroughApi, queuedFacts } from './seen/fill.ts';
+import { clusterPhases, resetCommandStats, type ClusterFigures } from './seen/cluster.ts';
+import { RedisCluster } from '../../test/helpers/redisCluster.ts';
 
 const args = cliArgs({
   name: 'seen',
@@ -32,6 +36,7 @@ const args = cliArgs({
     'memory <s>': 'length of the latency phase, judged for memory (default: --duration)',
     'mysql <url>': 'MySQL server (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
+    'redis-cluster': 'also run Conveyor\'s phases on a Redis Cluster of three masters the bench starts',
   },
 });
 
@@ -65,10 +70,11 @@ let n = 0;
 const body = () => `{"tag":"promotions","id":"p-${++n}"}`;
 const userHeaders = () => ({ authorization: `Bearer ${tokens[n % users]!}` });
 const children: ChildHandle<{ port: number }>[] = [];
-const startConveyor = async (roles: string, prefix: string, consumerPort: number) => {
+const startConveyor = async (roles: string, prefix: string, consumerPort: number, cluster?: RedisCluster) => {
+  const redisArgs = cluster ? ['--redis', cluster.url, '--redis-cluster'] : ['--redis', redisUrl];
   const c = await startNodeScript<{ port: number }>('scripts/bench/seen/conveyor.ts', {
-    name: `conveyor[${roles}]`,
-    args: ['--roles', roles, '--database-url', databaseUrl, '--prefix', prefix, '--redis', redisUrl, '--consumer', `http://127.0.0.1:${consumerPort}/v1/seen`],
+    name: `conveyor[${roles}]${cluster ? ' on the cluster' : ''}`,
+    args: ['--roles', roles, '--database-url', databaseUrl, '--prefix', prefix, ...redisArgs, '--consumer', `http://127.0.0.1:${consumerPort}/v1/seen`],
   });
   children.push(c);
   return c;
@@ -209,6 +215,31 @@ try {
   const atHalf = await latencyAt(halfRate, latencyMs, `api+worker at ${fmt(halfRate)} req/s (half the measured maximum)`, true);
   await stopChild(both);
 
+  // 4. The same Conveyor phases on a Redis Cluster (same run, same machine load), and where its commands went.
+  let cluster: ClusterFigures | undefined;
+  if (args.flag('redis-cluster')) {
+    const own = await RedisCluster.start({ masters: 3 });
+    try {
+      await resetCommandStats(own);
+      cluster = await clusterPhases({
+        cluster: own,
+        start: (roles, prefix) => startConveyor(roles, prefix, consumer.info.port, own),
+        stop: stopChild,
+        consumer,
+        url: (c) => `http://127.0.0.1:${c.info.port}${SEEN}`,
+        body,
+        headersFor: userHeaders,
+        durationMs: args.durationMs,
+        connections: args.connections,
+        facts: DRAIN_JOBS,
+        warmupFacts: WARMUP_FACTS,
+        prefix: benchPrefix,
+      });
+    } finally {
+      await own.stop();
+    }
+  }
+
   // Memory: slopes over the run, and of the heap's floor (its lowest reading per 30 s, i.e.
   // after collections), which is what grows when something leaks.
   const series = (pick: (s: (typeof samples)[number]) => number) => slope(samples.map((s) => s.t), samples.map(pick)) * 60;
@@ -247,6 +278,7 @@ try {
       ms(x.latency.p99),
       `p90 ${ms(x.latency.p90)}, max ${ms(x.latency.max)}; ${x.skipped} skipped, ${x.non2xx} non-2xx; process ${(x.cores[both.name] ?? 0).toFixed(2)} cores, loop delay p99 ${ms(x.pauses.loopDelayMs.p99)} max ${ms(x.pauses.loopDelayMs.max)}, GC max ${x.pauses.gc.maxMs} ms; others ${(x.cores.others ?? 0).toFixed(2)} cores`,
     ]),
+    ...clusterRows(cluster),
     ['memory of api+worker over that run', `RSS ${memory.rss.startMB.toFixed(0)} → ${memory.rss.endMB.toFixed(0)} MB`, '', '', `heap ${memory.heap.startMB.toFixed(0)} → ${memory.heap.endMB.toFixed(0)} MB; slopes RSS ${memory.rss.slopeMBPerMin.toFixed(2)}, heap ${memory.heap.slopeMBPerMin.toFixed(2)} MB/min; ${floorNote}`],
   ];
   finish({
@@ -264,6 +296,7 @@ try {
       endToEndAtHalfEstimate: atHarmonic,
       endToEnd: atHalf,
       memory,
+      ...(cluster ? { cluster } : {}),
     },
     ratios: { apiVsBareKoaQueueAdd: apiRatio, deliveryVsBareWorker: deliveryRatio, apiCpuVsBare: ratio(bareUs, apiFig.cpuUsPerRequest), deliveryCpuVsBare: ratio(bareDrainUs, deliveryFig.workerCpuUsPerJob) },
     params: { duration: args.duration, connections: args.connections, users, concurrency: CONCURRENCY, drainJobs: DRAIN_JOBS, warmupFacts: WARMUP_FACTS, batchMax: NOTIFY_BATCH_MAX, latencySeconds: latencyMs / 1000 },
@@ -279,4 +312,17 @@ try {
   for (const p of Object.values(prefixes)) await deletePrefix(redis, p);
   redis.disconnect();
   await dropDatabase(databaseUrl);
+}
+
+/** The cluster's rows: its figures beside the single Redis's, then each master's share of the commands. */
+function clusterRows(c: ClusterFigures | undefined): Cell[][] {
+  if (!c) return [];
+  const total = c.spread.reduce((sum, m) => sum + m.calls, 0);
+  return [
+    ['Redis Cluster (3 masters): Conveyor POST /seen, api role', `${fmt(c.api.rps)} req/s`, ms(c.api.p50), ms(c.api.p99), `${c.api.non2xx} non-2xx`],
+    ['Redis Cluster: delivery, the API\'s batch jobs', `${fmt(c.delivery.rate)} deliveries/s`, '', '', `${(c.delivery.facts / Math.max(1, c.delivery.jobs)).toFixed(1)} facts/job (${fmt(c.delivery.facts)} in ${fmt(c.delivery.jobs)})`],
+    ['Redis Cluster: api+worker in one process, as fast as they go', `${fmt(c.oneProcessMax)} deliveries/s`, '', '', ''],
+    [`Redis Cluster: request → delivery at ${fmt(c.latency.rate)} req/s`, `${fmt(c.latency.delivered)} delivered`, ms(c.latency.latency.p50), ms(c.latency.latency.p99), `p90 ${ms(c.latency.latency.p90)}, max ${ms(c.latency.latency.max)}; ${c.latency.non2xx} non-2xx`],
+    ...c.spread.map((m): Cell[] => [`Redis Cluster master ${m.node}`, `${fmt(m.calls)} commands (${total > 0 ? ((m.calls / total) * 100).toFixed(0) : 0} %)`, '', '', `${fmt(m.keys)} keys; ${m.top}`]),
+  ];
 }

@@ -5,6 +5,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import type { Queue } from 'bullmq';
 import type { AppState } from './context.ts';
+import { hashTagOf } from '../platform/keySlot.ts';
 import { refuseIfOverLimit, takeRateToken, type RateLimitDeps } from '../platform/rateLimit.ts';
 
 export const BOARD_PATH = '/admin/queues';
@@ -52,7 +53,7 @@ export function bullBoard(queues: Queue[]): Middleware<AppState> {
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true })),
+    queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true, displayName: hashTagOf(q.name) })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Conveyor' } },
   });

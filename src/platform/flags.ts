@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './logger.ts';
 
@@ -18,17 +18,17 @@ export interface FlagRow {
 export class FlagStore {
   private cache: { at: number; values: Map<string, FlagValue> } | null = null;
   private loading: Promise<Map<string, FlagValue>> | null = null;
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private closed = false;
 
   constructor(
     private readonly db: Db,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly channel: string,
     private readonly ttlMs: number,
     private readonly log: Logger,
     /** Opens the subscriber connection; called on the first read, so a process that never reads flags opens none. */
-    private readonly subscribe: (() => Redis) | null = null,
+    private readonly subscribe: (() => RedisClient) | null = null,
   ) {}
 
   async get(name: string): Promise<FlagValue | undefined> {

@@ -30,7 +30,14 @@ async function mysqlProblem(url: string): Promise<string | null> {
   }
 }
 
+/** One seed of a cluster's REDIS_URL answering is enough: it shows the client the other nodes. */
 async function redisProblem(url: string): Promise<string | null> {
+  const seeds = url.split(',').map((s) => s.trim()).filter(Boolean);
+  const problems = await Promise.all(seeds.map(seedProblem));
+  return problems.some((p) => p === null) ? null : problems.join('; ');
+}
+
+async function seedProblem(url: string): Promise<string | null> {
   // One attempt, no retries: the running process's connections retry; this only asks "is it there".
   const redis = new Redis(url, { protocol: 2, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: TIMEOUT_MS, enableOfflineQueue: false });
   // The socket's error (ECONNREFUSED) says more than the "Connection is closed." connect() rejects with.

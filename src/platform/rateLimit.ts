@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import { RateLimited } from './errors.ts';
 
 const MINUTE = 60_000;
@@ -14,7 +14,7 @@ const TAKE = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('P
  * stays refused until the window turns.
  */
 export interface RateLimitDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../platform/redis.ts';
 import type { Logger } from '../platform/logger.ts';
-import { roomChannel } from '../domain/chat/chatEvent.ts';
+import { roomChannel, roomOfChannel } from '../domain/chat/chatEvent.ts';
 
 export interface BridgeOptions {
   prefix: string;
@@ -13,35 +13,42 @@ export interface BridgeOptions {
 }
 
 /**
- * The one Redis subscriber connection of a ws process. It is subscribed exactly to the rooms that
+ * The one Redis subscriber connection of a ws process (on a Cluster: sharded SSUBSCRIBE, one
+ * subscriber per master, each room on its slot's master). It is subscribed exactly to the rooms that
  * have local sockets: `sync(room)` brings the subscription in line with `wanted(room)`; syncs of
  * one room run one after another, so a join racing a leave always ends in the right state.
  */
 export class RoomBridge {
   private readonly subscribed = new Set<string>();
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly channelPrefix: string;
+  private readonly sharded: boolean;
   private lost = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: BridgeOptions,
   ) {
-    this.channelPrefix = roomChannel(opts.prefix, '');
-    redis.on('message', (channel: string, message: string) => {
-      if (channel.startsWith(this.channelPrefix)) opts.onEvent(channel.slice(this.channelPrefix.length), message);
+    this.sharded = redis.isCluster;
+    redis.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => {
+      const room = roomOfChannel(opts.prefix, channel);
+      if (room !== null) opts.onEvent(room, message);
     });
     redis.on('error', (err: Error) => opts.log.warn({ err: err.message }, 'ws subscriber redis error'));
-    redis.on('close', () => {
-      this.lost = true;
-    });
-    // ioredis re-subscribes by itself on reconnect (autoResubscribe); we only tell clients about the gap.
-    redis.on('ready', () => {
+    const lost = () => (this.lost = true);
+    // ioredis re-subscribes by itself on reconnect (autoResubscribe; on a Cluster, once the slots of
+    // a failed master have a new one); we only tell clients about the gap.
+    const back = () => {
       if (!this.lost) return;
       this.lost = false;
       opts.log.warn({ rooms: this.subscribed.size }, 'ws subscriber reconnected; clients told to refetch');
       opts.onResubscribed();
-    });
+    };
+    redis.on('close', lost);
+    redis.on('ready', back);
+    if (this.sharded) {
+      redis.on('-subscriber', lost);
+      redis.on('subscribersReady', back);
+    }
   }
 
   /** Resolves once the subscription of `room` matches whether it is wanted. */
@@ -71,13 +78,13 @@ export class RoomBridge {
 
   private async apply(room: string): Promise<void> {
     const want = this.opts.wanted(room);
-    const channel = roomChannel(this.opts.prefix, room);
+    const channel = roomChannel(this.opts.prefix, room, this.sharded);
     if (want && !this.subscribed.has(room)) {
-      await this.redis.subscribe(channel);
+      await (this.sharded ? this.redis.ssubscribe(channel) : this.redis.subscribe(channel));
       this.subscribed.add(room);
     } else if (!want && this.subscribed.has(room)) {
       this.subscribed.delete(room);
-      await this.redis.unsubscribe(channel);
+      await (this.sharded ? this.redis.sunsubscribe(channel) : this.redis.unsubscribe(channel));
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Services } from '../services.ts';
 import { createRedis } from '../platform/redis.ts';
+import { redisTarget } from '../config.ts';
 import { AppError } from '../platform/errors.ts';
 import { tokenRules, verifyToken } from '../http/auth/jwt.ts';
 import type { Claims } from '../http/auth/claims.ts';
@@ -73,7 +74,7 @@ export class WsServer {
       // Echo the bearer subprotocol the token came in; a browser fails the handshake otherwise.
       handleProtocols: (protocols) => bearerProtocol([...protocols].join(',')) ?? false,
     });
-    this.bridge = new RoomBridge(createRedis(config.redisUrl, 'worker', { connectionName: 'conveyor-ws-subscriber' }), {
+    this.bridge = new RoomBridge(createRedis(redisTarget(config), 'worker', { connectionName: 'conveyor-ws-subscriber', shardedSubscribers: true }), {
       prefix: config.queuePrefix,
       wanted: (room) => this.rooms.has(room),
       onEvent: createFanout(this.rooms, this.batch, metrics, log),

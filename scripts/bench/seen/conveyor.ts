@@ -1,6 +1,6 @@
 /**
  * Conveyor itself as a benchmark child: the given roles, in one process, on a given DB and prefix.
- * Usage: conveyor.ts --roles api,worker --database-url <url> --prefix <p> --consumer <url>
+ * Usage: conveyor.ts --roles api,worker --database-url <url> --prefix <p> --consumer <url> [--redis-cluster]
  * Prints READY {"port"} once its Redis connections are ready. Commands: `deliveries` answers the
  * job counts of the two delivery queues (batches and single facts) added up; `pauses` answers
  * the event-loop delay and GC pauses since the last `pauses` call (what a latency tail is made of).
@@ -22,6 +22,7 @@ const config = loadConfig({
   HOST: '127.0.0.1',
   DATABASE_URL: args.str('database-url', 'mysql://root@127.0.0.1:3306/conveyor_bench'),
   REDIS_URL: args.str('redis', DEFAULT_REDIS_URL),
+  REDIS_CLUSTER: String(args.flag('redis-cluster')),
   QUEUE_PREFIX: args.str('prefix', 'bench'),
   JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
   ADMIN_PASSWORD: 'bench',

@@ -1,3 +1,5 @@
+import { hashTag } from '../../platform/keySlot.ts';
+
 /**
  * A chat event as history and WebSocket clients see it (API.md, "ws"): the same object in both.
  * `audience` is routing metadata, never sent: null for public events, else the uuids allowed to see it
@@ -27,14 +29,26 @@ export function toWire(event: ChatEvent): WireEvent {
   return wire;
 }
 
-/** Redis pub/sub channel a room's events are published on; ws nodes subscribe per room. */
-export function roomChannel(prefix: string, room: string): string {
-  return `${prefix}:chat:room:${room}`;
+/**
+ * Redis pub/sub channel a room's events are published on; ws nodes subscribe per room. On a
+ * Cluster (`cluster`) the room is a hash tag: the channel and the history list share a slot, and
+ * the sharded channel (SPUBLISH/SSUBSCRIBE) lives on that slot's master only.
+ */
+export function roomChannel(prefix: string, room: string, cluster = false): string {
+  return `${prefix}:chat:room:${hashTag(cluster, room)}`;
+}
+
+/** The room a roomChannel() names, or null for another channel. */
+export function roomOfChannel(prefix: string, channel: string): string | null {
+  const start = roomChannel(prefix, '');
+  if (!channel.startsWith(start)) return null;
+  const room = channel.slice(start.length);
+  return room.startsWith('{') && room.endsWith('}') ? room.slice(1, -1) : room;
 }
 
 /** Redis list holding a room's recent events (newest first), the history cache. */
-export function historyKey(prefix: string, room: string): string {
-  return `${prefix}:chat:history:${room}`;
+export function historyKey(prefix: string, room: string, cluster = false): string {
+  return `${prefix}:chat:history:${hashTag(cluster, room)}`;
 }
 
 /**
@@ -42,6 +56,7 @@ export function historyKey(prefix: string, room: string): string {
  * - history: a Redis list at historyKey(), JSON ChatEvent per entry, newest first (LPUSH), trimmed
  *   to HISTORY_KEEP entries; readers filter by time window and visibility. Rebuilt from MySQL's
  *   chat_events table when the key is missing.
- * - live: PUBLISH roomChannel() with the JSON ChatEvent, after the event is in the history list.
+ * - live: PUBLISH roomChannel() with the JSON ChatEvent, after the event is in the history list
+ *   (SPUBLISH on a Redis Cluster).
  */
 export const HISTORY_KEEP = 200;

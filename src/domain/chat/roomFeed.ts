@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import type { Db } from '../../platform/db.ts';
 import { HISTORY_KEEP, historyKey, roomChannel, toWire, visibleTo, type ChatEvent, type WireEvent } from './chatEvent.ts';
 import { chatEventsOfOutbox, newestChatEvents } from './chatEventLog.ts';
@@ -9,7 +9,7 @@ import { chatEventsOfOutbox, newestChatEvents } from './chatEventLog.ts';
  * pushed onto the history list and published on the room channel.
  */
 export interface FeedDeps {
-  redis: Redis;
+  redis: RedisClient;
   db: Db;
   prefix: string;
   /** How many events a history answer holds at most (20). */
@@ -23,14 +23,15 @@ const HISTORY_TTL_MS = 86_400_000;
 
 // Pushes only onto an existing list: a list created by a push would hold one event and pass for
 // a complete history. Publishing comes after the push, so a ws node that sees the message and then
-// reads the list for replay finds it there.
+// reads the list for replay finds it there. KEYS[2] is the channel, ARGV[4] PUBLISH or (Cluster,
+// same slot as the list) SPUBLISH.
 const PUSH = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('LPUSH', KEYS[1], ARGV[2])
-  redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('LPUSH', KEYS[1], ARGV[1])
+  redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-return redis.call('PUBLISH', ARGV[1], ARGV[2])`;
+return redis.call(ARGV[4], KEYS[2], ARGV[1])`;
 
 // Fills a missing list (newest first), unless someone else has filled it meanwhile.
 const FILL = `
@@ -52,11 +53,13 @@ export const roomEventsAfterCommit = {
 /** Pushes committed events onto their rooms' history and publishes them, in order. */
 export async function publishChatEvents(deps: Pick<FeedDeps, 'redis' | 'prefix'>, events: readonly ChatEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const pipeline = deps.redis.pipeline();
-  for (const event of events) {
-    pipeline.eval(PUSH, 1, historyKey(deps.prefix, event.room), roomChannel(deps.prefix, event.room), JSON.stringify(event), HISTORY_KEEP, HISTORY_TTL_MS);
-  }
-  const results = (await pipeline.exec()) ?? [];
+  const { redis, prefix } = deps;
+  const cluster = redis.isCluster;
+  const publish = cluster ? 'SPUBLISH' : 'PUBLISH';
+  // A room's events share its slot, so they stay in one pipeline, in order.
+  const results = await pipelinePerNode(redis, events, (e) => historyKey(prefix, e.room, cluster), (pipeline, event) =>
+    pipeline.eval(PUSH, 2, historyKey(prefix, event.room, cluster), roomChannel(prefix, event.room, cluster), JSON.stringify(event), HISTORY_KEEP, HISTORY_TTL_MS, publish),
+  );
   const failed = results.find(([err]) => err);
   if (failed) throw failed[0]!;
 }
@@ -66,7 +69,7 @@ export async function publishChatEvents(deps: Pick<FeedDeps, 'redis' | 'prefix'>
  * wipe, an expired quiet room). For the ws server's `since` replay as well as for GET history.
  */
 export async function roomHistory(deps: FeedDeps, room: string): Promise<ChatEvent[]> {
-  const key = historyKey(deps.prefix, room);
+  const key = historyKey(deps.prefix, room, deps.redis.isCluster);
   const cached = await deps.redis.lrange(key, 0, HISTORY_KEEP - 1);
   if (cached.length > 0) return cached.map((raw) => JSON.parse(raw) as ChatEvent);
 

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import type { Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventRegistry } from './catalog.ts';
 import { topicEntry, topicStream } from './topics.ts';
 
 export interface TopicDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** XADD MAXLEN ~ this (TOPIC_MAX_LENGTH). */
   maxLength: number;
@@ -18,17 +18,15 @@ export interface TopicDeps {
  * are marked done. Readers drop repeats by (event_id, produced_at).
  */
 export async function appendCarried(deps: TopicDeps, carrier: string, envelopes: readonly Envelope[]): Promise<number> {
-  const pipeline = deps.redis.pipeline();
-  let n = 0;
+  const appends: { stream: string; envelope: Envelope }[] = [];
   for (const envelope of envelopes) {
     const event = eventRegistry.event(envelope.event_name);
-    if (event?.appendedBy !== carrier) continue;
-    pipeline.xadd(topicStream(deps.prefix, event.topic), 'MAXLEN', '~', String(deps.maxLength), '*', ...topicEntry(envelope));
-    n++;
+    if (event?.appendedBy === carrier) appends.push({ stream: topicStream(deps.prefix, event.topic), envelope });
   }
-  if (n === 0) return 0;
-  const results = (await pipeline.exec()) ?? [];
+  if (appends.length === 0) return 0;
+  // One stream keeps its order: its appends share a slot, so they go out in one pipeline.
+  const results = await pipelinePerNode(deps.redis, appends, (a) => a.stream, (pipeline, a) => pipeline.xadd(a.stream, 'MAXLEN', '~', String(deps.maxLength), '*', ...topicEntry(a.envelope)));
   const failed = results.find(([err]) => err);
   if (failed) throw failed[0]!;
-  return n;
+  return appends.length;
 }

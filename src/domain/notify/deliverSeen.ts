@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../platform/redis.ts';
 import { PermanentError } from '../../platform/errors.ts';
 import { postJson } from '../../platform/httpClient.ts';
 import type { Integration } from './integrations.ts';
@@ -40,13 +40,13 @@ export function topicStream(prefix: string, integration: Integration): string {
   return `${prefix}:topic:${integration.topic!}`;
 }
 
-async function deliverTopic(redis: Redis, prefix: string, integration: Integration, fact: SeenFact): Promise<void> {
+async function deliverTopic(redis: RedisClient, prefix: string, integration: Integration, fact: SeenFact): Promise<void> {
   // Consumers of the stream deduplicate by event_id: a retry after a lost reply may append twice.
   await redis.xadd(topicStream(prefix, integration), 'MAXLEN', '~', '1000000', '*', ...topicEntry(fact));
 }
 
 /** Delivers one seen fact to the service that owns its tag. Throws Retryable or Permanent errors. */
-export async function deliverSeen(deps: { redis: Redis; prefix: string }, integration: Integration, fact: SeenFact): Promise<void> {
+export async function deliverSeen(deps: { redis: RedisClient; prefix: string }, integration: Integration, fact: SeenFact): Promise<void> {
   if (integration.delivery === 'http') await deliverHttp(integration, fact);
   else await deliverTopic(deps.redis, deps.prefix, integration, fact);
 }

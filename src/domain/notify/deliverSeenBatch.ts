@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import type { Backoff } from '../../platform/backoff.ts';
 import { PermanentError } from '../../platform/errors.ts';
 import { deliverHttp, RetryableDeliveryError, topicEntry, topicStream } from './deliverSeen.ts';
@@ -26,13 +26,12 @@ function failed(fact: SeenFact, integration: Integration | null, err: unknown, s
   return { fact, integration, ok: false, retryable, message: (err as Error).message, code, seconds: (endedAt - started) / 1000, endedAt };
 }
 
-async function deliverTopics(deps: { redis: Redis; prefix: string }, topics: { fact: SeenFact; integration: Integration }[], started: number): Promise<FactOutcome[]> {
-  const pipeline = deps.redis.pipeline();
-  for (const t of topics) pipeline.xadd(topicStream(deps.prefix, t.integration), 'MAXLEN', '~', '1000000', '*', ...topicEntry(t.fact));
+async function deliverTopics(deps: { redis: RedisClient; prefix: string }, topics: { fact: SeenFact; integration: Integration }[], started: number): Promise<FactOutcome[]> {
   let replies: [Error | null, unknown][] | null = null;
   let whole: unknown = null;
   try {
-    replies = await pipeline.exec();
+    const stream = (t: (typeof topics)[number]) => topicStream(deps.prefix, t.integration);
+    replies = await pipelinePerNode(deps.redis, topics, stream, (pipeline, t) => pipeline.xadd(stream(t), 'MAXLEN', '~', '1000000', '*', ...topicEntry(t.fact)));
   } catch (err) {
     whole = err;
   }
@@ -48,7 +47,7 @@ async function deliverTopics(deps: { redis: Redis; prefix: string }, topics: { f
  * Delivers every fact of a batch at once: HTTP facts each by its own call (all in flight
  * together), topic facts in one pipeline of XADDs. Never throws: each fact gets its outcome.
  */
-export async function deliverSeenBatch(deps: { redis: Redis; prefix: string }, integrations: Integrations, facts: SeenFact[]): Promise<FactOutcome[]> {
+export async function deliverSeenBatch(deps: { redis: RedisClient; prefix: string }, integrations: Integrations, facts: SeenFact[]): Promise<FactOutcome[]> {
   const started = performance.now();
   const calls: Promise<FactOutcome>[] = [];
   const topics: { fact: SeenFact; integration: Integration }[] = [];

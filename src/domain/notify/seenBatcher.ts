@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import { Unavailable } from '../../platform/errors.ts';
 import type { SeenFact } from './seenFact.ts';
 import { currentTrace, runWithTrace } from '../../platform/trace.ts';
@@ -18,12 +18,12 @@ const PENDING = 'pending:';
 export const PENDING_TTL_MS = 15_000;
 
 /** The event id remembered under this seen key, or null (also while its fact is not queued yet). */
-export async function findSeen(redis: Redis, prefix: string, key: string): Promise<string | null> {
+export async function findSeen(redis: RedisClient, prefix: string, key: string): Promise<string | null> {
   const value = await redis.get(seenStoreKey(prefix, key));
   return value === null || value.startsWith(PENDING) ? null : value;
 }
 
-// Single-key scripts (one hash slot each), sent as one pipeline per batch.
+// Single-key scripts (one hash slot each), sent as one pipeline per batch (per master on a Cluster).
 // Turns this batch's pending mark into the event id, for the remember window.
 const CONFIRM = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return false`;
@@ -34,7 +34,7 @@ return 0`;
 const FORGET_TRIES = 5;
 
 export interface SeenBatcherDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Most facts in one batch (NOTIFY_BATCH_MAX): a turn that accepts more flushes early. */
   max: number;
@@ -102,11 +102,9 @@ export class SeenBatcher {
 
   private async run(batch: Pending[]): Promise<void> {
     const pendingTtl = this.deps.pendingTtlMs ?? PENDING_TTL_MS;
-    const pipeline = this.deps.redis.pipeline();
-    for (const p of batch) pipeline.set(p.key, PENDING + p.fact.event_id, 'PX', Math.min(p.ttlMs, pendingTtl), 'NX', 'GET');
     let replies: [Error | null, unknown][];
     try {
-      replies = (await pipeline.exec()) ?? [];
+      replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.set(p.key, PENDING + p.fact.event_id, 'PX', Math.min(p.ttlMs, pendingTtl), 'NX', 'GET'));
     } catch (err) {
       // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
       // runs them when it resumes): forget them. Until then they are only pending, never an answer.
@@ -171,10 +169,8 @@ export class SeenBatcher {
   }
 
   private async confirm(batch: Pending[]): Promise<void> {
-    const pipeline = this.deps.redis.pipeline();
-    for (const p of batch) pipeline.eval(CONFIRM, 1, p.key, PENDING + p.fact.event_id, p.fact.event_id, p.ttlMs);
     try {
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.eval(CONFIRM, 1, p.key, PENDING + p.fact.event_id, p.fact.event_id, p.ttlMs));
       const err = replies.find(([e]) => e)?.[0];
       if (err) throw err;
     } catch (err) {
@@ -188,10 +184,8 @@ export class SeenBatcher {
    * for ~15 s; meanwhile a repeat is refused with 503, and the mark lapses after PENDING_TTL_MS anyway.
    */
   private async forget(batch: Pending[], tryNo = 1): Promise<void> {
-    const pipeline = this.deps.redis.pipeline();
-    for (const p of batch) pipeline.eval(FORGET, 1, p.key, PENDING + p.fact.event_id);
     try {
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.eval(FORGET, 1, p.key, PENDING + p.fact.event_id));
       const err = replies.find(([e]) => e)?.[0];
       if (err) throw err;
     } catch (err) {

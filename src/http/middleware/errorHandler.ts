@@ -12,8 +12,10 @@ export function isDependencyError(err: unknown): boolean {
   // knex sends on a connection the MySQL probe failed while its server was frozen.
   if (e.fatal === true) return true;
   if (e.name === 'MaxRetriesPerRequestError' || e.name === 'KnexTimeoutError') return true;
-  // "Command timed out": ioredis's commandTimeout (a paused or partitioned Redis).
-  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED|Command timed out/.test(e.message ?? '');
+  if (e.name === 'ClusterAllFailedError') return true;
+  // "Command timed out": ioredis's commandTimeout (a paused or partitioned Redis). The rest: a
+  // Redis Cluster in a failover (slots moving, no master for a slot yet).
+  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED|Command timed out|^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) |Too many Cluster redirections|Failed to refresh slots cache|Cluster isn't ready/.test(e.message ?? '');
 }
 
 /** Maps every error to `{success: false, code, message}` with its status; nothing leaks a stack. */

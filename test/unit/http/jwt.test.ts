@@ -8,6 +8,7 @@ function token(header: Record<string, unknown>, claims: Record<string, unknown>,
   const head = `${b64(header)}.${b64(claims)}`;
   return `${head}.${createHmac(alg, secret).update(head).digest('base64url')}`;
 }
+// Taken at module load, which can be minutes before these tests run in a long combined mocha run: lifetimes stay wide.
 const now = Math.floor(Date.now() / 1000);
 const SUB = '0b6f3c1e-2d4a-4f5b-9c8d-7e6f5a4b3c2d';
 // An hour ahead: mocha loads every file before running any, and a long suite may come first.
@@ -44,10 +45,10 @@ describe('JWT verification (HS256 only)', () => {
       'payload not JSON': (() => { const head = `${b64({ alg: 'HS256' })}.${Buffer.from('nope').toString('base64url')}`; return `${head}.${createHmac('sha256', SECRET).update(head).digest('base64url')}`; })(),
       'payload an array': token({ alg: 'HS256' }, [1, 2] as unknown as Record<string, unknown>),
       'no exp': token({ alg: 'HS256' }, { sub: SUB, role: 'client' }),
-      'exp as string': token({ alg: 'HS256' }, { ...good, exp: String(now + 60) }),
+      'exp as string': token({ alg: 'HS256' }, { ...good, exp: String(now + 3600) }),
       'not yet valid': token({ alg: 'HS256' }, { ...good, nbf: now + 1800 }),
       'unknown role': token({ alg: 'HS256' }, { ...good, role: 'root' }),
-      'no sub': token({ alg: 'HS256' }, { role: 'client', exp: now + 60 }),
+      'no sub': token({ alg: 'HS256' }, { role: 'client', exp: now + 3600 }),
     };
     for (const [name, t] of Object.entries(cases)) expect(await code(t), name).to.equal('invalid_token');
     expect(await code(token({ alg: 'HS256' }, { ...good, exp: now - 1 }))).to.equal('token_expired');

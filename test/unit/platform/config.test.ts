@@ -48,4 +48,28 @@ describe('config', () => {
     expect(() => loadConfig({ CONSUMED_EVENTS_RETENTION: '1d' })).to.throw(ConfigError, /CONSUMED_EVENTS_RETENTION must be at least OUTBOX_RETENTION/);
     expect(() => loadConfig({ CONSUMED_EVENTS_RETENTION: 'later' })).to.throw(ConfigError, /CONSUMED_EVENTS_RETENTION/);
   });
+
+  it('REDIS_CLUSTER takes a comma list of seed nodes; without it a list is refused', () => {
+    const c = loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://10.0.0.1:7000, redis://10.0.0.2:7000' });
+    expect(c).to.include({ redisCluster: true, redisUrl: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000' });
+    expect(loadConfig({}).redisCluster).to.equal(false);
+    expect(() => loadConfig({ REDIS_URL: 'redis://a:1,redis://b:2' })).to.throw(ConfigError, /REDIS_URL lists 2 nodes: set REDIS_CLUSTER=true/);
+    try {
+      loadConfig({ REDIS_CLUSTER: 'yes', REDIS_URL: 'redis://a:1/2,http://b:2,redis://u:p@c:3,nope' });
+      expect.fail('should throw');
+    } catch (err) {
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).to.include('REDIS_CLUSTER must be true or false');
+    }
+    try {
+      loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1/2,http://b:2,redis://u:p@c:3,nope' });
+      expect.fail('should throw');
+    } catch (err) {
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).to.include('selects database 2; a Redis Cluster has database 0 only');
+      expect(problems).to.include('REDIS_URL must use redis: or rediss:, got "http://b:2"');
+      expect(problems).to.include('"nope" is not a URL');
+      expect(problems).to.include('differ in scheme or credentials');
+    }
+  });
 });
