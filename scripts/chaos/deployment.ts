@@ -3,7 +3,7 @@
  * 1 scheduler), started as users start them, pointed at the harness's servers through its proxies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, until } from './infra.ts';
 
@@ -41,6 +41,10 @@ export class Deployment {
         banners: { delivery: 'topic', topic: 'banners.seen', remember_for: '1d' },
       }),
     );
+    // Payouts in batches of 10 (a batch is one transaction): with the default 500, scenario 13's
+    // 200 employees would be paid in one commit and the kill could never land mid-run.
+    const popug = join(dir, 'popug.json');
+    writeFileSync(popug, JSON.stringify({ ...(JSON.parse(readFileSync('config/popug.json', 'utf8')) as object), batch_size: 10 }));
     this.logs = createWriteStream(join(dir, 'conveyor.log'));
     this.env = {
       NODE_ENV: 'development',
@@ -51,6 +55,7 @@ export class Deployment {
       JWT_SECRET,
       ADMIN_PASSWORD: 'chaos-admin',
       INTEGRATIONS_FILE: integrations,
+      POPUG_CONFIG_FILE: popug,
       LOG_LEVEL: 'warn',
       CHAT_MESSAGES_PER_MINUTE: '100000',
       CHAT_DONATIONS_PER_MINUTE: '100000',
