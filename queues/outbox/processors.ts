@@ -59,7 +59,7 @@ function duplicate(services: Services, queue: string, ctx?: { log: JobContext<un
 }
 
 /**
- * The processor of a batched queue (JobContract.batched): each job handles up to CHAT_JOB_BATCH of
+ * The processor of a batched queue (JobContract.batched): each job handles up to `batchSize` of
  * the queue's rows in one transaction. Most jobs are wake jobs (a commit that wrote the queue's rows
  * adds one); jobs the relay or the reconciler made from a row run the same way with their rows
  * first. A full batch wakes the queue again for the rest. What the effect returns is sent after the
@@ -69,8 +69,10 @@ export function batchedJob<C extends JobContract, E = never>(
   contract: C,
   effect: (trx: Trx, batch: OutboxBatch<PayloadOf<C>>, services: Services) => Promise<E[] | void>,
   after?: SendAfterCommit<E>,
+  /** Most payloads in one job; default CHAT_JOB_BATCH. */
+  batchSize: (services: Services) => number = (services) => services.config.chat.jobBatch,
 ): BatchedProcessor<C> {
-  const options = (services: Services, log: JobContext<unknown>['log']): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: services.config.chat.jobBatch, readCommitted: true, log });
+  const options = (services: Services, log: JobContext<unknown>['log']): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: batchSize(services), readCommitted: true, log });
   const sendDeps = (services: Services): SendDeps => ({ db: services.db, redis: services.redis, prefix: services.config.queuePrefix });
 
   /** `rowKey`: a row's job, whose row may have committed before (a wake job has none). */
@@ -81,7 +83,7 @@ export function batchedJob<C extends JobContract, E = never>(
       duplicate(services, contract.queue);
     }
     // A full batch likely left rows behind: another wake takes them, beside this job's next one.
-    else if (outcome.size >= services.config.chat.jobBatch) services.outbox.wake([contract.queue]);
+    else if (outcome.size >= batchSize(services)) services.outbox.wake([contract.queue]);
     const items = outcome.done ? (outcome.result ?? []) : rowKey && after ? await after.filed(sendDeps(services), rowKey) : [];
     if (after && items.length > 0) await after.send(sendDeps(services), items);
     return outcome.done ? { batch: outcome.size, first: outcome.first, sent: items.length } : { duplicate: true, sent: items.length };
