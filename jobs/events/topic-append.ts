@@ -16,5 +16,5 @@ export const topicAppendJob = batchedJob(
     await appendTopics({ redis, prefix: config.queuePrefix, maxLength: config.topicMaxLength }, batch.payloads);
   },
   undefined,
-  (services) => services.config.topicAppendBatch,
+  { batchSize: (services) => services.config.topicAppendBatch, inOrder: true },
 );
