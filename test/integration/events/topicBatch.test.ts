@@ -51,7 +51,7 @@ describe('topic appender: a batch of many events from several aggregates and top
       for (let k = 0; k <= t % 6; k++) {
         const a = (t + k * 5) % AGGREGATES.length;
         const agg = AGGREGATES[a]!;
-        envelopes.push({ topic: agg.topic, e: envelope(agg.name, { [agg.key]: ids[a], seq: seq[a]++ }) });
+        envelopes.push({ topic: agg.topic, e: envelope(agg.name, { [agg.key]: ids[a], seq: (seq[a] = seq[a]! + 1) - 1 }) });
       }
       // Every fifth transaction writes one event batch row of one event for all its events.
       const batchRow = t % 5 === 0 && envelopes.every((x) => x.e.event_name === envelopes[0]!.e.event_name);
