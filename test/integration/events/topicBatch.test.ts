@@ -94,7 +94,8 @@ describe('topic appender: a batch of many events from several aggregates and top
     let app: TestConveyor;
     let redis: Redis;
     before(async () => {
-      app = await startConveyor({ env: { TOPIC_APPEND_BATCH: '64' } });
+      // A quick reconciler: row jobs for the waiting rows run beside the wakes (they must keep the order too).
+      app = await startConveyor({ env: { TOPIC_APPEND_BATCH: '64', OUTBOX_RECONCILE_EVERY: '200ms', OUTBOX_RECONCILE_GRACE: '300ms' } });
       redis = new Redis(TEST_REDIS);
     });
     after(async () => {
@@ -103,6 +104,21 @@ describe('topic appender: a batch of many events from several aggregates and top
     });
 
     it('appends each event once, in commit order per stream, a batch of many rows per job', () => appendsABacklogInOrder(app, redis));
+
+    it('a row naming no registered event stays out of the batches and goes dead; the events around it are appended', async () => {
+      const before = envelope('TaskAssigned', { task_id: randomUUID(), seq: 0 });
+      const unknown = envelope('NoSuchEvent', { task_id: randomUUID() });
+      const after = envelope('TaskAssigned', { task_id: randomUUID(), seq: 1 });
+      await app.running.services.outbox.transaction((trx) => writeOutbox(trx, [row(before), row(unknown), row(after)]));
+      const db = app.database.db;
+      const status = async (e: Envelope) => ((await db('outbox').where({ queue: TOPIC_APPEND_QUEUE, event_id: e.event_id }).first()) as { status: string; last_error: string | null });
+      await waitFor(async () => (await status(unknown)).status === 'dead', { what: 'the unknown event row dead' });
+      expect((await status(before)).status).to.equal('done');
+      expect((await status(after)).status).to.equal('done');
+      const ids = (await redis.xrange(`${app.prefix}:topic:domain.popug`, '-', '+')).map(([, f]) => f[f.indexOf('event_id') + 1]);
+      expect(ids.filter((id) => id === before.event_id || id === after.event_id)).to.deep.equal([before.event_id, after.event_id]);
+      expect(ids).to.not.include(unknown.event_id);
+    });
   });
 
   describe('a Redis Cluster of three masters (REDIS_CLUSTER)', () => {
