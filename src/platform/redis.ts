@@ -139,6 +139,8 @@ async function execOne<T>(redis: RedisClient, group: readonly T[], add: (pipelin
  * pipeline that fails whole (a lost connection) rejects, as pipeline.exec() does.
  */
 export async function pipelinePerNode<T>(redis: RedisClient, items: readonly T[], keyOf: (item: T) => string, add: (pipeline: ChainableCommander, item: T) => void): Promise<Reply[]> {
+  // One Redis: one pipeline, nothing to redirect.
+  if (!redis.isCluster) return items.length > 0 ? execOne(redis, items, add) : [];
   const replies: Reply[] = new Array<Reply>(items.length);
   await Promise.all(
     byNode(redis, items.map((item, i) => ({ item, i })), ({ item }) => keyOf(item)).map(async (group) => {
@@ -146,7 +148,7 @@ export async function pipelinePerNode<T>(redis: RedisClient, items: readonly T[]
       await Promise.all(
         group.map(async ({ item, i }, j) => {
           const [err] = results[j]!;
-          replies[i] = redis.isCluster && err && REDIRECTED.test(err.message) ? (await execOne(redis, [item], add))[0]! : results[j]!;
+          replies[i] = err && REDIRECTED.test(err.message) ? (await execOne(redis, [item], add))[0]! : results[j]!;
         }),
       );
     }),

@@ -1,4 +1,4 @@
-import { pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
+import { bySlot, pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import { Unavailable } from '../../platform/errors.ts';
 import type { SeenFact } from './seenFact.ts';
 import { currentTrace, runWithTrace } from '../../platform/trace.ts';
@@ -23,10 +23,14 @@ export async function findSeen(redis: RedisClient, prefix: string, key: string):
   return value === null || value.startsWith(PENDING) ? null : value;
 }
 
-// Single-key scripts (one hash slot each), sent as one pipeline per batch (per master on a Cluster).
-// Turns this batch's pending mark into the event id, for the remember window.
-const CONFIRM = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return false`;
+// Confirming is a SET XX per key, no compare: it runs only after this batch's add succeeded, and a
+// key names one fact, so whatever mark stands there (ours, or another api's after ours lapsed) may
+// say "queued"; a key already gone stays gone. One script per batch (per hash slot on a Cluster):
+// a command per fact would double the api's Redis commands.
+const CONFIRM = `for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i], 'XX') end
+return #KEYS`;
+
+// Single-key (one hash slot each), sent as one pipeline per batch (per master on a Cluster).
 // Deletes the key if it still holds this batch's pending mark; another writer's stays.
 const FORGET = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -170,9 +174,11 @@ export class SeenBatcher {
 
   private async confirm(batch: Pending[]): Promise<void> {
     try {
-      const replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.eval(CONFIRM, 1, p.key, PENDING + p.fact.event_id, p.fact.event_id, p.ttlMs));
-      const err = replies.find(([e]) => e)?.[0];
-      if (err) throw err;
+      await Promise.all(
+        bySlot(this.deps.redis, batch, (p) => p.key).map((group) =>
+          this.deps.redis.eval(CONFIRM, group.length, ...group.map((p) => p.key), ...group.flatMap((p) => [p.fact.event_id, p.ttlMs])),
+        ),
+      );
     } catch (err) {
       this.deps.onConfirmFailed?.(err as Error, batch.length);
     }
