@@ -41,6 +41,8 @@ export interface Config {
   eventValidation: boolean;
   /** Approximate bound of each event topic's Redis stream (XADD MAXLEN ~). */
   topicMaxLength: number;
+  /** Most events the topic-append queue takes in one job (one pipeline, one transaction). */
+  topicAppendBatch: number;
   roles: Role[];
   tz: string;
   logLevel: string;
@@ -372,6 +374,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     flagsTtlMs: r.duration('FLAGS_TTL', '500ms'),
     eventValidation: r.bool('EVENT_VALIDATION', true),
     topicMaxLength: r.int('TOPIC_MAX_LENGTH', 100_000, 10, 100_000_000),
+    topicAppendBatch: r.int('TOPIC_APPEND_BATCH', 500, 1, 5_000),
     roles,
     tz,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, mode === 'test' ? 'silent' : 'info'),

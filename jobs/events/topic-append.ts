@@ -1,18 +1,20 @@
-import { eventRegistry } from '../../src/domain/events/catalog.ts';
-import { topicEntry, topicStream } from '../../src/domain/events/topics.ts';
-import { PermanentError } from '../../src/platform/errors.ts';
-import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/outbox/processors.ts';
+import { eventsContracts } from '../../queues/contracts/events.ts';
+import { appendTopics } from '../../src/domain/events/topicAppend.ts';
+import { batchedJob } from '../../queues/outbox/processors.ts';
 
 /**
- * Appends an event to its topic's stream, bounded (XADD MAXLEN ~). At least once: a job that
- * appended but died before its commit appends again, so stream readers drop repeats by
+ * Appends a batch of events to their topics' streams (XADD MAXLEN ~): the rows the job claimed, in
+ * outbox id order, in one pipeline per node, each stream's appends in that order; the rows are
+ * marked done in the same transaction, after the append. At least once: a batch that appended but
+ * rolled back or died before its commit appends again, so stream readers drop repeats by
  * (event_id, produced_at), as every consumer does.
  */
-export const topicAppendJob = durableJob<Contracts['events.topic-append']>(async (_trx, { payload, services }) => {
-  const event = eventRegistry.event(payload.event_name);
-  if (!event) throw new PermanentError(`no registered event ${payload.event_name}`, 'unknown_schema');
-  const { redis, config } = services;
-  const id = await redis.xadd(topicStream(config.queuePrefix, event.topic), 'MAXLEN', '~', String(config.topicMaxLength), '*', ...topicEntry(payload));
-  return { topic: event.topic, id };
-});
+export const topicAppendJob = batchedJob(
+  eventsContracts['events.topic-append'],
+  async (_trx, batch, services) => {
+    const { redis, config } = services;
+    await appendTopics({ redis, prefix: config.queuePrefix, maxLength: config.topicMaxLength }, batch.payloads);
+  },
+  undefined,
+  { batchSize: (services) => services.config.topicAppendBatch, inOrder: true },
+);

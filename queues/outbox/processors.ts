@@ -58,8 +58,15 @@ function duplicate(services: Services, queue: string, ctx?: { log: JobContext<un
   return { duplicate: true };
 }
 
+export interface BatchedJobOptions {
+  /** Most payloads in one job; default CHAT_JOB_BATCH. */
+  batchSize?: (services: Services) => number;
+  /** Batches strictly in outbox id order (BatchOptions.inOrder); a row's own job claims like a wake. */
+  inOrder?: boolean;
+}
+
 /**
- * The processor of a batched queue (JobContract.batched): each job handles up to CHAT_JOB_BATCH of
+ * The processor of a batched queue (JobContract.batched): each job handles up to `batchSize` of
  * the queue's rows in one transaction. Most jobs are wake jobs (a commit that wrote the queue's rows
  * adds one); jobs the relay or the reconciler made from a row run the same way with their rows
  * first. A full batch wakes the queue again for the rest. What the effect returns is sent after the
@@ -69,8 +76,11 @@ export function batchedJob<C extends JobContract, E = never>(
   contract: C,
   effect: (trx: Trx, batch: OutboxBatch<PayloadOf<C>>, services: Services) => Promise<E[] | void>,
   after?: SendAfterCommit<E>,
+  opts: BatchedJobOptions = {},
 ): BatchedProcessor<C> {
-  const options = (services: Services, log: JobContext<unknown>['log']): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: services.config.chat.jobBatch, readCommitted: true, log });
+  const batchSize = opts.batchSize ?? ((services: Services) => services.config.chat.jobBatch);
+  const inOrder = opts.inOrder ?? false;
+  const options = (services: Services, log: JobContext<unknown>['log']): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: batchSize(services), readCommitted: true, inOrder, log });
   const sendDeps = (services: Services): SendDeps => ({ db: services.db, redis: services.redis, prefix: services.config.queuePrefix });
 
   /** `rowKey`: a row's job, whose row may have committed before (a wake job has none). */
@@ -81,7 +91,7 @@ export function batchedJob<C extends JobContract, E = never>(
       duplicate(services, contract.queue);
     }
     // A full batch likely left rows behind: another wake takes them, beside this job's next one.
-    else if (outcome.size >= services.config.chat.jobBatch) services.outbox.wake([contract.queue]);
+    else if (outcome.size >= batchSize(services)) services.outbox.wake([contract.queue]);
     const items = outcome.done ? (outcome.result ?? []) : rowKey && after ? await after.filed(sendDeps(services), rowKey) : [];
     if (after && items.length > 0) await after.send(sendDeps(services), items);
     return outcome.done ? { batch: outcome.size, first: outcome.first, sent: items.length } : { duplicate: true, sent: items.length };
@@ -89,6 +99,16 @@ export function batchedJob<C extends JobContract, E = never>(
 
   const processor = async (ctx: JobContext<PayloadOf<C>>) => {
     const own = ownRows(ctx);
+    if (inOrder) {
+      // A row's job must not put its rows ahead of older waiting ones: unless its row is dead (a
+      // retry from Bull Board runs it alone), it takes the oldest rows like a wake, its own in turn.
+      const [[row]] = (await ctx.services.db.raw('SELECT status FROM outbox WHERE id = ?', [Number(own.outboxId)])) as [{ status: string }[]];
+      if (!row) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
+      if (row.status === 'done') return finish(ctx.services, { done: false }, own.outboxId);
+      if (row.status !== 'dead') return finish(ctx.services, await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, options(ctx.services, ctx.log), null, (trx, batch) => effect(trx, batch, ctx.services)), null);
+      const alone = await runOutboxBatch(ctx.services.outbox, { ...options(ctx.services, ctx.log), max: 1 }, { ...own, relayedWith: undefined }, (trx, batch) => effect(trx, batch, ctx.services));
+      return finish(ctx.services, alone, own.outboxId);
+    }
     const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services, ctx.log), own, (trx, batch) => effect(trx, batch, ctx.services));
     return finish(ctx.services, outcome, own.outboxId);
   };

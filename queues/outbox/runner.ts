@@ -58,6 +58,12 @@ export interface BatchOptions {
   max: number;
   /** Run on the READ COMMITTED pool (batched queues). */
   readCommitted?: boolean;
+  /**
+   * Claim only an unbroken run of the queue's oldest open rows: the claim stops at the first row
+   * someone else holds (the relay, the reconciler's bookkeeping) instead of skipping past it, so
+   * batches follow one another in id order (the topic appender's order per stream).
+   */
+  inOrder?: boolean;
   attempts?: number;
   /** The job's logger: each row handled gets a debug line with its id and request id. */
   log?: Logger;
@@ -141,7 +147,7 @@ export async function runOutboxBatch<P, R>(
         if (members.length === 0) return { done: false };
       }
       const wanted = opts.max - size;
-      const taken = wanted > 0 ? await claim(trx, opts.queue, new Set(carried), wanted) : [];
+      const taken = wanted > 0 ? await claim(trx, opts.queue, new Set(carried), wanted, opts.inOrder ?? false) : [];
       for (const row of taken) {
         // Rows past the batch's size stay locked, untouched, until the commit; the next batch takes them.
         if (size >= opts.max) break;
@@ -170,7 +176,7 @@ export async function runOutboxBatch<P, R>(
  * so a long backlog costs no sort), then locked by primary key only (SKIP LOCKED), so the claim
  * never holds index-record locks that a row's own job would wait on.
  */
-async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number): Promise<({ id: number } & StoredPayload)[]> {
+async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: number, inOrder: boolean): Promise<({ id: number } & StoredPayload)[]> {
   // Twice as many candidates as wanted from each status: some are held by other jobs and get skipped.
   const each = limit * 2 + held.size;
   const candidates = (
@@ -191,5 +197,10 @@ async function claim(trx: Trx, queue: string, held: ReadonlySet<number>, limit: 
     `SELECT id, ${PAYLOAD_SQL} FROM outbox WHERE id IN (${placeholders(candidates.length)}) AND status <> 'done' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
     [...candidates, limit],
   );
-  return rows.map((row) => ({ ...row, id: Number(row.id) }));
+  const locked = rows.map((row) => ({ ...row, id: Number(row.id) }));
+  if (!inOrder) return locked;
+  // The run ends where a candidate was not locked: held elsewhere, or done meanwhile (a shorter batch, harmless).
+  let run = 0;
+  while (run < locked.length && locked[run]!.id === candidates[run]) run++;
+  return locked.slice(0, run);
 }

@@ -158,18 +158,25 @@ export function eventJobs<S extends TSchema>(def: EventDef<S>, envelope: Envelop
  * carrying every envelope that goes to it, in order, instead of a row per event and listener. The
  * listener's job takes the row's events as one batch and marks the row done once (runner.ts), so
  * a batch of N events costs each listener one row insert and one done mark instead of N of each.
+ * `batchRowsFor`: only these listeners get a batch row; the others a row per event, as eventJobs
+ * writes (a row-at-a-time listener, or one whose rows should keep their own trace). Default: all.
  */
-export function eventBatchJobs<S extends TSchema>(def: EventDef<S>, envelopes: readonly Envelope<Static<S>>[]): OutboxJob[] {
+export function eventBatchJobs<S extends TSchema>(def: EventDef<S>, envelopes: readonly Envelope<Static<S>>[], batchRowsFor?: readonly string[]): OutboxJob[] {
   const byQueue = new Map<string, Envelope<Static<S>>[]>();
+  const single: OutboxJob[] = [];
   for (const envelope of envelopes) {
     if (validateEmitted) checkEmitted(def, envelope.payload);
     for (const queue of listenersOf(def, envelope.payload)) {
+      if (batchRowsFor && !batchRowsFor.includes(queue)) {
+        single.push({ queue, payload: envelope, version: def.version, eventId: envelope.event_id, envelope: true });
+        continue;
+      }
       const list = byQueue.get(queue);
       if (list) list.push(envelope);
       else byQueue.set(queue, [envelope]);
     }
   }
-  return [...byQueue].map(([queue, list]) => ({ queue, payload: list, version: def.version, events: true }));
+  return [...single, ...[...byQueue].map(([queue, list]): OutboxJob => ({ queue, payload: list, version: def.version, events: true }))];
 }
 
 /** The payloads a row stands for: its one payload, or each envelope of an event batch row. */

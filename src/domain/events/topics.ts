@@ -1,6 +1,6 @@
 import type { Envelope } from '../../../queues/outbox/envelope.ts';
 
-/** The listener queue that appends an event to its topic's stream (a row per event; jobs/events/topic-append.ts). */
+/** The batched listener queue that appends events to their topics' streams (jobs/events/topic-append.ts). */
 export const TOPIC_APPEND_QUEUE = 'events.topic-append';
 
 /** The Redis stream of a topic: `<QUEUE_PREFIX>:topic:<name>` (mark-notify's topic integrations use the same form). */

@@ -1,6 +1,7 @@
 import type { Db, Transactor, Trx } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
-import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, placeholders, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 import { storeNotifications, type NewNotification } from '../notifications/inbox.ts';
@@ -134,9 +135,14 @@ export async function payBatch(
       `INSERT INTO popug_entries (entry_id, user_id, day, kind, task_id, amount, description, at, transfer_id) VALUES ${payouts.map(() => "(?, ?, ?, 'payout', NULL, ?, ?, ?, ?)").join(', ')}`,
       payouts.flatMap((p, i) => [p.entryId, p.employee.userId, day, -p.amount, `payout for ${day}`, opts.now, transferIds[i]!]),
     );
+    // The report mail gets a row per payment; the topic appender one event batch row for them all.
     await writeOutbox(
       trx,
-      payouts.flatMap((p) => eventJobs(PaymentMade, makeEnvelope(PaymentMade, { user_id: p.employee.userId, day, amount: p.amount, entry_id: p.entryId }, opts.now))),
+      eventBatchJobs(
+        PaymentMade,
+        payouts.map((p) => makeEnvelope(PaymentMade, { user_id: p.employee.userId, day, amount: p.amount, entry_id: p.entryId }, opts.now)),
+        [TOPIC_APPEND_QUEUE],
+      ),
       opts.now,
     );
     // Inbox only: the report mail itself is the PaymentMade listener's (popug.send-report).

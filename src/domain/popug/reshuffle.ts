@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transactor, Trx } from '../../platform/db.ts';
-import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, isDuplicateKey, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 import { TaskAssigned } from './events.ts';
@@ -90,8 +91,10 @@ export async function reshuffleBatch(transaction: Transactor, id: string, batch:
         `UPDATE popug_tasks SET assignee = CASE task_id ${moves.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE task_id IN (${moves.map(() => '?').join(', ')})`,
         [...moves.flatMap((m) => [m.taskId, m.assignee]), ...moves.map((m) => m.taskId)],
       );
-      // Every TaskAssigned of the batch in one multi-row outbox INSERT.
-      await writeOutbox(trx, moves.flatMap((m) => eventJobs(TaskAssigned, makeEnvelope(TaskAssigned, { task_id: m.taskId, assignee: m.assignee, assignment_id: id, at: at.toISOString() }, at))), at);
+      // Every TaskAssigned of the batch in one multi-row outbox INSERT: a row per event for
+      // payments, one event batch row for the topic appender.
+      const envelopes = moves.map((m) => makeEnvelope(TaskAssigned, { task_id: m.taskId, assignee: m.assignee, assignment_id: id, at: at.toISOString() }, at));
+      await writeOutbox(trx, eventBatchJobs(TaskAssigned, envelopes, [TOPIC_APPEND_QUEUE]), at);
     }
     const finished = tasks.length < batch || employees.length === 0;
     const done = toSafeInt(row.tasks_done, 'done') + tasks.length;
