@@ -18,7 +18,8 @@ import { finish, pct, ratio } from './lib/table.ts';
 import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
-import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
+import { dropDatabase } from '../../src/platform/db.ts';
+import { migratedDatabase } from './lib/database.ts';
 import { parsePopugSettings } from '../../src/domain/popug/settings.ts';
 import { dayOf } from '../../src/domain/popug/days.ts';
 import { requestPayout } from '../../src/domain/popug/payout.ts';
@@ -161,10 +162,7 @@ async function rawPayouts(pool: Pool, ownerType: string, companyId: number, day:
 
 async function main(): Promise<void> {
   const busyBefore = await waitForIdle();
-  await ensureDatabase(dbUrl);
-  const migrator = createDb(dbUrl, 2);
-  await migrate(migrator);
-  await migrator.destroy();
+  await migratedDatabase(dbUrl);
   const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', WS_ORIGINS: 'http://127.0.0.1', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', TZ: 'UTC' });
   const running = await start(config, config.roles, { metricsDefaults: false, popug: parsePopugSettings({ payout_cron: '0 0 1 1 *' }) });
   const url = `http://127.0.0.1:${running.port}`;

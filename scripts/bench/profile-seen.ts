@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
+import { dropDatabase } from '../../src/platform/db.ts';
+import { migratedDatabase } from './lib/database.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
 import { cliArgs } from './lib/args.ts';
 import { runHttpLoad, runHttpLoadAtRate } from './lib/http-load.ts';
@@ -31,10 +32,7 @@ mkdirSync(out, { recursive: true });
 const databaseUrl = `mysql://root@127.0.0.1:3306/conveyor_prof_${randomUUID().slice(0, 8)}`;
 const prefix = benchPrefix('bench-prof');
 const redis = benchRedis();
-await ensureDatabase(databaseUrl);
-const db = createDb(databaseUrl, 1);
-await migrate(db);
-await db.destroy();
+await migratedDatabase(databaseUrl);
 const consumer = await startNodeScript<{ port: number }>('scripts/bench/seen/consumer.ts', { name: 'consumer' });
 const conveyor = (roles: string, profiled: boolean) =>
   startNodeScript<{ port: number }>('scripts/bench/seen/conveyor.ts', {

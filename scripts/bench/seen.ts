@@ -10,7 +10,8 @@
  *   loopback, with each master's share of the commands (seen/cluster.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
+import { dropDatabase } from '../../src/platform/db.ts';
+import { migratedDatabase } from './lib/database.ts';
 import { loadConfig } from '../../src/config.ts';
 import { notifyContracts } from '../../queues/contracts/notify.ts';
 import { cliArgs } from './lib/args.ts';
@@ -59,10 +60,7 @@ const prefixes = { api: benchPrefix('bench-seen-api'), drain: benchPrefix('bench
 note('waiting (up to 60 s) for idle cores…');
 const busyBefore = await waitForIdle(60_000);
 const machine = await machineFacts({ redis, busyBefore, mysqlUrl: databaseUrl.replace(/\/[^/]*$/, '') });
-await ensureDatabase(databaseUrl);
-const db = createDb(databaseUrl, 2);
-await migrate(db);
-await db.destroy();
+await migratedDatabase(databaseUrl);
 
 // Every request is a new fact (unique ids); callers take turns, each with its own token.
 const tokens = clientTokens(SECRET, users);

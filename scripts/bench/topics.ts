@@ -15,7 +15,8 @@ import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/
 import { finish, pct, ratio } from './lib/table.ts';
 import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
-import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
+import { dropDatabase } from '../../src/platform/db.ts';
+import { migratedDatabase } from './lib/database.ts';
 import { TOPIC_APPEND_QUEUE, topicEntry, topicStream } from '../../src/domain/events/topics.ts';
 import { PaymentMade } from '../../src/domain/popug/events.ts';
 import { makeEnvelope, type Envelope } from '../../queues/outbox/envelope.ts';
@@ -83,10 +84,7 @@ async function rawDrain(pool: mysql.Pool, list: Envelope[]): Promise<number> {
 
 async function main(): Promise<void> {
   const busyBefore = await waitForIdle();
-  await ensureDatabase(dbUrl);
-  const migrator = createDb(dbUrl, 2);
-  await migrate(migrator);
-  await migrator.destroy();
+  await migratedDatabase(dbUrl);
   const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'bench-topics-secret-0123456789abcdef01234', ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', WS_ORIGINS: 'http://127.0.0.1', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', TZ: 'UTC' });
   const running = await start(config, config.roles, { metricsDefaults: false });
   const pool = mysql.createPool({ uri: dbUrl, connectionLimit: 4 });

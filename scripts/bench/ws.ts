@@ -28,7 +28,8 @@ import { makeEvent, readEventProbe } from './lib/chat-frames.ts';
 import { loadConfig } from '../../src/config.ts';
 import { start } from '../../src/runtime.ts';
 import { signToken } from '../../src/http/auth/jwt.ts';
-import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
+import { dropDatabase } from '../../src/platform/db.ts';
+import { migratedDatabase } from './lib/database.ts';
 import { toWire } from '../../src/domain/chat/chatEvent.ts';
 import { publishChatEvents } from '../../src/domain/chat/roomFeed.ts';
 import { wsExtension } from '../../src/ws/extension.ts';
@@ -257,10 +258,7 @@ async function main(): Promise<void> {
   note(`waiting (up to ${idleWait} s) for idle cores…`);
   const busyBefore = await waitForIdle(idleWait * 1000);
   const machine = await machineFacts({ redis, busyBefore, mysqlUrl: mysqlBase });
-  await ensureDatabase(databaseUrl);
-  const db = createDb(databaseUrl, 2);
-  await migrate(db);
-  await db.destroy();
+  await migratedDatabase(databaseUrl);
   note(`${layout.clients} clients in ${layout.sizes.length} rooms (${layout.sizes.slice(0, 6).join(', ')}…), ${fmt(fanout)} deliveries per event on average, ${bytes}-byte frames`);
 
   const roomIds = layout.sizes.map(() => randomUUID());

@@ -27,7 +27,8 @@ import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
 import type { ClientSummary, ConnectPlan } from './wsScaleClients.ts';
 import { toWire } from '../../src/domain/chat/chatEvent.ts';
 import { publishChatEvents } from '../../src/domain/chat/roomFeed.ts';
-import { createDb, dropDatabase, ensureDatabase, migrate } from '../../src/platform/db.ts';
+import { dropDatabase } from '../../src/platform/db.ts';
+import { migratedDatabase } from './lib/database.ts';
 
 const args = cliArgs({
   name: 'bench:ws-scale',
@@ -133,10 +134,7 @@ async function main(): Promise<void> {
   note(`waiting (up to ${idleWait} s) for idle cores…`);
   const busyBefore = await waitForIdle(idleWait * 1000);
   const machine = await machineFacts({ redis, busyBefore, mysqlUrl: mysqlBase });
-  await ensureDatabase(databaseUrl);
-  const db = createDb(databaseUrl, 2);
-  await migrate(db);
-  await db.destroy();
+  await migratedDatabase(databaseUrl);
   note(`${fmt(sockets)} sockets in one room over ${processes} client processes and ${sources} source address(es); open-files limit ${limit}; ${events} events of ${bytes} bytes`);
 
   const clients: ChildHandle[] = [];

@@ -4,7 +4,7 @@ import { defineJob, type JobContract } from '../../queues/contract.ts';
 import { durableJob } from '../../queues/outbox/processors.ts';
 import type { OutboxJob } from '../../queues/outbox/writer.ts';
 import type { JobContext, Processor } from '../../queues/processor.ts';
-import type { Trx } from '../../src/platform/db.ts';
+import type { Db, Trx } from '../../src/platform/db.ts';
 import { TEST_REDIS } from './db.ts';
 
 /**
@@ -56,4 +56,13 @@ export function testRows(contract: JobContract, ns: readonly number[], available
 /** The blocking connection a test's own worker needs. */
 export function workerConnection(): Redis {
   return new Redis(TEST_REDIS, { protocol: 2, maxRetriesPerRequest: null });
+}
+
+/** The table a test's effect writes a row to per run (`outbox_id`, `n`), so "exactly once" is countable. */
+export async function createEffectsTable(db: Db, name: string): Promise<void> {
+  await db.schema.createTable(name, (t) => {
+    t.increments('id');
+    t.string('outbox_id', 32).notNullable();
+    t.integer('n').notNullable();
+  });
 }

@@ -10,7 +10,7 @@ import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { PermanentError } from '../../../src/platform/errors.ts';
 import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
-import { contractMap, defineTestJob, testProcessor, testRows, workerConnection } from '../../helpers/outboxJob.ts';
+import { contractMap, createEffectsTable, defineTestJob, testProcessor, testRows, workerConnection } from '../../helpers/outboxJob.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 // A durable job type that fails on demand; its effect is a row per run, so "exactly once" is countable.
@@ -51,11 +51,7 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
 
   before(async () => {
     app = await startConveyor({ roles: [] });
-    await services().db.schema.createTable('test_dead_effects', (t) => {
-      t.increments('id');
-      t.string('outbox_id', 32).notNullable();
-      t.integer('n').notNullable();
-    });
+    await createEffectsTable(services().db, 'test_dead_effects');
     connection = workerConnection();
   });
 

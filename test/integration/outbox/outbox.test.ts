@@ -7,7 +7,7 @@ import { OutboxReconciler } from '../../../queues/outbox/reconciler.ts';
 import { writeOutbox } from '../../../queues/outbox/writer.ts';
 import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conveyor.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
-import { contractMap, defineTestJob, testProcessor, testRows, workerConnection } from '../../helpers/outboxJob.ts';
+import { contractMap, createEffectsTable, defineTestJob, testProcessor, testRows, workerConnection } from '../../helpers/outboxJob.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
 
 // A real durable job type used only here: its effect is a row per run, so "exactly once" is countable.
@@ -46,11 +46,7 @@ describe('transactional outbox (real MySQL + Redis)', function () {
   before(async () => {
     // No roles: this test drives the relay, reconciler and worker by hand.
     app = await startConveyor({ roles: [] });
-    await app.running.services.db.schema.createTable('test_effects', (t) => {
-      t.increments('id');
-      t.string('outbox_id', 32).notNullable();
-      t.integer('n').notNullable();
-    });
+    await createEffectsTable(app.running.services.db, 'test_effects');
     connection = workerConnection();
   });
 
