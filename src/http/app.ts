@@ -68,7 +68,7 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
     app.use(staticPopug());
     const { adminUser, adminPassword, adminAuthFailuresPerMinute, queuePrefix } = services.config;
     app.use(adminAuth({ user: adminUser, password: adminPassword, limits: { redis: services.redis, prefix: queuePrefix }, failuresPerMinute: adminAuthFailuresPerMinute }));
-    app.use(bullBoard(Object.keys(contracts).map((name) => services.queues.get(name))));
+    app.use(bullBoard(() => Object.keys(contracts).map((name) => services.queues.get(name))));
   }
   app.use(router.routes());
   app.use(router.allowedMethods());

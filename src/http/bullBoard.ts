@@ -48,14 +48,30 @@ export function adminAuth(opts: AdminAuthOptions): Middleware<AppState> {
   };
 }
 
-/** Bull Board over every queue, with retry and the other job actions enabled. */
-export function bullBoard(queues: Queue[]): Middleware<AppState> {
+/**
+ * Bull Board over every queue, with retry and the other job actions enabled. `currentQueues` is
+ * asked again before each board request: QueueSet replaces a Queue whose first handshake failed
+ * (BullMQ keeps that failure for the Queue's life), and the board must show the replacement.
+ */
+export function bullBoard(currentQueues: () => Queue[]): Middleware<AppState> {
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
-  createBullBoard({
-    queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true, displayName: hashTagOf(q.name) })),
+  const adapters = (queues: Queue[]) => queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true, displayName: hashTagOf(q.name) }));
+  let shown = currentQueues();
+  const board = createBullBoard({
+    queues: adapters(shown),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Conveyor' } },
   });
-  return serverAdapter.registerPlugin() as unknown as Middleware<AppState>;
+  const plugin = serverAdapter.registerPlugin() as unknown as Middleware<AppState>;
+  return (ctx, next) => {
+    if (ctx.path === BOARD_PATH || ctx.path.startsWith(`${BOARD_PATH}/`)) {
+      const queues = currentQueues();
+      if (queues.length !== shown.length || queues.some((q, i) => q !== shown[i])) {
+        shown = queues;
+        board.replaceQueues(adapters(queues));
+      }
+    }
+    return plugin(ctx, next);
+  };
 }
