@@ -16,6 +16,6 @@ export {
   type EnsureAccountInput,
   type OwnerType,
 } from './accounts.ts';
-export { transferMoney, type TransferInput, type TransferResult } from './transferMoney.ts';
+export { transferMoney, lockAccounts, type LockedAccount, type TransferInput, type TransferResult } from './transferMoney.ts';
 export { transferMany, MAX_TRANSFER_BATCH, type BatchTransferResult } from './transferMany.ts';
 export { sumOfBalances, checkLedger, isLedgerSound, type LedgerReport } from './invariants.ts';

@@ -6,6 +6,7 @@ import {
   findTransfersByKey,
   lockAccounts,
   validateTransfer,
+  type LockedAccount,
   type TransferInput,
   type TransferResult,
 } from './transferMoney.ts';
@@ -29,8 +30,12 @@ export const MAX_TRANSFER_BATCH = 500;
  * Transfers fail one by one (insufficient funds, unknown account, key reused for another transfer)
  * without failing the batch. Bad input (a repeated key, a self transfer, a bad amount) refuses the
  * whole batch with BadRequest before anything is written.
+ *
+ * `locked`: every account of the batch, already held FOR UPDATE by the caller in this transaction
+ * (lockAccounts) and not moved since: they are not locked again; an account missing from it counts
+ * as not found, as it would when locking.
  */
-export async function transferMany(trx: Trx, transfers: readonly TransferInput[]): Promise<BatchTransferResult[]> {
+export async function transferMany(trx: Trx, transfers: readonly TransferInput[], locked?: ReadonlyMap<number, LockedAccount>): Promise<BatchTransferResult[]> {
   validateBatch(transfers);
   const results: (BatchTransferResult | undefined)[] = new Array(transfers.length);
 
@@ -64,7 +69,7 @@ export async function transferMany(trx: Trx, transfers: readonly TransferInput[]
   if (newIds.size === 0) return results as BatchTransferResult[];
 
   const fresh = transfers.filter((t) => newIds.has(t.idempotencyKey));
-  const accounts = await lockAccounts(trx, fresh.flatMap((t) => [t.fromAccountId, t.toAccountId]));
+  const accounts = locked ?? (await lockAccounts(trx, fresh.flatMap((t) => [t.fromAccountId, t.toAccountId])));
 
   // Apply in input order against running balances, so each entry's balance_after is exact.
   const balances = new Map([...accounts].map(([id, a]) => [id, a.balance]));

@@ -5,7 +5,7 @@ import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, placeholders, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 import { storeNotifications, type NewNotification } from '../notifications/inbox.ts';
-import { formatMoney, MAX_TRANSFER_BATCH, systemAccount, transferMany } from '../ledger/index.ts';
+import { formatMoney, lockAccounts, MAX_TRANSFER_BATCH, systemAccount, transferMany, type LockedAccount } from '../ledger/index.ts';
 import { PaymentMade } from './events.ts';
 import { COMPANY_ACCOUNT, entryId } from './payments.ts';
 
@@ -86,10 +86,11 @@ export async function payBatch(
 ): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { paid: 0, total: 0, red: 0 };
   const payouts: Payout[] = [];
+  // The batch's accounts and the company's, locked once in id order: transferMany reuses the lock.
+  let locked: Map<number, LockedAccount> = new Map();
   if (employees.length > 0) {
     const ids = [...new Set([opts.companyId, ...employees.map((e) => e.accountId)])].sort((a, b) => a - b);
-    const locked = await selectRows<{ id: unknown; balance: unknown }>(trx, `SELECT id, balance FROM accounts WHERE id IN (${placeholders(ids.length)}) ORDER BY id FOR UPDATE`, ids);
-    const balances = new Map(locked.map((r) => [toSafeInt(r.id, 'id'), toSafeInt(r.balance, 'balance')]));
+    locked = await lockAccounts(trx, ids);
     const users = employees.map((e) => e.userId);
     const paidRows = await selectRows<{ user_id: string }>(
       trx,
@@ -106,7 +107,7 @@ export async function payBatch(
     const later = new Map(laterRows.map((r) => [r.user_id, toSafeInt(r.total, 'later entries')]));
     for (const employee of employees) {
       if (already.has(employee.userId)) continue;
-      const balance = balances.get(employee.accountId);
+      const balance = locked.get(employee.accountId)?.balance;
       if (balance === undefined) throw new Error(`popug: account ${employee.accountId} vanished`);
       const closing = balance - (later.get(employee.userId) ?? 0);
       if (closing < 0) outcome.red++;
@@ -119,6 +120,7 @@ export async function payBatch(
     const results = await transferMany(
       trx,
       payouts.map((p) => ({ idempotencyKey: `payout:${p.employee.userId}:${day}`, fromAccountId: p.employee.accountId, toAccountId: opts.companyId, amount: p.amount, reason: 'popug_payout', reference: day })),
+      locked,
     );
     const transferIds = results.map((r, i) => {
       // popug_payouts was checked under the account locks: a taken key here is a broken invariant.

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { AppError } from '../../../src/platform/errors.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
-import { getBalance, sumOfBalances, transferMany, transferMoney, type BatchTransferResult, type TransferInput } from '../../../src/domain/ledger/index.ts';
+import { getBalance, lockAccounts, sumOfBalances, transferMany, transferMoney, type BatchTransferResult, type TransferInput } from '../../../src/domain/ledger/index.ts';
 import { topUp, useLedgerDatabase, wallet } from './ledgerKit.ts';
 
 describe('ledger transferMany: many payers, many payees, one transaction (MySQL)', () => {
@@ -34,6 +34,29 @@ describe('ledger transferMany: many payers, many payees, one transaction (MySQL)
     expect(await Promise.all([a, b, c, d].map((id) => getBalance(t.db, id)))).to.deep.equal([34, 11, 45, 10]);
     // Refused transfers leave no row, so their keys stay usable.
     expect(await t.db('transfers').whereIn('idempotency_key', ['tm:3', 'tm:5']).select('id')).to.have.length(0);
+  });
+
+  it('uses accounts its caller locked in the same transaction, and counts one it did not lock as not found', async () => {
+    const [a, b, c] = [await wallet(t.db), await wallet(t.db), await wallet(t.db)];
+    await topUp(t.db, a, 100);
+    const results = await withTransaction(t.db, async (trx) => {
+      const locked = await lockAccounts(trx, [a, b]);
+      return transferMany(
+        trx,
+        [
+          { idempotencyKey: `l:${a}:1`, fromAccountId: a, toAccountId: b, amount: 70, reason: 'donation' },
+          { idempotencyKey: `l:${a}:2`, fromAccountId: a, toAccountId: b, amount: 40, reason: 'donation' }, // 30 left: refused
+          { idempotencyKey: `l:${a}:3`, fromAccountId: a, toAccountId: c, amount: 5, reason: 'donation' }, // c not locked
+        ],
+        locked,
+      );
+    });
+    expect(results).to.deep.equal([
+      { status: 'applied', transferId: (results[0] as { transferId: number }).transferId, fromBalance: 30, toBalance: 70 },
+      { status: 'rejected', code: 'insufficient_funds' },
+      { status: 'rejected', code: 'account_not_found' },
+    ]);
+    expect(await Promise.all([a, b, c].map((id) => getBalance(t.db, id)))).to.deep.equal([30, 70, 0]);
   });
 
   it('refuses a batch with bad input as a whole, writing nothing', async () => {
