@@ -15,6 +15,7 @@ import { paymentsApplyJob } from './popug/payments-apply.ts';
 import { reshuffleJob } from './popug/reshuffle.ts';
 import { payoutRunJob } from './popug/payout-run.ts';
 import { payoutCronJob } from './popug/payout-cron.ts';
+import { reportsJob } from './popug/reports.ts';
 import { sendReportJob } from './popug/send-report.ts';
 import { saveConnectionJob } from './chat/save-connection.ts';
 import { saveMessageJob } from './chat/save-message.ts';
@@ -64,5 +65,6 @@ export const processors: ProcessorMap<Contracts> = {
   'popug.reshuffle': reshuffleJob,
   'popug.payout-run': payoutRunJob,
   'popug.payout-cron': payoutCronJob,
+  'popug.reports': reportsJob,
   'popug.send-report': sendReportJob,
 };

@@ -1,34 +1,39 @@
-import { reportMail } from '../../src/domain/popug/reportMail.ts';
+import { markMailGivenUp, markMailSent, reportMail } from '../../src/domain/popug/reports.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { oncePer } from '../../src/platform/oncePer.ts';
 import { smtpMailer } from '../../src/platform/mailer.ts';
 import type { Services } from '../../src/services.ts';
 import type { Contracts } from '../../queues/contracts/index.ts';
-import { durableJob } from '../../queues/outbox/processors.ts';
+import type { Processor } from '../../queues/processor.ts';
 
 const mailerOf = oncePer((services: Services) => (services.config.smtpUrl ? smtpMailer(services.config.smtpUrl) : null));
 
 /**
- * Mails the report of one payout. Money is already settled: this job only reads. It is done
- * (outbox row) in the transaction that follows the send, so a redelivery after success sends
- * nothing; after mail_attempts failures it gives up into the failed set.
+ * Mails the report of one payout. Money is settled: this job only reads it. The payout's mail row
+ * is marked once the mail left, so a job run again sends nothing; after mail_attempts failures the
+ * row is marked given up and the job goes into the failed set.
  */
-export const sendReportJob = durableJob<Contracts['popug.send-report']>(async (trx, { payload, services, attempt, log }) => {
-  const mail = await reportMail(trx, payload.payload, services.popug.mailFrom);
-  if (!mail) {
-    log.info({ user: payload.payload.user_id }, 'no e-mail address known; the report stays in the inbox');
+export const sendReportJob: Processor<Contracts['popug.send-report']> = async ({ payload, services, attempt, log }) => {
+  const mail = await reportMail(services.db, payload.entry_id, services.popug.mailFrom);
+  if (mail.state === 'sent' || mail.state === 'given_up') return { duplicate: true, state: mail.state };
+  if (mail.state === 'unknown') throw new PermanentError(`no report mail is recorded for payout ${payload.entry_id}`, 'unknown_report');
+  if (mail.state === 'no_address') {
+    log.info({ entry_id: payload.entry_id }, 'the employee has no e-mail address any more; the report stays in the inbox');
     return { sent: false };
   }
   const mailer = mailerOf(services);
   if (!mailer) {
-    log.info({ to: mail.to, subject: mail.subject }, 'SMTP_URL unset: report mail kept in the inbox only');
+    log.info({ to: mail.message.to, subject: mail.message.subject }, 'SMTP_URL unset: report mail kept in the inbox only');
     return { sent: false };
   }
   try {
-    await mailer.send(mail);
+    await mailer.send(mail.message);
   } catch (err) {
-    if (attempt >= services.popug.mailAttempts) throw new PermanentError(`report mail given up after ${attempt} attempts: ${(err as Error).message}`, 'mail_failed');
-    throw err;
+    if (attempt < services.popug.mailAttempts) throw err;
+    const reason = `report mail given up after ${attempt} attempts: ${(err as Error).message}`;
+    await markMailGivenUp(services.db, payload.entry_id, new Date(services.clock.now()), reason);
+    throw new PermanentError(reason, 'mail_failed');
   }
-  return { sent: true, to: mail.to };
-});
+  await markMailSent(services.db, payload.entry_id, new Date(services.clock.now()));
+  return { sent: true, to: mail.message.to };
+};

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { AccountEnvelope, PaymentMadeEnvelope, PaymentsEnvelope, PAYMENTS_APPLY_QUEUE, REPORT_QUEUE, TRACKER_ACCOUNTS_QUEUE, Uuid } from '../../src/domain/popug/events.ts';
+import { AccountEnvelope, PaymentMadeEnvelope, PaymentsEnvelope, PAYMENTS_APPLY_QUEUE, REPORTS_QUEUE, SEND_REPORT_QUEUE, TRACKER_ACCOUNTS_QUEUE, Uuid } from '../../src/domain/popug/events.ts';
 import { PAYOUT_RUN_QUEUE } from '../../src/domain/popug/payout.ts';
 import { RESHUFFLE_QUEUE } from '../../src/domain/popug/reshuffle.ts';
 import { defineJob } from '../contract.ts';
@@ -72,19 +72,33 @@ export const popugContracts = {
     durable: false,
     keepCompleted: 100,
   }),
+  /** PaymentMade, a payout batch at a time: the inbox reports, and a mail job queued per payout. */
+  'popug.reports': defineJob({
+    queue: REPORTS_QUEUE,
+    description: 'Store the inbox report of each payout and queue its mail',
+    schema: PaymentMadeEnvelope,
+    version: 1,
+    attempts: 25,
+    backoff: retry,
+    concurrency: 1,
+    durable: true,
+    batched: true,
+    keepCompleted: 1000,
+  }),
   /**
-   * The report mail of one payout (PaymentMade). Tried mail_attempts times (the processor gives up
-   * then, into the failed set); the contract allows the most the settings do.
+   * The report mail of one payout. Tried mail_attempts times (the processor gives up then, into the
+   * failed set); the contract allows the most the settings do. Not an outbox job: its row in
+   * popug_report_mails is, and a payout run queues again a mail whose job Redis lost.
    */
   'popug.send-report': defineJob({
-    queue: REPORT_QUEUE,
+    queue: SEND_REPORT_QUEUE,
     description: 'Mail an employee the report of a payout (SMTP)',
-    schema: PaymentMadeEnvelope,
+    schema: Type.Object({ entry_id: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }),
     version: 1,
     attempts: 100,
     backoff: { delayMs: 1000, maxDelayMs: 600_000, jitter: 0.2 },
     concurrency: 4,
-    durable: true,
+    durable: false,
     keepCompleted: 1000,
   }),
 };

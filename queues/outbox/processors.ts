@@ -2,6 +2,7 @@ import type { RedisClient } from '../../src/platform/redis.ts';
 import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import type { Services } from '../../src/services.ts';
+import type { QueueSet } from '../producer.ts';
 import type { JobContract, PayloadOf } from '../contract.ts';
 import type { BatchedProcessor, JobContext, Processor, WakeContext } from '../processor.ts';
 import { runOutboxBatch, type BatchOptions, type BatchOutcome, type OutboxBatch, type OwnRows } from './runner.ts';
@@ -11,6 +12,8 @@ export interface SendDeps {
   db: Db;
   redis: RedisClient;
   prefix: string;
+  /** Jobs a batch queues after its commit (report mails). */
+  queues: QueueSet;
 }
 
 /**
@@ -81,7 +84,7 @@ export function batchedJob<C extends JobContract, E = never>(
   const batchSize = opts.batchSize ?? ((services: Services) => services.config.chat.jobBatch);
   const inOrder = opts.inOrder ?? false;
   const options = (services: Services, log: JobContext<unknown>['log']): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: batchSize(services), readCommitted: true, inOrder, log });
-  const sendDeps = (services: Services): SendDeps => ({ db: services.db, redis: services.redis, prefix: services.config.queuePrefix });
+  const sendDeps = (services: Services): SendDeps => ({ db: services.db, redis: services.redis, prefix: services.config.queuePrefix, queues: services.queues });
 
   /** `rowKey`: a row's job, whose row may have committed before (a wake job has none). */
   async function finish(services: Services, outcome: BatchOutcome<E[] | void>, rowKey: string | null) {

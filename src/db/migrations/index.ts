@@ -18,6 +18,7 @@ import * as hiringKnowledgeAreaBackfill from './0022_hiring_knowledge_area_backf
 import * as hiringReviewerPiiNullable from './0023_hiring_reviewer_pii_nullable.ts';
 import * as hiringKnowledgeAreaRequired from './0024_hiring_knowledge_area_required.ts';
 import * as hiringReviewerPiiDrop from './0025_hiring_reviewer_pii_drop.ts';
+import * as popugReportMails from './0026_popug_report_mails.ts';
 
 export interface Migration {
   name: string;
@@ -46,4 +47,5 @@ export const migrations: Migration[] = [
   { name: '0023_hiring_reviewer_pii_nullable', ...hiringReviewerPiiNullable },
   { name: '0024_hiring_knowledge_area_required', ...hiringKnowledgeAreaRequired },
   { name: '0025_hiring_reviewer_pii_drop', ...hiringReviewerPiiDrop },
+  { name: '0026_popug_report_mails', ...popugReportMails },
 ];

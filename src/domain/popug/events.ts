@@ -9,7 +9,10 @@ import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
  */
 export const TRACKER_ACCOUNTS_QUEUE = 'popug.tracker-accounts';
 export const PAYMENTS_APPLY_QUEUE = 'popug.payments-apply';
-export const REPORT_QUEUE = 'popug.send-report';
+/** PaymentMade's listener: the inbox reports of a payout batch, and its mails queued. */
+export const REPORTS_QUEUE = 'popug.reports';
+/** One report mail (queued by REPORTS_QUEUE's job). */
+export const SEND_REPORT_QUEUE = 'popug.send-report';
 
 export const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 export const PopugRole = Type.Union([Type.Literal('employee'), Type.Literal('manager'), Type.Literal('accountant'), Type.Literal('admin')]);
@@ -133,7 +136,7 @@ export const PaymentMade = defineEvent({
   name: 'PaymentMade',
   version: 1,
   schema: PaymentMadePayload,
-  listeners: [REPORT_QUEUE, TOPIC_APPEND_QUEUE],
+  listeners: [REPORTS_QUEUE, TOPIC_APPEND_QUEUE],
   description: "An employee's positive balance for a day was paid out (amount in minor units)",
 });
 

@@ -1,10 +1,8 @@
 import type { Db, Transactor, Trx } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
-import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, placeholders, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
-import { storeNotifications, type NewNotification } from '../notifications/inbox.ts';
 import { formatMoney, lockAccounts, MAX_TRANSFER_BATCH, systemAccount, transferMany, type LockedAccount } from '../ledger/index.ts';
 import { PaymentMade } from './events.ts';
 import { COMPANY_ACCOUNT, entryId } from './payments.ts';
@@ -74,8 +72,9 @@ interface Payout {
  * already paid is skipped. The closing balance is the balance now minus the entries counted in
  * later days. Every statement is one per batch, not per employee: the accounts are locked in one
  * SELECT ... FOR UPDATE in id order (the ledger's order, so no deadlock with a fee or a reward),
- * then the transfers (transferMany), payout rows, audit entries, PaymentMade outbox rows, inbox
- * reports and the day's figures go in as multi-row statements. The day row is locked last, as a
+ * then the transfers (transferMany), payout rows, audit entries and the day's figures go in as
+ * multi-row statements, and the batch's PaymentMade events as one row per listener (the reports,
+ * inbox and mail, are the listener's: reports.ts). The day row is locked last, as a
  * fee or reward does (accounts, then the day).
  */
 export async function payBatch(
@@ -137,18 +136,15 @@ export async function payBatch(
       `INSERT INTO popug_entries (entry_id, user_id, day, kind, task_id, amount, description, at, transfer_id) VALUES ${payouts.map(() => "(?, ?, ?, 'payout', NULL, ?, ?, ?, ?)").join(', ')}`,
       payouts.flatMap((p, i) => [p.entryId, p.employee.userId, day, -p.amount, `payout for ${day}`, opts.now, transferIds[i]!]),
     );
-    // The report mail gets a row per payment; the topic appender one event batch row for them all.
+    // One event batch row per listener (the reports, the topic appender) for the whole batch.
     await writeOutbox(
       trx,
       eventBatchJobs(
         PaymentMade,
         payouts.map((p) => makeEnvelope(PaymentMade, { user_id: p.employee.userId, day, amount: p.amount, entry_id: p.entryId }, opts.now)),
-        [TOPIC_APPEND_QUEUE],
       ),
       opts.now,
     );
-    // Inbox only: the report mail itself is the PaymentMade listener's (popug.send-report).
-    await storeNotifications(trx, payouts.map((p) => payoutNotification(p.employee.userId, day, p.amount, p.entryId)), opts.now);
     for (const p of payouts) {
       outcome.paid++;
       outcome.total += p.amount;
@@ -167,22 +163,6 @@ export async function payBatch(
   );
   if (result.affectedRows !== 1) throw new CursorMoved(day);
   return outcome;
-}
-
-function payoutNotification(userId: string, day: string, amount: number, id: string): NewNotification {
-  return {
-    userId,
-    kind: 'popug_payout',
-    title: `Payout for ${day}`,
-    body: `${formatMoney(amount)} paid for ${day}`,
-    mailSubject: `Popug payout for ${day}: ${formatMoney(amount)}`,
-    mailBody: payoutMailText(day, amount),
-    data: { day, amount: formatMoney(amount), entry_id: id },
-  };
-}
-
-export function payoutMailText(day: string, amount: number): string {
-  return `Hello,\n\nyour balance for ${day} was paid out: ${formatMoney(amount)}.\nYour balance is now zero; work from after the close counts in the next day.\n\nPopug payments`;
 }
 
 export interface PayoutProgress {

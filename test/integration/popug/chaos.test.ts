@@ -103,10 +103,13 @@ describe('popug chaos: a worker SIGKILLed mid-run, Redis wiped, runs fired twice
     expect(await count(app, "SELECT COUNT(*) AS n FROM transfers WHERE idempotency_key LIKE 'payout:%'")).to.equal(employees);
     expect(await count(app, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'payout'")).to.equal(employees);
     expect(await count(app, "SELECT COUNT(*) AS n FROM accounts WHERE owner_type = 'employee' AND kind = 'popug' AND balance <> 0")).to.equal(0);
-    // One PaymentMade (hence one report job) and one inbox report per payout.
-    expect(await count(app, "SELECT COUNT(DISTINCT event_id) AS n FROM outbox WHERE event_name = 'PaymentMade'")).to.equal(employees);
-    expect(await count(app, "SELECT COUNT(*) AS n FROM outbox WHERE event_name = 'PaymentMade' AND queue = 'popug.send-report'")).to.equal(employees);
+    // One PaymentMade per payout (batch rows, one per listener and payout batch), each reported once.
+    const reportRows = await selectRows<{ payload: string }>(app.database.db, "SELECT payload FROM outbox WHERE event_name = 'PaymentMade' AND queue = 'popug.reports'");
+    const events = reportRows.flatMap((r) => JSON.parse(r.payload) as { event_id: string; payload: { user_id: string } }[]);
+    expect(new Set(events.map((e) => e.event_id)).size).to.equal(employees);
+    expect(new Set(events.map((e) => e.payload.user_id)).size).to.equal(employees);
     expect(await count(app, "SELECT COUNT(*) AS n FROM notifications WHERE kind = 'popug_payout'")).to.equal(employees);
+    expect(await count(app, "SELECT COUNT(DISTINCT user_id) AS n FROM notifications WHERE kind = 'popug_payout'")).to.equal(employees);
     await checkPopugInvariants(app.database.db);
     await survivor!.stop();
     survivor = undefined;

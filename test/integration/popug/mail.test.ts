@@ -64,16 +64,17 @@ describe('popug report mails', function () {
       expect(smtp.refused()).to.equal(2);
       expect(smtp.received[0]!.to).to.deep.equal(['kesha@popug.local']);
       expect(smtp.received[0]!.body).to.include('25.00');
-      // The job again (a duplicate delivery): its outbox row is done, nothing is sent.
-      const [row] = await selectRows<{ id: number }>(app.database.db, "SELECT id FROM outbox WHERE queue = 'popug.send-report'");
+      // The job again (a duplicate delivery): the payout's mail row is marked sent, nothing is sent.
+      const [mail] = await selectRows<{ entry_id: string; sent_at: Date | null }>(app.database.db, 'SELECT entry_id, sent_at FROM popug_report_mails');
       const queue = app.running.services.queues.get('popug.send-report');
-      // The mail left before the job's commit: wait for the job itself to complete.
-      await waitFor(async () => (await queue.getJobState(`ob-${row!.id}`)) === 'completed');
-      const done = (await queue.getJob(`ob-${row!.id}`))!;
+      const jobId = `report-${mail!.entry_id}`;
+      // The mail left before the job marked it: wait for the job itself to complete.
+      await waitFor(async () => (await queue.getJobState(jobId)) === 'completed');
+      const done = (await queue.getJob(jobId))!;
       await done.remove();
-      await queue.add(done.name, done.data, { jobId: `ob-${row!.id}` });
-      await waitFor(async () => (await queue.getCompletedCount()) === 1);
-      expect((await queue.getJob(`ob-${row!.id}`))!.returnvalue).to.deep.equal({ duplicate: true });
+      await queue.add(done.name, done.data, { jobId });
+      await waitFor(async () => (await queue.getJobState(jobId)) === 'completed');
+      expect((await queue.getJob(jobId))!.returnvalue).to.deep.equal({ duplicate: true, state: 'sent' });
       await sleep(300);
       expect(smtp.received).to.have.length(1);
     } finally {
@@ -92,12 +93,42 @@ describe('popug report mails', function () {
       expect(failed.attemptsMade).to.equal(2);
       expect(failed.failedReason).to.include('given up after 2 attempts');
       expect(smtp.refused()).to.equal(2);
+      const [mail] = await selectRows<{ given_up_at: Date | null; last_error: string | null }>(app.database.db, 'SELECT given_up_at, last_error FROM popug_report_mails');
+      expect(mail!.given_up_at).to.be.instanceOf(Date);
+      expect(mail!.last_error).to.include('given up after 2 attempts');
       const paid = await selectRows<{ amount: unknown }>(app.database.db, 'SELECT amount FROM popug_payouts WHERE user_id = ?', [id]);
       expect(toSafeInt(paid[0]!.amount, 'amount')).to.equal(2500);
       expect(await app.balanceOf(id)).to.equal(0);
       // The report is still in the inbox.
       const inbox = await app.get('/notifications', await app.authFor(id, 'employee'));
       expect(inbox.body.notifications[0]).to.include({ kind: 'popug_payout' });
+    } finally {
+      await app.stop();
+      await smtp.close();
+    }
+  });
+
+  it('queues again, with the next payout run, a mail whose job Redis lost', async () => {
+    const smtp = await receiver(0);
+    const app = await startPopug({ env: { SMTP_URL: smtp.url } });
+    try {
+      const { day } = await payOneEmployee(app, 'lost@popug.local');
+      await waitFor(() => smtp.received.length === 1, { timeoutMs: 20_000 });
+      const [mail] = await selectRows<{ entry_id: string }>(app.database.db, 'SELECT entry_id FROM popug_report_mails');
+      const queue = app.running.services.queues.get('popug.send-report');
+      const jobId = `report-${mail!.entry_id}`;
+      await waitFor(async () => (await queue.getJobState(jobId)) === 'completed');
+      // As after a wipe: the job is gone and the mail row never got its mark, a day ago.
+      await (await queue.getJob(jobId))!.remove();
+      await app.database.db.raw('UPDATE popug_report_mails SET sent_at = NULL, queued_at = ? WHERE entry_id = ?', [new Date(Date.now() - 25 * 3600_000), mail!.entry_id]);
+      expect((await app.post('/popug/payouts/run', { day }, app.admin.auth)).status).to.equal(202);
+      await waitFor(() => smtp.received.length === 2, { what: 'the lost mail sent again', timeoutMs: 20_000 });
+      expect(smtp.received[1]!.to).to.deep.equal(['lost@popug.local']);
+      await waitFor(async () => (await selectRows<{ sent_at: Date | null }>(app.database.db, 'SELECT sent_at FROM popug_report_mails'))[0]!.sent_at !== null);
+      // A run while nothing is lost queues nothing.
+      expect((await app.post('/popug/payouts/run', { day }, app.admin.auth)).status).to.equal(202);
+      await app.settle();
+      expect(smtp.received).to.have.length(2);
     } finally {
       await app.stop();
       await smtp.close();

@@ -1,0 +1,26 @@
+import { storeReports, unsentMailsOfBatch, type QueuedMail } from '../../src/domain/popug/reports.ts';
+import { popugContracts } from '../../queues/contracts/popug.ts';
+import { batchedJob, type SendAfterCommit } from '../../queues/outbox/processors.ts';
+import { queueReportMails } from './queueReportMails.ts';
+
+/** Mail jobs of a committed batch; a rerun whose queueing was lost finds the unsent ones again. */
+const mailsAfterCommit: SendAfterCommit<QueuedMail> = {
+  send: (deps, mails) => queueReportMails(deps.queues, mails),
+  filed: (deps, key) => unsentMailsOfBatch(deps.db, key),
+};
+
+/**
+ * PaymentMade, a payout batch per row: the inbox reports and the mail rows in one transaction, the
+ * mail jobs after it. Without SMTP_URL the reports stay in the inbox only.
+ */
+export const reportsJob = batchedJob(
+  popugContracts['popug.reports'],
+  async (trx, batch, services) => {
+    const mail = Boolean(services.config.smtpUrl);
+    const payments = batch.payloads.map((e) => e.payload);
+    const queued = await storeReports(trx, payments, { batchKey: batch.key, now: new Date(services.clock.now()), mail });
+    if (!mail) services.log.info({ reports: payments.length }, 'SMTP_URL unset: payout reports kept in the inbox only');
+    return queued;
+  },
+  mailsAfterCommit,
+);
