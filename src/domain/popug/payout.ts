@@ -67,9 +67,9 @@ interface Payout {
 
 /**
  * Pays one batch of employees (ascending account ids after `cursor`) in ONE transaction, then moves
- * the day's cursor past them in it. Each employee is still paid at most once: the ledger key
- * payout:<user>:<day> and the popug_payouts primary key refuse a second payout, and an employee
- * already paid is skipped. The closing balance is the balance now minus the entries counted in
+ * the day's cursor past them in it, so no employee comes twice; should one, the ledger key
+ * payout:<user>:<day> and the popug_payouts primary key refuse the second payout and fail the batch,
+ * whole. The closing balance is the balance now minus the entries counted in
  * later days. Every statement is one per batch, not per employee: the accounts are locked in one
  * SELECT ... FOR UPDATE in id order (the ledger's order, so no deadlock with a fee or a reward),
  * then the transfers (transferMany), payout rows, audit entries and the day's figures go in as
@@ -91,12 +91,6 @@ export async function payBatch(
     const ids = [...new Set([opts.companyId, ...employees.map((e) => e.accountId)])].sort((a, b) => a - b);
     locked = await lockAccounts(trx, ids);
     const users = employees.map((e) => e.userId);
-    const paidRows = await selectRows<{ user_id: string }>(
-      trx,
-      `SELECT user_id FROM popug_payouts WHERE day = ? AND user_id IN (${placeholders(users.length)}) LOCK IN SHARE MODE`,
-      [day, ...users],
-    );
-    const already = new Set(paidRows.map((r) => r.user_id));
     // A locking read: entries committed after this transaction's snapshot must count.
     const laterRows = await selectRows<{ user_id: string; total: unknown }>(
       trx,
@@ -105,7 +99,6 @@ export async function payBatch(
     );
     const later = new Map(laterRows.map((r) => [r.user_id, toSafeInt(r.total, 'later entries')]));
     for (const employee of employees) {
-      if (already.has(employee.userId)) continue;
       const balance = locked.get(employee.accountId)?.balance;
       if (balance === undefined) throw new Error(`popug: account ${employee.accountId} vanished`);
       const closing = balance - (later.get(employee.userId) ?? 0);
@@ -122,7 +115,7 @@ export async function payBatch(
       locked,
     );
     const transferIds = results.map((r, i) => {
-      // popug_payouts was checked under the account locks: a taken key here is a broken invariant.
+      // The cursor moves with each batch's commit, so nobody comes twice: a taken key is a broken invariant.
       if (r.status !== 'applied') throw new Error(`popug: payout ${payouts[i]!.employee.userId}:${day} transfer ${r.status}`);
       return r.transferId;
     });
