@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, envWith, loadConfig, type Config } from './config.ts';
-import { createDb, ensureDatabase, migrate, migrateUntilRefused } from './platform/db.ts';
+import { createDb, ensureDatabase, migrate, migrateAroundRefused } from './platform/db.ts';
 import { MigrationRefused } from './db/pendingEvents.ts';
 import { createLogger } from './platform/logger.ts';
 import { signToken, tokenRules } from './http/auth/jwt.ts';
@@ -89,12 +89,12 @@ async function requireDependencies(deps: { databaseUrl?: string; redisUrl?: stri
  * Creates and migrates the database. At start a contract migration that refuses (old events still
  * pending) is left for later with a warning: the process must run to drain them. `migrate` fails.
  */
-async function prepareDatabase(config: Config, mode: 'start' | 'migrate'): Promise<{ applied: string[]; refused: MigrationRefused | null }> {
+async function prepareDatabase(config: Config, mode: 'start' | 'migrate'): Promise<{ applied: string[]; refused: MigrationRefused[] }> {
   await ensureDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl, 2);
   try {
-    if (mode === 'migrate') return { applied: await migrate(db), refused: null };
-    return await migrateUntilRefused(db);
+    if (mode === 'migrate') return { applied: await migrate(db), refused: [] };
+    return await migrateAroundRefused(db);
   } finally {
     await db.destroy();
   }
@@ -146,7 +146,7 @@ async function runStart(args: string[]): Promise<void> {
   const [{ start }, { wsExtension }] = await Promise.all([import('./runtime.ts'), import('./ws/extension.ts')]);
   started.running = prepareDatabase(config, 'start').then(({ applied, refused }) => {
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
-    if (refused) log.warn({ migration: refused.migration }, `${refused.message} Starting without it and the migrations after it.`);
+    for (const r of refused) log.warn({ migration: r.migration }, `${r.message} Starting without it.`);
     return start(config, config.roles, { log, extensions: config.roles.includes('ws') ? [wsExtension()] : [], ...(telemetry ? { telemetry } : {}) });
   });
   announce(config, await started.running, log);

@@ -110,30 +110,38 @@ function migrationSource(): Knex.MigrationSource<(typeof migrations)[number]> {
   };
 }
 
-/** Runs every pending migration; a contract migration that refuses (MigrationRefused) throws. */
+/**
+ * Runs every pending migration. A contract migration that refuses (MigrationRefused) does not hold
+ * back the ones after it: they run, then the first refusal throws.
+ */
 export async function migrate(db: Db): Promise<string[]> {
-  const { applied, refused } = await migrateUntilRefused(db);
-  if (refused) throw refused;
+  const { applied, refused } = await migrateAroundRefused(db);
+  if (refused[0]) throw refused[0];
   return applied;
 }
 
 /**
- * Runs pending migrations one at a time and stops at the first one that refuses to run yet (a
- * contract step waiting for old events to drain), returning it instead of throwing: `npm start`
- * goes on with the schema before it, whose code works on both sides of the step. Any other error throws.
+ * Runs pending migrations one at a time, in order, and steps over each one that refuses to run yet
+ * (a contract step waiting for old events to drain), returning the refusals instead of throwing:
+ * `npm start` goes on without those steps, whose code works on both sides of them, but with every
+ * migration after them (a later table must not wait for a column drop). A contract step is
+ * therefore never what a later migration needs. Any other error throws.
  */
-export async function migrateUntilRefused(db: Db): Promise<{ applied: string[]; refused: MigrationRefused | null }> {
+export async function migrateAroundRefused(db: Db): Promise<{ applied: string[]; refused: MigrationRefused[] }> {
   const applied: string[] = [];
-  for (;;) {
+  const refused: MigrationRefused[] = [];
+  // Pending ones come back as this source's entries (migrationSource), in their order.
+  const [, pending] = (await db.migrate.list()) as [unknown, (typeof migrations)[number][]];
+  for (const { name } of pending) {
     try {
-      const [, names] = (await db.migrate.up()) as [number, string[]];
-      if (names.length === 0) return { applied, refused: null };
+      const [, names] = (await db.migrate.up({ name })) as [number, string[]];
       applied.push(...names);
     } catch (err) {
-      if (err instanceof MigrationRefused) return { applied, refused: err };
-      throw err;
+      if (!(err instanceof MigrationRefused)) throw err;
+      refused.push(err);
     }
   }
+  return { applied, refused };
 }
 
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CHECKREAD']);

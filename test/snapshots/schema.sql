@@ -342,6 +342,21 @@ CREATE TABLE `popug_payouts` (
   PRIMARY KEY (`user_id`,`day`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
+CREATE TABLE `popug_report_mails` (
+  `entry_id` varchar(64) NOT NULL,
+  `batch_key` bigint(20) unsigned NOT NULL,
+  `user_id` varchar(36) NOT NULL,
+  `day` date NOT NULL,
+  `amount` bigint(20) NOT NULL,
+  `queued_at` datetime(3) NOT NULL,
+  `sent_at` datetime(3) DEFAULT NULL,
+  `given_up_at` datetime(3) DEFAULT NULL,
+  `last_error` varchar(500) DEFAULT NULL,
+  PRIMARY KEY (`entry_id`),
+  KEY `popug_report_mails_batch_key_index` (`batch_key`),
+  KEY `popug_report_mails_sent_at_given_up_at_queued_at_index` (`sent_at`,`given_up_at`,`queued_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
+
 CREATE TABLE `popug_reshuffles` (
   `reshuffle_id` varchar(36) NOT NULL,
   `running` tinyint(4) DEFAULT NULL,

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { createDb, dropDatabase, ensureDatabase, migrate, migrateUntilRefused, type Db } from '../../../src/platform/db.ts';
+import { createDb, dropDatabase, ensureDatabase, migrate, migrateAroundRefused, type Db } from '../../../src/platform/db.ts';
 import { MigrationRefused, pendingEvents } from '../../../src/db/pendingEvents.ts';
+import { migrations } from '../../../src/db/migrations/index.ts';
 import { TEST_MYSQL, uniqueName } from '../../helpers/db.ts';
 
 /** Seed 001's migrations: expand (0021), backfill (0022), PII optional (0023), and the two contract steps that wait for old events. */
@@ -27,6 +28,8 @@ describe('hiring migrations: expand, backfill, contract refused while old events
       if (names.includes(name)) return;
     }
   }
+  /** The migrations after seed 001's, which a refused contract step must not hold back. */
+  const later = migrations.map((m) => m.name).filter((name) => name > '0025_hiring_reviewer_pii_drop');
   const applied = async () => ((await db('knex_migrations').select('name')) as { name: string }[]).map((r) => r.name);
   const column = async (table: string, name: string) => {
     const [rows] = (await db.raw('SELECT IS_NULLABLE AS nullable FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?', [table, name])) as [
@@ -48,8 +51,8 @@ describe('hiring migrations: expand, backfill, contract refused while old events
   const attempt = (candidate: string) => ({ candidate_id: candidate, exercise_id: 'e', title: 't', outcome: 'completed', at: '2026-01-01T00:00:00Z', event_id: 'x' });
 
   it('a fresh database takes every migration at once (nothing is pending), knowledge_area NOT NULL and the PII columns gone', async () => {
-    const result = await migrateUntilRefused(db);
-    expect(result.refused).to.equal(null);
+    const result = await migrateAroundRefused(db);
+    expect(result.refused).to.deep.equal([]);
     expect(result.applied).to.include.members(['0024_hiring_knowledge_area_required', '0025_hiring_reviewer_pii_drop']);
     expect(await column('hiring_attempts', 'knowledge_area')).to.deep.equal({ nullable: false });
     expect(await column('hiring_reviewers', 'reviewer_name')).to.equal(null);
@@ -78,15 +81,18 @@ describe('hiring migrations: expand, backfill, contract refused while old events
     await db('outbox').insert({ ...outboxRow('ExerciseCompleted', 0, 'pending'), event_name: null, payload: JSON.stringify({ event_name: 'ExerciseCompleted', event_version: 0 }) });
     expect(await pendingEvents(db, 'ExerciseCompleted', 0)).to.equal(2);
 
-    const atStart = await migrateUntilRefused(db);
-    expect(atStart.applied).to.deep.equal([]);
-    expect(atStart.refused).to.be.instanceOf(MigrationRefused);
-    expect(atStart.refused!.migration).to.equal('0024_hiring_knowledge_area_required');
-    expect(atStart.refused!.message).to.match(/2 ExerciseCompleted v0 event deliveries are still pending/).and.match(/events\.ExerciseCompleted\.version/);
+    const atStart = await migrateAroundRefused(db);
+    // The migrations after the refused step are not held back by it (the other contract step included).
+    expect(atStart.applied).to.deep.equal(['0025_hiring_reviewer_pii_drop', ...later]);
+    expect(atStart.refused).to.have.length(1);
+    expect(atStart.refused[0]).to.be.instanceOf(MigrationRefused);
+    expect(atStart.refused[0]!.migration).to.equal('0024_hiring_knowledge_area_required');
+    expect(atStart.refused[0]!.message).to.match(/2 ExerciseCompleted v0 event deliveries are still pending/).and.match(/events\.ExerciseCompleted\.version/);
     let thrown: unknown;
     await migrate(db).catch((err: unknown) => (thrown = err));
     expect(thrown).to.be.instanceOf(MigrationRefused);
     expect(await applied()).to.not.include('0024_hiring_knowledge_area_required');
+    expect(await applied()).to.include.members(later);
     expect(await column('hiring_attempts', 'knowledge_area')).to.deep.equal({ nullable: true });
     // Not locked out: the migration lock was released.
     expect(((await db('knex_migrations_lock').first()) as { is_locked: number }).is_locked).to.equal(0);
@@ -94,9 +100,9 @@ describe('hiring migrations: expand, backfill, contract refused while old events
     // A row the old code wrote after the backfill, then the events drain.
     await db('hiring_attempts').insert(attempt('late'));
     await db('outbox').where('payload_version', 0).update({ status: 'done' });
-    const after = await migrateUntilRefused(db);
-    expect(after.refused).to.equal(null);
-    expect(after.applied).to.deep.equal(['0024_hiring_knowledge_area_required', '0025_hiring_reviewer_pii_drop']);
+    const after = await migrateAroundRefused(db);
+    expect(after.refused).to.deep.equal([]);
+    expect(after.applied).to.deep.equal(['0024_hiring_knowledge_area_required']);
     expect(await column('hiring_attempts', 'knowledge_area')).to.deep.equal({ nullable: false });
     expect(((await db('hiring_attempts').where('candidate_id', 'late').first()) as { knowledge_area: string }).knowledge_area).to.equal('');
   });
@@ -119,9 +125,10 @@ describe('hiring migrations: expand, backfill, contract refused while old events
     await upTo('0024_hiring_knowledge_area_required');
     await db('hiring_reviewers').insert({ candidate_id: 'c', reviewer_id: 'm', reviewer_name: 'Ann', reviewer_email: 'ann@x', assigned_at: 'now' });
     await db('outbox').insert([outboxRow('ReviewerAssigned', 0, 'pending'), outboxRow('ReviewerAssigned', 1, 'pending')]);
-    const refused = await migrateUntilRefused(db);
-    expect(refused.refused?.migration).to.equal('0025_hiring_reviewer_pii_drop');
-    expect(refused.refused?.message).to.match(/1 ReviewerAssigned v0/);
+    const refused = await migrateAroundRefused(db);
+    expect(refused.refused.map((r) => r.migration)).to.deep.equal(['0025_hiring_reviewer_pii_drop']);
+    expect(refused.refused[0]!.message).to.match(/1 ReviewerAssigned v0/);
+    expect(refused.applied).to.deep.equal(later);
     expect(await column('hiring_reviewers', 'reviewer_email')).to.deep.equal({ nullable: true });
     await db('outbox').where({ event_name: 'ReviewerAssigned', payload_version: 0 }).update({ status: 'done' });
     expect(await migrate(db)).to.deep.equal(['0025_hiring_reviewer_pii_drop']);
