@@ -23,6 +23,8 @@ import { migratedDatabase } from './lib/database.ts';
 import { parsePopugSettings } from '../../src/domain/popug/settings.ts';
 import { dayOf } from '../../src/domain/popug/days.ts';
 import { requestPayout } from '../../src/domain/popug/payout.ts';
+import { popugContracts } from '../../queues/contracts/popug.ts';
+import { countingSmtp, rawMails } from './lib/smtp.ts';
 
 const args = cliArgs({
   name: 'bench:popug',
@@ -39,6 +41,7 @@ const args = cliArgs({
     'phases <list>': 'which phases to run, comma separated (default payout,tasks,dashboard,reshuffle)',
     'raw-first': 'run the whole raw payout before Conveyor and do not wait for the report jobs of the payout to drain (big sizes: the topic appends take long)',
     'raw-single': 'also time the raw payout at one transaction per employee (another N accounts)',
+    mails: 'give the paid employees addresses and run an SMTP receiver in this process: time until every report mail arrived, beside raw nodemailer sending as many (as many at a time as the mail queue runs)',
   },
 });
 
@@ -50,6 +53,7 @@ const CONNECTIONS = args.connections;
 const CALLS = args.num('calls', 1000);
 const RAW_SINGLE = args.flag('raw-single');
 const RAW_FIRST = args.flag('raw-first');
+const MAILS = args.flag('mails');
 const PHASES = new Set(args.str('phases', 'payout,tasks,dashboard,reshuffle').split(','));
 // Employees per payout transaction: the popug default batch_size (and the ledger's batch limit).
 const PAYOUT_BATCH = parsePopugSettings({}).batchSize;
@@ -72,7 +76,7 @@ async function one(pool: Pool, sql: string, params: unknown[] = []): Promise<num
  * N accounts of (ownerType, kind 'popug') with positive balances, as ledger transfers from the
  * company account with their entries, in bulk: the state a day of work leaves behind.
  */
-async function seedBalances(pool: Pool, ownerType: string, n: number, companyId: number): Promise<number> {
+async function seedBalances(pool: Pool, ownerType: string, n: number, companyId: number, addresses = false): Promise<number> {
   let total = 0;
   const day = dayOf(Date.now(), 'UTC');
   for (let from = 0; from < n; from += CHUNK) {
@@ -100,6 +104,8 @@ async function seedBalances(pool: Pool, ownerType: string, n: number, companyId:
         users.flatMap((u, i) => [u.replace(/-/g, '').padEnd(64, '0'), u, day, amounts[i], tr.insertId + i]),
       );
       await conn.query('UPDATE accounts SET balance = balance - ? WHERE id = ?', [amounts.reduce((a, b) => a + b, 0), companyId]);
+      // Payments' copy of the employees, with the addresses their report mails go to.
+      if (addresses) await conn.query(`INSERT INTO popug_payment_users (user_id, role, name, email, version) VALUES ${users.map(() => "(?, 'employee', NULL, ?, 1)").join(', ')}`, users.flatMap((u) => [u, `${u}@bench.local`]));
       await conn.commit();
     } finally {
       conn.release();
@@ -163,7 +169,8 @@ async function rawPayouts(pool: Pool, ownerType: string, companyId: number, day:
 async function main(): Promise<void> {
   const busyBefore = await waitForIdle();
   await migratedDatabase(dbUrl);
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', WS_ORIGINS: 'http://127.0.0.1', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', TZ: 'UTC' });
+  const smtp = MAILS ? await countingSmtp() : null;
+  const config = loadConfig({ ...(smtp ? { SMTP_URL: smtp.url } : {}), NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', WS_ORIGINS: 'http://127.0.0.1', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', TZ: 'UTC' });
   const running = await start(config, config.roles, { metricsDefaults: false, popug: parsePopugSettings({ payout_cron: '0 0 1 1 *' }) });
   const url = `http://127.0.0.1:${running.port}`;
   const pool = mysql.createPool({ uri: dbUrl, connectionLimit: CONNECTIONS + 2, supportBigNumbers: true });
@@ -192,7 +199,7 @@ async function main(): Promise<void> {
       // drained), so a change of machine speed during the run weighs on both sides.
       const half = Math.ceil(EMPLOYEES / 2);
       bar = startPhase(`seeding ${EMPLOYEES} employees with balances (twice: Conveyor and raw)`);
-      const total = await seedBalances(pool, 'employee', EMPLOYEES, companyId);
+      const total = await seedBalances(pool, 'employee', EMPLOYEES, companyId, MAILS);
       await seedBalances(pool, 'raw_a', half, companyId);
       await seedBalances(pool, 'raw_b', EMPLOYEES - half, companyId);
       if (RAW_SINGLE) await seedBalances(pool, 'raw_one', EMPLOYEES, companyId);
@@ -228,6 +235,22 @@ async function main(): Promise<void> {
         bar = startPhase('raw mysql2 payout, second half');
         rawMs += await rawPayouts(pool, 'raw_b', companyId, today, PAYOUT_BATCH);
         bar.done(`${(rawMs / 1000).toFixed(1)} s both halves`);
+      }
+      if (smtp) {
+        bar = startPhase('report mails arriving', { counter: smtp.received, unit: 'mails' });
+        const deadline = performance.now() + 30 * 60_000;
+        while (smtp.received() < EMPLOYEES && performance.now() < deadline) await sleep(100);
+        const mailsMs = performance.now() - t0;
+        const arrived = smtp.received();
+        bar.done(`${arrived} in ${(mailsMs / 1000).toFixed(1)} s from the payout's request`);
+        if (arrived !== EMPLOYEES) throw new Error(`${arrived} report mails arrived, expected ${EMPLOYEES}`);
+        const inFlight = popugContracts['popug.send-report'].concurrency;
+        bar = startPhase(`raw nodemailer, ${EMPLOYEES} mails, ${inFlight} at a time`);
+        const rawMailMs = await rawMails(smtp.url, EMPLOYEES, inFlight);
+        bar.done(`${(rawMailMs / 1000).toFixed(1)} s`);
+        figures.mails = { mails: EMPLOYEES, conveyor_s_from_request: mailsMs / 1000, conveyor_s_after_payout: (mailsMs - payoutMs) / 1000, raw_s: rawMailMs / 1000, in_flight: inFlight };
+        ratios.mails = ratio(rawMailMs, mailsMs);
+        rows.push([`report mails of that payout (request → last mail arrived)`, (EMPLOYEES / mailsMs) * 1000, (EMPLOYEES / rawMailMs) * 1000, pct(ratios.mails), `last mail ${((mailsMs - payoutMs) / 1000).toFixed(1)} s after the payout's end; raw: nodemailer alone, same receiver, ${inFlight} at a time`]);
       }
       figures.payout = { employees: EMPLOYEES, batch: PAYOUT_BATCH, conveyor_s: payoutMs / 1000, raw_s: rawMs / 1000, reports_drained_s: drainMs / 1000, topic_appends_drained_s: topicsMs / 1000 };
       ratios.payout = ratio(rawMs, payoutMs);
@@ -414,6 +437,7 @@ async function main(): Promise<void> {
   } finally {
     await pool.end();
     await running.stop();
+    await smtp?.close();
     const redis = benchRedis(redisUrl);
     await deletePrefix(redis, prefix);
     redis.disconnect();
