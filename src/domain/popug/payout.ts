@@ -68,14 +68,14 @@ interface Payout {
 /**
  * Pays one batch of employees (ascending account ids after `cursor`) in ONE transaction, then moves
  * the day's cursor past them in it, so no employee comes twice; should one, the ledger key
- * payout:<user>:<day> and the popug_payouts primary key refuse the second payout and fail the batch,
- * whole. The closing balance is the balance now minus the entries counted in
- * later days. Every statement is one per batch, not per employee: the accounts are locked in one
- * SELECT ... FOR UPDATE in id order (the ledger's order, so no deadlock with a fee or a reward),
- * then the transfers (transferMany), payout rows, audit entries and the day's figures go in as
- * multi-row statements, and the batch's PaymentMade events as one row per listener (the reports,
- * inbox and mail, are the listener's: reports.ts). The day row is locked last, as a
- * fee or reward does (accounts, then the day).
+ * payout:<user>:<day> and the popug_payouts primary key refuse the second payout and fail the whole
+ * batch. The closing balance is the balance now minus the entries counted in later days. Every
+ * statement is one per batch, not per employee: the accounts are locked in one SELECT ... FOR
+ * UPDATE in id order (the ledger's order, so no deadlock with a fee or a reward), then the transfers
+ * (transferMany), payout rows, audit entries and the day's figures go in as multi-row statements,
+ * and the batch's PaymentMade events as one row per listener (the reports, inbox and mail, are the
+ * listener's: reports.ts). The day row is locked last, as a fee or reward does (accounts, then the
+ * day).
  */
 export async function payBatch(
   trx: Trx,
