@@ -88,6 +88,12 @@ export class QueueSet {
     return job.id ?? '';
   }
 
+  /** Typed enqueue of many jobs of one contract in one round trip (addBulk). */
+  async enqueueMany<C extends JobContract>(contract: C, jobs: readonly { payload: PayloadOf<C>; opts?: EnqueueOptions }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.get(contract.queue).addBulk(jobs.map(({ payload, opts }) => ({ name: contract.queue, data: jobData(contract, payload, opts), opts: jobOptions(contract, opts) })));
+  }
+
   /**
    * BullMQ's producer connection (no auto-pipelining), for the few plain commands that go with
    * queue work: the reconciler's pipelined deletes, the wake markers (QueueWaker).

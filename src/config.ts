@@ -1,6 +1,7 @@
 import { parseDuration } from './platform/duration.ts';
 import { cronProblem, isTimeZone } from './platform/cron.ts';
 import type { LogFormat } from './platform/logger.ts';
+import type { RedisTarget } from './platform/redis.ts';
 
 /** Every setting Conveyor reads, parsed once. Nothing else reads process.env. */
 export interface Config {
@@ -456,6 +457,6 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 }
 
 /** The Redis every connection of this process goes to (src/platform/redis.ts createRedis). */
-export function redisTarget(config: Pick<Config, 'redisUrl' | 'redisCluster'>): { url: string; cluster: boolean } {
+export function redisTarget(config: Pick<Config, 'redisUrl' | 'redisCluster'>): RedisTarget {
   return { url: config.redisUrl, cluster: config.redisCluster };
 }

@@ -5,7 +5,7 @@ import { notifyContracts } from '../../queues/contracts/notify.ts';
 import type { PayloadOf } from '../../queues/contract.ts';
 import type { Processor } from '../../queues/processor.ts';
 import { countDelivery, failureOutcome } from '../../src/domain/notify/deliveryMetrics.ts';
-import { jobData, jobOptions, type EnqueueOptions } from '../../queues/producer.ts';
+import type { EnqueueOptions } from '../../queues/producer.ts';
 
 const single = notifyContracts['notify.deliver-seen'];
 
@@ -22,7 +22,7 @@ function factJob(o: Extract<FactOutcome, { ok: false }>, final: boolean, request
   const delayMs = final || !integration ? 0 : backoffDelay(integration.backoff, 1) - (performance.now() - o.endedAt);
   const opts: EnqueueOptions = { jobId: eventId, eventId, attempts: Math.max(1, (integration?.maxAttempts ?? 1) - 1), backoff, delayMs: Math.max(0, Math.round(delayMs)), ...(requestId ? { trace: { request_id: requestId } } : {}) };
   const payload: PayloadOf<typeof single> = { ...o.fact, attempts_before: 1, ...(final ? { failure: { message: o.message, code: o.code } } : {}) };
-  return { name: single.queue, data: jobData(single, payload, opts), opts: jobOptions(single, opts) };
+  return { payload, opts };
 }
 
 /**
@@ -52,6 +52,6 @@ export const deliverSeenBatchJob: Processor<Contracts['notify.deliver-seen-batch
     if (o.integration) countDelivery(metrics, consumer, failureOutcome(o.retryable, retry), 1);
     follow.push(factJob(o, !retry, requestOf.get(o.fact.event_id)));
   }
-  if (follow.length > 0) await services.queues.get(single.queue).addBulk(follow);
+  await services.queues.enqueueMany(single, follow);
   return { facts: outcomes.length, followUps: follow.length };
 };

@@ -19,6 +19,8 @@ export const sendReportJob: Processor<Contracts['popug.send-report']> = async ({
   if (mail.state === 'unknown') throw new PermanentError(`no report mail is recorded for payout ${payload.entry_id}`, 'unknown_report');
   if (mail.state === 'no_address') {
     log.info({ entry_id: payload.entry_id }, 'the employee has no e-mail address any more; the report stays in the inbox');
+    // Marked, so the payout run's requeue of lost mails does not take it up again.
+    await markMailGivenUp(services.db, payload.entry_id, new Date(services.clock.now()), 'no e-mail address');
     return { sent: false };
   }
   const mailer = mailerOf(services);

@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { connectionFromUrl } from './db.ts';
+import { redisSeeds } from './redis.ts';
 
 const HOW_TO_START = 'Start Redis and MySQL with `docker compose up -d redis mysql`';
 const TIMEOUT_MS = 5_000;
@@ -32,8 +33,7 @@ async function mysqlProblem(url: string): Promise<string | null> {
 
 /** One seed of a cluster's REDIS_URL answering is enough: it shows the client the other nodes. */
 async function redisProblem(url: string): Promise<string | null> {
-  const seeds = url.split(',').map((s) => s.trim()).filter(Boolean);
-  const problems = await Promise.all(seeds.map(seedProblem));
+  const problems = await Promise.all(redisSeeds(url).map(seedProblem));
   return problems.some((p) => p === null) ? null : problems.join('; ');
 }
 

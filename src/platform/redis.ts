@@ -122,7 +122,8 @@ function byNode<T>(redis: RedisClient, items: readonly T[], keyOf: (item: T) => 
 type Reply = [Error | null, unknown];
 
 // The node refused the command without running it: the slot moved (a failover) or is moving.
-const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
+/** A Redis Cluster reply that sends the command elsewhere or asks to wait (slots moving). */
+export const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
 
 async function execOne<T>(redis: RedisClient, group: readonly T[], add: (pipeline: ChainableCommander, item: T) => void): Promise<Reply[]> {
   const pipeline = redis.pipeline();

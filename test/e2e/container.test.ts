@@ -8,6 +8,7 @@ import { dropDatabase } from '../../src/platform/db.ts';
 import { deleteKeys, startConveyor, type TestConveyor } from '../helpers/conveyor.ts';
 import { TEST_MYSQL, TEST_REDIS, uniqueName } from '../helpers/db.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { freePort } from '../helpers/redisServer.ts';
 
 // The first tests need no container engine: they read the Dockerfile and run the commands it gives.
 const dockerfile = readFileSync('Dockerfile', 'utf8').replace(/\\\n\s*/g, ' ');
@@ -69,13 +70,6 @@ describe('the container image (Dockerfile, .dockerignore)', function () {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The engine that builds and runs the image: CONTAINER_ENGINE, else podman or docker, whichever

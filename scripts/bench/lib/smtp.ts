@@ -3,8 +3,9 @@ import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 
 /** An SMTP receiver on loopback that takes every message and counts it (the mail benches' far end). */
-export async function countingSmtp(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
+export async function countingSmtp(): Promise<{ url: string; received: () => number; lastAt: () => number; close: () => Promise<void> }> {
   let received = 0;
+  let lastAt = Number.NaN;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -15,13 +16,14 @@ export async function countingSmtp(): Promise<{ url: string; received: () => num
       stream.on('data', () => undefined);
       stream.on('end', () => {
         received++;
+        lastAt = performance.now();
         callback();
       });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, received: () => received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `smtp://127.0.0.1:${port}`, received: () => received, lastAt: () => lastAt, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** Raw nodemailer: `n` mails like the payout reports, `inFlight` at a time, as one transport. Returns ms. */

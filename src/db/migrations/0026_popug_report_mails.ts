@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
  * One row per report mail to send: written with the payout's inbox reports by the PaymentMade
  * listener (one statement per payout batch), marked when the mail left or was given up. The mail
  * job checks it, so a payout is mailed once however often its job runs; a row still unsent after
- * Redis lost its job is queued again by the next payout run (popug/reports.ts).
+ * Redis lost its job is queued again by the next payout run (jobs/popug/payout-run.ts).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('popug_report_mails', (t) => {

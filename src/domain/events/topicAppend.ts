@@ -33,16 +33,13 @@ export async function appendCarried(deps: TopicDeps, carrier: string, envelopes:
  * queue's batch, in outbox id order). An unregistered event fails the whole batch: the contract
  * keeps such rows out of claimed batches, so only a row's own job meets one.
  */
-export async function appendTopics(deps: TopicDeps, envelopes: readonly Envelope[]): Promise<Map<string, number>> {
-  const perTopic = new Map<string, number>();
+export async function appendTopics(deps: TopicDeps, envelopes: readonly Envelope[]): Promise<void> {
   const appends = envelopes.map((envelope) => {
     const event = eventRegistry.event(envelope.event_name);
     if (!event) throw new PermanentError(`no registered event ${envelope.event_name}`, 'unknown_schema');
-    perTopic.set(event.topic, (perTopic.get(event.topic) ?? 0) + 1);
     return { stream: topicStream(deps.prefix, event.topic), envelope };
   });
   await appendToStreams(deps, appends);
-  return perTopic;
 }
 
 interface TopicAppend {

@@ -28,7 +28,7 @@ export async function closeDaysUpTo(db: Db, day: string, now: Date): Promise<str
   });
 }
 
-export interface Employee {
+interface Employee {
   accountId: number;
   userId: string;
 }
@@ -44,13 +44,13 @@ async function employeesAfter(conn: Conn, afterId: number, limit: number): Promi
 }
 
 /** Another run moved the day's cursor past this batch first: its transaction rolls back. */
-export class CursorMoved extends Error {
+class CursorMoved extends Error {
   constructor(day: string) {
     super(`popug: the payout cursor of ${day} moved under this batch`);
   }
 }
 
-export interface BatchOutcome {
+interface PaidBatch {
   paid: number;
   total: number;
   /** Employees whose closing balance is below zero (carried over, not paid). */
@@ -77,13 +77,13 @@ interface Payout {
  * listener's: reports.ts). The day row is locked last, as a fee or reward does (accounts, then the
  * day).
  */
-export async function payBatch(
+async function payBatch(
   trx: Trx,
   day: string,
   employees: readonly Employee[],
   opts: { now: Date; companyId: number; cursor: number; finished: boolean },
-): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { paid: 0, total: 0, red: 0 };
+): Promise<PaidBatch> {
+  const outcome: PaidBatch = { paid: 0, total: 0, red: 0 };
   const payouts: Payout[] = [];
   // The batch's accounts and the company's, locked once in id order: transferMany reuses the lock.
   let locked: Map<number, LockedAccount> = new Map();

@@ -18,7 +18,7 @@ export interface QueuedMail {
   entryId: string;
 }
 
-export function payoutMailText(day: string, amount: number): string {
+function payoutMailText(day: string, amount: number): string {
   return `Hello,\n\nyour balance for ${day} was paid out: ${formatMoney(amount)}.\nYour balance is now zero; work from after the close counts in the next day.\n\nPopug payments`;
 }
 

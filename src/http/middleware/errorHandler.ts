@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { AppError, RateLimited, Unavailable } from '../../platform/errors.ts';
 import type { AppState } from '../context.ts';
+import { REDIRECTED } from '../../platform/redis.ts';
 
 const DEPENDENCY_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'PROTOCOL_SEQUENCE_TIMEOUT']);
 
@@ -15,7 +16,8 @@ export function isDependencyError(err: unknown): boolean {
   if (e.name === 'ClusterAllFailedError') return true;
   // "Command timed out": ioredis's commandTimeout (a paused or partitioned Redis). The rest: a
   // Redis Cluster in a failover (slots moving, no master for a slot yet).
-  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED|Command timed out|^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) |Too many Cluster redirections|Failed to refresh slots cache|Cluster isn't ready/.test(e.message ?? '');
+  const message = e.message ?? '';
+  return REDIRECTED.test(message) || /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED|Command timed out|Too many Cluster redirections|Failed to refresh slots cache|Cluster isn't ready/.test(message);
 }
 
 /** Maps every error to `{success: false, code, message}` with its status; nothing leaks a stack. */

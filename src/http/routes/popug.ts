@@ -54,7 +54,6 @@ function sub(claims: Claims): string {
   return claims.sub;
 }
 
-/** First sight of a valid token: auth learns the user (AccountCreated goes out). */
 /** Users known to exist, per process: a popug user is never deleted, so a hit needs no read. */
 const knownUsers = oncePer((_services: Services) => new Set<string>());
 const KNOWN_USERS_MAX = 100_000;
@@ -65,6 +64,7 @@ function remember(services: Services, id: string): void {
   known.add(id);
 }
 
+/** First sight of a valid token: auth learns the user (AccountCreated goes out). */
 async function seen(services: Services, claims: PopugClaims): Promise<string> {
   const id = sub(claims);
   if (knownUsers(services).has(id)) return id;

@@ -88,8 +88,9 @@ describe('cluster mode: a master dies under traffic and its replica takes over',
     }
 
     // Every acknowledged fact reaches the consumer (at least once; its Idempotency-Key is the event id).
-    await waitFor(() => new Set(consumer.received.map((r) => r.body.id)).size >= ackedSeen.size, { what: `all ${ackedSeen.size} acknowledged facts delivered`, timeoutMs: 40_000 }).catch((err: Error) => {
-      const got = new Set(consumer.received.map((r) => r.body.id));
+    const received = () => new Set(consumer.received.map((r) => String(r.body.id)));
+    await waitFor(() => { const got = received(); return [...ackedSeen.keys()].every((id) => got.has(id)); }, { what: `all ${ackedSeen.size} acknowledged facts delivered`, timeoutMs: 40_000 }).catch((err: Error) => {
+      const got = received();
       const missing = [...ackedSeen.keys()].filter((id) => !got.has(id));
       throw new Error(`${err.message}; missing ${missing.join(', ')}`);
     });

@@ -51,8 +51,9 @@ describe('ledger transferMany: many payers, many payees, one transaction (MySQL)
         locked,
       );
     });
-    expect(results).to.deep.equal([
-      { status: 'applied', transferId: (results[0] as { transferId: number }).transferId, fromBalance: 30, toBalance: 70 },
+    expect(results[0]).to.include({ status: 'applied', fromBalance: 30, toBalance: 70 });
+    expect((results[0] as { transferId: unknown }).transferId).to.be.a('number');
+    expect(results.slice(1)).to.deep.equal([
       { status: 'rejected', code: 'insufficient_funds' },
       { status: 'rejected', code: 'account_not_found' },
     ]);

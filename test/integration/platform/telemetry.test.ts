@@ -15,6 +15,7 @@ import { deleteKeys, startConveyor, type TestConveyor } from '../../helpers/conv
 import { TEST_MYSQL, TEST_REDIS, uniqueName } from '../../helpers/db.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { actor, quiescent, topUp, GENEROUS_LIMITS } from '../chat/chatApp.ts';
+import { freePort } from '../../helpers/redisServer.ts';
 
 // In this process ioredis and koa are loaded before any test starts telemetry, so their spans are
 // checked on a started process (below), where the import hook is in place before the app loads.
@@ -147,13 +148,6 @@ async function startCollector(): Promise<{ url: string; spans: OtlpSpan[]; serve
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, server };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('OpenTelemetry in a started process: Koa, mysql2, ioredis and the jobs, in the request trace', function () {
   this.timeout(90_000);
