@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../../src/platform/db.ts';
+import { withTransaction, type Db } from '../../src/platform/db.ts';
 import type { Clock } from '../../src/platform/clock.ts';
 import { repeatEvery, type Repeating } from '../../src/platform/repeat.ts';
 import type { QueueSet } from '../producer.ts';
@@ -60,22 +60,21 @@ export class OutboxReconciler {
         await pipelinePerNode(this.queues.commandConnection(), missing, jobKey, (pipeline, row) => pipeline.del(jobKey(row)));
         await addRowsToQueues(this.queues, this.contracts, missing, this.opts.clock?.now() ?? now);
         // Bookkeeping only (when it was last put back); a row a running job holds is skipped.
-        await this.db
-          .transaction(
-            async (trx) => {
-              const ids = missing.map((r) => r.id);
-              const [free] = (await trx.raw(
-                `SELECT id FROM outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'relayed' FOR UPDATE SKIP LOCKED`,
-                ids,
-              )) as [{ id: number }[]];
-              if (free.length === 0) return;
-              await trx('outbox')
-                .whereIn('id', free.map((r) => r.id))
-                .update({ relayed_at: new Date(now), relay_count: trx.raw('relay_count + 1') });
-            },
-            { isolationLevel: 'read committed' },
-          )
-          .catch((err: unknown) => this.log.debug({ err }, 'reconciler bookkeeping skipped'));
+        await withTransaction(
+          this.db,
+          async (trx) => {
+            const ids = missing.map((r) => r.id);
+            const [free] = (await trx.raw(
+              `SELECT id FROM outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'relayed' FOR UPDATE SKIP LOCKED`,
+              ids,
+            )) as [{ id: number }[]];
+            if (free.length === 0) return;
+            await trx('outbox')
+              .whereIn('id', free.map((r) => r.id))
+              .update({ relayed_at: new Date(now), relay_count: trx.raw('relay_count + 1') });
+          },
+          { isolationLevel: 'read committed', attempts: 1 },
+        ).catch((err: unknown) => this.log.debug({ err }, 'reconciler bookkeeping skipped'));
         restored += missing.length;
         this.log.warn({ count: missing.length, first: missing[0]!.id }, 'outbox rows missing from Redis were re-enqueued');
       }

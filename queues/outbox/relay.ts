@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../../src/platform/db.ts';
+import { withTransaction, type Db } from '../../src/platform/db.ts';
 import { systemClock, type Clock } from '../../src/platform/clock.ts';
 import type { QueueSet } from '../producer.ts';
 import { outboxJobId } from '../contract.ts';
@@ -145,7 +145,7 @@ export class OutboxRelay {
     // READ COMMITTED: under REPEATABLE READ the locking SELECT took next-key locks up to the
     // supremum (blocking every job that publishes an event, i.e. inserts an outbox row) and the
     // UPDATE by id list could scan and lock rows that jobs hold: a deadlock under load.
-    return this.db.transaction(async (trx) => {
+    return withTransaction(this.db, async (trx) => {
       const [rows] = (await trx.raw(
         `SELECT id, queue, ${PAYLOAD_SQL}, available_at FROM outbox
          WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
@@ -159,7 +159,7 @@ export class OutboxRelay {
         .whereIn('id', rows.map((r) => r.id))
         .update({ status: 'relayed', relayed_at: new Date(), relay_count: trx.raw('relay_count + 1') });
       return rows.length;
-    }, { isolationLevel: 'read committed' });
+    }, { isolationLevel: 'read committed', attempts: 1 });
   }
 
   async stop(): Promise<void> {

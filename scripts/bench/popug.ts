@@ -5,6 +5,8 @@
  *
  * Usage: npm run bench:popug -- [--employees 100000] [--tasks 2000] [--connections 32] [--entries 1000000] [--open 100000]
  * Conveyor runs in this process (every role, NODE_ENV=production logging off), on a fresh database.
+ * The task flows are driven by the raw keep-alive client (lib/raw-http.ts): fetch() would spend a
+ * tenth of this process's core, which Conveyor's requests share.
  */
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
@@ -25,6 +27,7 @@ import { dayOf } from '../../src/domain/popug/days.ts';
 import { requestPayout } from '../../src/domain/popug/payout.ts';
 import { popugContracts } from '../../queues/contracts/popug.ts';
 import { countingSmtp, rawMails } from './lib/smtp.ts';
+import { RawHttpPool, requestBytes } from './lib/raw-http.ts';
 
 const args = cliArgs({
   name: 'bench:popug',
@@ -276,12 +279,17 @@ async function main(): Promise<void> {
       bar = startPhase(`${TASKS} tasks: create → priced → charged`, { counter: () => created.length, unit: 'tasks' });
       const feesBefore = await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'fee'");
       const t1 = performance.now();
+      const client = new RawHttpPool({ host: '127.0.0.1', port: running.port, method: 'POST', connections: CONNECTIONS, timeoutMs: 60_000 });
+      const postRaw = async (path: string, body: string, auth: string): Promise<unknown> => {
+        const res = await client.request(requestBytes('POST', path, `127.0.0.1:${running.port}`, `authorization: ${auth}\r\ncontent-type: application/json\r\n`, body));
+        if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${res.body.toString()}`);
+        return JSON.parse(res.body.toString()) as unknown;
+      };
       let next = 0;
       await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
         while (next < TASKS) {
           next++;
-          const res = await post('/popug/tasks', { title: 'bench', description: 'bench' }, manager);
-          created.push((await res.json()) as { task_id: string; assignee: string });
+          created.push((await postRaw('/popug/tasks', '{"title":"bench","description":"bench"}', manager)) as { task_id: string; assignee: string });
         }
       }));
       while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'fee'")) - feesBefore < TASKS) await sleep(50);
@@ -294,9 +302,10 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
         while (k < created.length) {
           const t = created[k++]!;
-          await post(`/popug/tasks/${t.task_id}/complete`, {}, auths.get(t.assignee)!);
+          await postRaw(`/popug/tasks/${t.task_id}/complete`, '{}', auths.get(t.assignee)!);
         }
       }));
+      client.close();
       while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'reward'")) < TASKS) await sleep(50);
       const completeMs = performance.now() - t2;
       bar.done();

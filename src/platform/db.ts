@@ -8,7 +8,14 @@ export type Db = Knex;
 // mysql2's number for utf8mb4_bin: a session collation every server knows.
 const UTF8MB4_BIN = 46;
 
-export type Trx = Knex.Transaction;
+/**
+ * A transaction: `trx(table)` and `trx.raw(sql)` build knex queries that run on its connection.
+ * withTransaction makes them; a knex transaction (`db.transaction`) is one too.
+ */
+export interface Trx {
+  (table: string): Knex.QueryBuilder;
+  raw: Knex['raw'];
+}
 /** Runs a function in a transaction and returns what it returned (withTransaction, or a wrapper around it). */
 export type Transactor = <T>(fn: (trx: Trx) => Promise<T>) => Promise<T>;
 
@@ -156,6 +163,89 @@ export interface TransactionOptions {
   isolationLevel?: 'read committed' | 'repeatable read';
 }
 
+/** The mysql2 connection of a pooled session, as knex's pool hands it out. */
+export interface SqlConnection {
+  query(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): void;
+  /** Set when the session broke (knex's pool then drops it instead of reusing it). */
+  __knex__disposed?: unknown;
+}
+
+interface PoolClient {
+  acquireConnection(): Promise<SqlConnection>;
+  releaseConnection(conn: SqlConnection): Promise<unknown>;
+}
+
+const poolOf = (db: Db) => db.client as unknown as PoolClient;
+
+// The connection each of our transactions holds, for sql.ts to run statements on it directly.
+const connections = new WeakMap<Trx, SqlConnection>();
+
+/** The connection a transaction made by withTransaction holds (undefined for a pool or a knex transaction). */
+export function connectionOf(conn: Db | Trx): SqlConnection | undefined {
+  return connections.get(conn);
+}
+
+/**
+ * One statement on a connection, straight through mysql2: what knex's raw does, without its
+ * builder, runner and events. An undefined binding is refused (knex refuses it too; mysql2 would
+ * send NULL).
+ */
+export function queryOn(conn: SqlConnection, sql: string, bindings: readonly unknown[] = []): Promise<unknown> {
+  for (const b of bindings) if (b === undefined) return Promise.reject(new Error(`undefined binding in: ${sql.slice(0, 200)}`));
+  return new Promise((resolve, reject) => conn.query(sql, bindings, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
+/** One statement on a connection of the pool, taken for it alone. */
+export async function queryPool(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<unknown> {
+  const pool = poolOf(db);
+  const conn = await pool.acquireConnection();
+  try {
+    return await queryOn(conn, sql, bindings);
+  } finally {
+    await pool.releaseConnection(conn);
+  }
+}
+
+function bind(db: Db, conn: SqlConnection): Trx {
+  const trx = Object.assign((table: string) => db(table).connection(conn), {
+    raw: ((sql: string, bindings?: readonly Knex.RawBinding[]) => (bindings ? db.raw(sql, bindings) : db.raw(sql)).connection(conn)) as Knex['raw'],
+  });
+  connections.set(trx, conn);
+  return trx;
+}
+
+/**
+ * BEGIN, fn, COMMIT on one connection of the pool (ROLLBACK if fn throws). A knex transaction
+ * does the same at several times the CPU: a knex instance built per transaction, and its
+ * runner around every statement.
+ */
+async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolationLevel: string | undefined): Promise<T> {
+  const pool = poolOf(db);
+  const conn = await pool.acquireConnection();
+  try {
+    if (isolationLevel) await queryOn(conn, `SET TRANSACTION ISOLATION LEVEL ${isolationLevel === 'read committed' ? 'READ COMMITTED' : 'REPEATABLE READ'}`);
+    await queryOn(conn, 'BEGIN');
+    let out: T;
+    try {
+      out = await fn(bind(db, conn));
+    } catch (err) {
+      // A session whose ROLLBACK failed is broken (its server went away): never reuse it.
+      await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
+      throw err;
+    }
+    try {
+      await queryOn(conn, 'COMMIT');
+    } catch (err) {
+      // The outcome of a COMMIT without an answer is unknown; this session is not reused.
+      conn.__knex__disposed = err;
+      throw err;
+    }
+    return out;
+  } finally {
+    await pool.releaseConnection(conn);
+  }
+}
+
 /**
  * Runs fn in a transaction, retrying the whole transaction on deadlock or lock-wait timeout.
  * InnoDB rolls the victim back, so retrying from the top is safe.
@@ -163,10 +253,10 @@ export interface TransactionOptions {
 export async function withTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
   const attempts = opts.attempts ?? 8;
   const sessionHasIt = opts.isolationLevel === 'read committed' && readCommittedPools.has(db);
-  const config = opts.isolationLevel && !sessionHasIt ? { isolationLevel: opts.isolationLevel } : undefined;
+  const isolationLevel = sessionHasIt ? undefined : opts.isolationLevel;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn, config);
+      return await runTransaction(db, fn, isolationLevel);
     } catch (err) {
       if (!isRetryableTxError(err) || attempt >= attempts) throw err;
       // Jittered pause so the two deadlocked transactions do not collide again in lockstep.

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db, Trx } from './db.ts';
+import { connectionOf, queryOn, queryPool, type Db, type Trx } from './db.ts';
 
 /** Anything that can run a query: the pool or a transaction. */
 export type Conn = Db | Trx;
@@ -9,17 +9,31 @@ interface WriteResult {
   insertId: number;
 }
 
-/** Runs a SELECT (or a statement with RETURNING) through knex raw and gives back its rows. */
-export async function selectRows<T>(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<T[]> {
+/**
+ * One statement: on the transaction's own connection when withTransaction made it, on a pooled
+ * connection for the pool, through knex raw for a knex transaction.
+ */
+async function run(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[]): Promise<unknown> {
+  const own = connectionOf(conn);
+  if (own) return queryOn(own, sql, bindings);
+  if (isPool(conn)) return queryPool(conn, sql, bindings);
   // mysql2 answers raw queries with [rows, fields].
-  const [rows] = (await conn.raw(sql, bindings as Knex.RawBinding[])) as unknown as [T[], unknown];
-  return rows;
+  const [result] = (await conn.raw(sql, bindings as Knex.RawBinding[])) as unknown as [unknown, unknown];
+  return result;
 }
 
-/** Runs an INSERT/UPDATE/DELETE through knex raw and gives back mysql2's result header. */
+function isPool(conn: Conn): conn is Db {
+  return !(conn as { isTransaction?: boolean }).isTransaction && typeof (conn as Db).destroy === 'function';
+}
+
+/** Runs a SELECT (or a statement with RETURNING) and gives back its rows. */
+export async function selectRows<T>(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<T[]> {
+  return (await run(conn, sql, bindings)) as T[];
+}
+
+/** Runs an INSERT/UPDATE/DELETE and gives back mysql2's result header. */
 export async function execute(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<WriteResult> {
-  const [header] = (await conn.raw(sql, bindings as Knex.RawBinding[])) as unknown as [WriteResult, unknown];
-  return header;
+  return (await run(conn, sql, bindings)) as WriteResult;
 }
 
 /** "?, ?, ?" for n values. */
