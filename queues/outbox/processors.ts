@@ -1,6 +1,7 @@
 import type { RedisClient } from '../../src/platform/redis.ts';
 import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
+import { selectRows } from '../../src/platform/sql.ts';
 import type { Services } from '../../src/services.ts';
 import type { QueueSet } from '../producer.ts';
 import type { JobContract, PayloadOf } from '../contract.ts';
@@ -105,7 +106,7 @@ export function batchedJob<C extends JobContract, E = never>(
     if (inOrder) {
       // A row's job must not put its rows ahead of older waiting ones: unless its row is dead (a
       // retry from Bull Board runs it alone), it takes the oldest rows like a wake, its own in turn.
-      const [[row]] = (await ctx.services.db.raw('SELECT status FROM outbox WHERE id = ?', [Number(own.outboxId)])) as [{ status: string }[]];
+      const [row] = await selectRows<{ status: string }>(ctx.services.db, 'SELECT status FROM outbox WHERE id = ?', [Number(own.outboxId)]);
       if (!row) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
       if (row.status === 'done') return finish(ctx.services, { done: false }, own.outboxId);
       if (row.status !== 'dead') return finish(ctx.services, await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, options(ctx.services, ctx.log), null, (trx, batch) => effect(trx, batch, ctx.services)), null);

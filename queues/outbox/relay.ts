@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { withTransaction, type Db } from '../../src/platform/db.ts';
+import { execute, placeholders, selectRows } from '../../src/platform/sql.ts';
 import { systemClock, type Clock } from '../../src/platform/clock.ts';
 import type { QueueSet } from '../producer.ts';
 import { outboxJobId } from '../contract.ts';
@@ -146,18 +147,17 @@ export class OutboxRelay {
     // supremum (blocking every job that publishes an event, i.e. inserts an outbox row) and the
     // UPDATE by id list could scan and lock rows that jobs hold: a deadlock under load.
     return withTransaction(this.db, async (trx) => {
-      const [rows] = (await trx.raw(
+      const rows = await selectRows<OutboxRow>(
+        trx,
         `SELECT id, queue, ${PAYLOAD_SQL}, available_at FROM outbox
          WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [this.opts.batchSize],
-      )) as [OutboxRow[]];
+      );
       if (rows.length === 0) return 0;
       // Adding before marking: a crash in between leaves the rows pending and they are added again,
       // which the jobId makes a no-op.
       await addRowsToQueues(this.queues, this.contracts, rows, this.clock.now(), this.opts.rowsPerJob ?? 1);
-      await trx('outbox')
-        .whereIn('id', rows.map((r) => r.id))
-        .update({ status: 'relayed', relayed_at: new Date(), relay_count: trx.raw('relay_count + 1') });
+      await execute(trx, `UPDATE outbox SET status = 'relayed', relayed_at = ?, relay_count = relay_count + 1 WHERE id IN (${placeholders(rows.length)})`, [new Date(), ...rows.map((r) => r.id)]);
       return rows.length;
     }, { isolationLevel: 'read committed', attempts: 1 });
   }

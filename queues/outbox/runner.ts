@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
-import { placeholders, selectRows } from '../../src/platform/sql.ts';
+import { execute, placeholders, selectRows } from '../../src/platform/sql.ts';
 import { commonTrace, runWithTrace, traceOf, type Trace } from '../../src/platform/trace.ts';
 import { PAYLOAD_SQL, payloadsOf, storedPayload, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
@@ -108,7 +108,7 @@ export async function runOutboxBatch<P, R>(
   if (carried.length > 0) {
     // Most deliveries of rows another job claimed arrive after they are done: a plain read spares
     // them a transaction. The locked re-check below is what decides.
-    const [open] = (await outbox.db.raw(`SELECT id FROM outbox WHERE id IN (${placeholders(carried.length)}) AND status <> 'done' LIMIT 1`, carried)) as [unknown[]];
+    const open = await selectRows(outbox.db, `SELECT id FROM outbox WHERE id IN (${placeholders(carried.length)}) AND status <> 'done' LIMIT 1`, carried);
     if (open.length === 0) return { done: false };
   }
   const validate = opts.schema ? validatorFor(opts.schema) : () => false;
@@ -163,7 +163,7 @@ export async function runOutboxBatch<P, R>(
       // Rows the effect writes inherit the batch's request when it has one (commonTrace).
       const result = await runWithTrace(commonTrace(members.map((m) => m.trace)), () => effect(trx, batch));
       await beforeCommit?.(batch, result);
-      await trx.raw(`UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
+      await execute(trx, `UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
       return { done: true, result, size: batch.payloads.length, first: batch.ids[0]! };
     },
     { readCommitted: opts.readCommitted ?? false, attempts: opts.attempts ?? 8 },

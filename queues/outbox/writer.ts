@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
-import { placeholders } from '../../src/platform/sql.ts';
+import { execute, placeholders } from '../../src/platform/sql.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { currentTrace, type Trace } from '../../src/platform/trace.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
@@ -128,7 +128,7 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   // for the hundreds of rows a batch transaction writes.
   const columns = Object.keys(rows[0]!) as (keyof (typeof rows)[number])[];
   const row = `(${placeholders(columns.length)})`;
-  await trx.raw(`INSERT INTO outbox (${columns.join(', ')}) VALUES ${new Array<string>(rows.length).fill(row).join(', ')}`, rows.flatMap((r) => columns.map((c) => r[c])));
+  await execute(trx, `INSERT INTO outbox (${columns.join(', ')}) VALUES ${new Array<string>(rows.length).fill(row).join(', ')}`, rows.flatMap((r) => columns.map((c) => r[c])));
 }
 
 let validateEmitted = true;

@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../../platform/db.ts';
 import type { ParticipantType } from './participants.ts';
+import { execute } from '../../platform/sql.ts';
 
 export interface ConnectionInput {
   /** The ws connection id (a uuid the ws server generates). */
@@ -16,7 +17,7 @@ export interface ConnectionInput {
  */
 export async function saveConnections(conn: Db | Trx, inputs: readonly ConnectionInput[]): Promise<void> {
   if (inputs.length === 0) return;
-  await conn.raw(
+  await execute(conn, 
     `INSERT IGNORE INTO connections (type, entity_uuid, connection_uuid, created_at) VALUES ${inputs.map(() => '(?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}`,
     inputs.flatMap((i) => [i.type, i.entityUuid, i.connectionId]),
   );
@@ -33,7 +34,7 @@ export async function registerConnection(db: Db, input: ConnectionInput): Promis
 
 /** The ws server's side of a closed connection. Rows nobody deleted (a crashed process, an external gateway) are pruned by age. */
 export async function unregisterConnection(db: Db, connectionId: string): Promise<void> {
-  await db.raw('DELETE FROM connections WHERE connection_uuid = ?', [connectionId]);
+  await execute(db, 'DELETE FROM connections WHERE connection_uuid = ?', [connectionId]);
 }
 
 /** Deletes connection rows older than `before`, a batch at a time; how many went. */

@@ -4,7 +4,7 @@ import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
 import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
-import { placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
+import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { Trace } from '../../platform/trace.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
 import type { Participant } from './participants.ts';
@@ -34,7 +34,7 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[], 
   inputs.forEach(checkDonation);
   const now = new Date();
   const rows = inputs.map((input, k) => ({ id: randomUUID(), input, trace: traces?.[k] }));
-  await trx.raw(
+  await execute(trx, 
     `INSERT INTO donations (id, room, sender_uuid, sender_account_id, room_account_id, sum, has_message, message_text, message_public, status, created_at, updated_at)
      VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)").join(', ')}`,
     rows.flatMap(({ id, input }) => {
@@ -66,12 +66,12 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[], 
 export async function saveDonates(trx: Trx, envelopes: readonly Envelope<AddNewDonatePayload>[]): Promise<void> {
   const withMessage = envelopes.filter((e) => e.payload.message);
   if (withMessage.length === 0) return;
-  await trx.raw(
+  await execute(trx, 
     `INSERT INTO messages (event_id, room, sender_uuid, sender_type, is_public, value, donation_id, created_at, updated_at)
      VALUES ${withMessage.map(() => "(?, ?, ?, 'client', ?, ?, ?, ?, ?)").join(', ')}`,
     withMessage.flatMap(({ produced_at, payload: p }) => [`donation:${p.donation_id}`, p.room, p.sender_uuid, p.message!.is_public, p.message!.message, p.donation_id, new Date(produced_at), new Date(produced_at)]),
   );
-  await trx.raw(
+  await execute(trx, 
     `UPDATE donations d JOIN messages m ON m.event_id = CONCAT('donation:', d.id) SET d.message_id = m.id, d.updated_at = UTC_TIMESTAMP(3)
      WHERE d.id IN (${placeholders(withMessage.length)})`,
     withMessage.map((e) => e.payload.donation_id),

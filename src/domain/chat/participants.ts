@@ -1,7 +1,7 @@
 import { ensureAccount } from '../ledger/index.ts';
 import { withTransaction, type Db, type Trx } from '../../platform/db.ts';
 import { Forbidden } from '../../platform/errors.ts';
-import { selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
+import { execute, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 
 export type ParticipantType = 'client' | 'model';
 
@@ -62,7 +62,7 @@ export async function ensureParticipantIn(trx: Trx, type: ParticipantType, uuid:
   const found = await findParticipant(trx, type, uuid);
   if (found) return found;
   const account = await ensureAccount(trx, { ownerType: type, ownerId: uuid, kind: 'wallet' });
-  await trx.raw(
+  await execute(trx, 
     `INSERT IGNORE INTO ${TABLE[type]} (uuid, name, account_id, created_at, updated_at) VALUES (?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
     [uuid, name, account.id],
   );
@@ -78,7 +78,7 @@ export async function ensureParticipantIn(trx: Trx, type: ParticipantType, uuid:
  */
 async function adoptName(db: Db, participant: Participant, name: string | undefined): Promise<Participant> {
   if (participant.name !== null || !name) return participant;
-  await db.raw(`UPDATE ${TABLE[participant.type]} SET name = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND name IS NULL`, [name, participant.id]);
+  await execute(db, `UPDATE ${TABLE[participant.type]} SET name = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND name IS NULL`, [name, participant.id]);
   return (await findParticipant(db, participant.type, participant.uuid)) ?? participant;
 }
 

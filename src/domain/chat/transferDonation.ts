@@ -2,7 +2,7 @@ import type { Trx } from '../../platform/db.ts';
 import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
-import { placeholders } from '../../platform/sql.ts';
+import { execute, placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { ReceiveMoney, type AddNewDonatePayload, type ReceiveMoneyPayload } from './events.ts';
@@ -42,7 +42,7 @@ export async function transferDonations(trx: Trx, envelopes: readonly Envelope<A
 async function completeDonations(trx: Trx, completed: { envelope: Envelope<AddNewDonatePayload>; transferId: number }[]): Promise<void> {
   if (completed.length === 0) return;
   const ids = completed.map((c) => c.envelope.payload.donation_id);
-  await trx.raw(
+  await execute(trx, 
     `UPDATE donations SET status = 'completed', transfer_id = CASE id ${completed.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = UTC_TIMESTAMP(3)
      WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`,
     [...completed.flatMap((c) => [c.envelope.payload.donation_id, c.transferId]), ...ids],
@@ -63,7 +63,7 @@ async function rejectDonations(trx: Trx, rejected: { envelope: Envelope<AddNewDo
   if (rejected.length === 0) return [];
   for (const reason of new Set(rejected.map((r) => r.reason))) {
     const ids = rejected.filter((r) => r.reason === reason).map((r) => r.envelope.payload.donation_id);
-    await trx.raw(`UPDATE donations SET status = 'rejected', reason = ?, updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`, [reason, ...ids]);
+    await execute(trx, `UPDATE donations SET status = 'rejected', reason = ?, updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`, [reason, ...ids]);
   }
   const now = new Date();
   const events = rejected.map(({ envelope, reason }) =>

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Db, Trx } from '../../platform/db.ts';
 import { writeOutbox } from '../../../queues/outbox/writer.ts';
+import { execute } from '../../platform/sql.ts';
 
 /** The generic delivery job: one per (notification, channel), so one channel's retries never resend another's. */
 export const SEND_QUEUE = 'notifications.send';
@@ -71,7 +72,7 @@ export async function createNotification(trx: Trx, input: NewNotification, opts:
  */
 export async function storeNotifications(trx: Trx, inputs: readonly NewNotification[], now: Date): Promise<void> {
   if (inputs.length === 0) return;
-  await trx.raw(
+  await execute(trx, 
     `INSERT INTO notifications (user_id, kind, title, body, mail_subject, mail_body, data, created_at) VALUES ${inputs.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     inputs.flatMap((n) => [n.userId, n.kind, n.title.slice(0, 255), n.body.slice(0, 1000), n.mailSubject.slice(0, 255), n.mailBody, JSON.stringify(n.data), now]),
   );
@@ -116,7 +117,7 @@ export async function listNotifications(db: Db, userId: string, opts: { limit: n
 
 /** Notes a successful delivery (in the delivery job's transaction, with its outbox row's "done"). */
 export async function recordDelivery(trx: Trx, notificationId: string, channel: string, attempts: number, now: number): Promise<void> {
-  await trx.raw(
+  await execute(trx, 
     `INSERT INTO notification_deliveries (notification_id, channel, attempts, delivered_at) VALUES (?, ?, ?, ?)
      ON DUPLICATE KEY UPDATE attempts = VALUES(attempts), delivered_at = VALUES(delivered_at)`,
     [notificationId, channel, attempts, new Date(now)],
