@@ -41,6 +41,7 @@ const args = cliArgs({
     'mysql <url>': 'MySQL server, without a database (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
     'calls <n>': 'dashboard calls timed, each of the three (default 1000)',
+    'staff <n>': 'employees the tracker knows besides the 50 the task flows start with, seeded in SQL: task creation draws its assignee among all of them (default 0)',
     'phases <list>': 'which phases to run, comma separated (default payout,tasks,dashboard,reshuffle)',
     'raw-first': "run the whole raw payout before Conveyor and do not wait for the payout's listener rows to be done (big sizes: the topic appends take long)",
     'raw-single': 'also time the raw payout at one transaction per employee (another N accounts)',
@@ -50,6 +51,7 @@ const args = cliArgs({
 
 const EMPLOYEES = args.num('employees', 100_000);
 const TASKS = args.num('tasks', 2000);
+const STAFF = args.num('staff', 0);
 const ENTRIES = args.num('entries', 1_000_000);
 const OPEN = args.num('open', 100_000);
 const CONNECTIONS = args.connections;
@@ -195,6 +197,20 @@ async function main(): Promise<void> {
     while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_tracker_users WHERE role = 'employee'")) < employees.length) await sleep(100);
     const manager = await token(randomUUID(), 'manager');
     let bar: ReturnType<typeof startPhase>;
+    if (STAFF > 0) {
+      bar = startPhase(`seeding ${STAFF} more employees in the tracker`);
+      for (let i = 0; i < STAFF; i += CHUNK) {
+        const ids = Array.from({ length: Math.min(CHUNK, STAFF - i) }, () => randomUUID());
+        await pool.query(`INSERT INTO popug_tracker_users (user_id, role, version) VALUES ${ids.map(() => "(?, 'employee', 1)").join(', ')}`, ids);
+      }
+      // The assignment slots, numbered as migration 0027 numbers them (absent before it).
+      if ((await one(pool, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'popug_assignees'")) === 1) {
+        await pool.query('DELETE FROM popug_assignees');
+        await pool.query("INSERT INTO popug_assignees (slot, user_id) SELECT ROW_NUMBER() OVER (ORDER BY user_id), user_id FROM popug_tracker_users WHERE role = 'employee'");
+        await pool.query('UPDATE popug_assignee_count SET n = (SELECT COUNT(*) FROM popug_assignees) WHERE id = 1');
+      }
+      bar.done();
+    }
 
     // ---- payout --------------------------------------------------------------------------------
     if (PHASES.has('payout')) {
@@ -295,7 +311,7 @@ async function main(): Promise<void> {
       while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'fee'")) - feesBefore < TASKS) await sleep(50);
       const createMs = performance.now() - t1;
       bar.done();
-      const auths = new Map<string, string>(await Promise.all(employees.map(async (e) => [e, await token(e, 'employee')] as [string, string])));
+      const auths = new Map<string, string>(await Promise.all([...new Set(created.map((t) => t.assignee))].map(async (e) => [e, await token(e, 'employee')] as [string, string])));
       bar = startPhase(`${TASKS} tasks: complete → credited`);
       const t2 = performance.now();
       let k = 0;

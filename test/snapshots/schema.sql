@@ -292,6 +292,19 @@ CREATE TABLE `outbox` (
   KEY `outbox_status_queue_id` (`status`,`queue`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
+CREATE TABLE `popug_assignees` (
+  `slot` int(10) unsigned NOT NULL,
+  `user_id` varchar(36) NOT NULL,
+  PRIMARY KEY (`slot`),
+  UNIQUE KEY `popug_assignees_user_id_unique` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
+
+CREATE TABLE `popug_assignee_count` (
+  `id` tinyint(3) unsigned NOT NULL,
+  `n` int(10) unsigned NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
+
 CREATE TABLE `popug_days` (
   `day` date NOT NULL,
   `status` varchar(8) NOT NULL,

@@ -19,6 +19,7 @@ import * as hiringReviewerPiiNullable from './0023_hiring_reviewer_pii_nullable.
 import * as hiringKnowledgeAreaRequired from './0024_hiring_knowledge_area_required.ts';
 import * as hiringReviewerPiiDrop from './0025_hiring_reviewer_pii_drop.ts';
 import * as popugReportMails from './0026_popug_report_mails.ts';
+import * as popugAssignees from './0027_popug_assignees.ts';
 
 export interface Migration {
   name: string;
@@ -48,4 +49,5 @@ export const migrations: Migration[] = [
   { name: '0024_hiring_knowledge_area_required', ...hiringKnowledgeAreaRequired },
   { name: '0025_hiring_reviewer_pii_drop', ...hiringReviewerPiiDrop },
   { name: '0026_popug_report_mails', ...popugReportMails },
+  { name: '0027_popug_assignees', ...popugAssignees },
 ];

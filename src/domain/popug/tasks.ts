@@ -3,26 +3,14 @@ import type { Trx } from '../../platform/db.ts';
 import { Conflict, Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
 import { eventJobs, publishEvent, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
-import { execute, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
+import { execute, selectRows, type Conn } from '../../platform/sql.ts';
 import { TaskAssigned, TaskCompleted, TaskCreated } from './events.ts';
+import { randomAssignee } from './assignees.ts';
 
 /** The tracker's current employees (its own copy of users), in id order. */
 export async function employeeIds(conn: Conn): Promise<string[]> {
   const rows = await selectRows<{ user_id: string }>(conn, "SELECT user_id FROM popug_tracker_users WHERE role = 'employee' ORDER BY user_id");
   return rows.map((r) => r.user_id);
-}
-
-/** A uniformly random current employee (crypto-random), or null when there is none. */
-export async function randomEmployee(conn: Conn): Promise<string | null> {
-  const count = await selectRows<{ n: unknown }>(conn, "SELECT COUNT(*) AS n FROM popug_tracker_users WHERE role = 'employee'");
-  const n = toSafeInt(count[0]?.n ?? 0, 'employees');
-  if (n === 0) return null;
-  const rows = await selectRows<{ user_id: string }>(
-    conn,
-    "SELECT user_id FROM popug_tracker_users WHERE role = 'employee' ORDER BY user_id LIMIT 1 OFFSET ?",
-    [randomInt(n)],
-  );
-  return rows[0]?.user_id ?? null;
 }
 
 export function pick<T>(items: readonly T[]): T {
@@ -38,7 +26,7 @@ export interface NewTask {
 
 /** Creates a task assigned to a random employee; TaskCreated and TaskAssigned go out with it. */
 export async function createTask(trx: Trx, input: NewTask, now: Date): Promise<{ taskId: string; assignee: string }> {
-  const assignee = await randomEmployee(trx);
+  const assignee = await randomAssignee(trx);
   if (!assignee) throw new RuleViolation('there is no employee to assign the task to', 'no_employees');
   const taskId = randomUUID();
   await execute(

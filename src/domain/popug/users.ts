@@ -3,6 +3,7 @@ import type { Trx } from '../../platform/db.ts';
 import { execute, selectRows } from '../../platform/sql.ts';
 import { publishEvent } from '../../../queues/outbox/writer.ts';
 import { AccountCreated, AccountRoleChanged, type PopugRole } from './events.ts';
+import { syncAssignee } from './assignees.ts';
 
 export const POPUG_ROLES: readonly PopugRole[] = ['employee', 'manager', 'accountant', 'admin'];
 
@@ -68,7 +69,10 @@ export async function ensureUserSeen(trx: Trx, claims: { sub: string; role: Popu
   await publishEvent(trx, AccountCreated, { user_id: claims.sub, role: claims.role, name: claims.name ?? null, email: claims.email ?? null, version: 1 }, now);
 }
 
-/** A replica's update rule: apply a user event only if its version is newer than the row's. */
+/**
+ * A replica's update rule: apply a user event only if its version is newer than the row's. The
+ * tracker's copy also keeps the assignment slots (a role change takes the user out of them).
+ */
 export async function applyUserCopy(trx: Trx, table: 'popug_tracker_users' | 'popug_payment_users', p: { user_id: string; role: PopugRole; name: string | null; email: string | null; version: number }): Promise<boolean> {
   const result =
     table === 'popug_tracker_users'
@@ -86,5 +90,7 @@ export async function applyUserCopy(trx: Trx, table: 'popug_tracker_users' | 'po
              version = GREATEST(version, VALUES(version))`,
           [p.user_id, p.role, p.name, p.email, p.version],
         );
-  return result.affectedRows > 0;
+  const applied = result.affectedRows > 0;
+  if (applied && table === 'popug_tracker_users') await syncAssignee(trx, p.user_id);
+  return applied;
 }

@@ -12,6 +12,7 @@ import { withTransaction } from '../../../src/platform/db.ts';
 import { selectRows, toSafeInt } from '../../../src/platform/sql.ts';
 import { recordMovement } from '../../../src/domain/popug/payments.ts';
 import { createTask } from '../../../src/domain/popug/tasks.ts';
+import { applyUserCopy } from '../../../src/domain/popug/users.ts';
 import { dayOf } from '../../../src/domain/popug/days.ts';
 import { checkPopugInvariants } from './invariants.ts';
 import { startPopug, testSettings, type PopugApp } from './popugApp.ts';
@@ -118,7 +119,7 @@ describe('popug chaos: a worker SIGKILLed mid-run, Redis wiped, runs fired twice
   it('resumes a reshuffle where it stopped: no task reassigned (or charged) twice by it', async () => {
     const db = app.database.db;
     const staff = Array.from({ length: 5 }, () => randomUUID());
-    for (const id of staff) await db('popug_tracker_users').insert({ user_id: id, role: 'employee', version: 1 });
+    for (const id of staff) await withTransaction(db, (trx) => applyUserCopy(trx, 'popug_tracker_users', { user_id: id, role: 'employee', name: null, email: null, version: 1 }));
     const total = 250;
     for (let i = 0; i < total; i++) {
       await app.running.services.outbox.transaction((trx) => createTask(trx, { title: `t${i}`, description: '', jiraId: null, createdBy: app.admin.id }, new Date(Date.now() - 1000)));

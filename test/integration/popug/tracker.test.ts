@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { startPopug, type PopugApp } from './popugApp.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { selectRows } from '../../../src/platform/sql.ts';
+import { withTransaction } from '../../../src/platform/db.ts';
+import { applyUserCopy } from '../../../src/domain/popug/users.ts';
+import type { PopugRole } from '../../../src/domain/popug/events.ts';
 
 describe('popug tracker', function () {
   this.timeout(60_000);
@@ -47,6 +50,34 @@ describe('popug tracker', function () {
     expect([...counts.keys()].sort()).to.deep.equal([e1.id, e2.id].sort());
     // 60 fair coin flips: fewer than 12 on one side has probability < 1e-6.
     for (const n of counts.values()) expect(n).to.be.greaterThan(11);
+  });
+
+  it('keeps the assignment slots 1..n exactly the current employees through role changes, repeats and old events', async () => {
+    const db = app.database.db;
+    const apply = (user_id: string, role: PopugRole, version: number) =>
+      withTransaction(db, (trx) => applyUserCopy(trx, 'popug_tracker_users', { user_id, role, name: null, email: null, version }));
+    const users = Array.from({ length: 12 }, () => randomUUID());
+    const versions = new Map(users.map((u) => [u, 0]));
+    const roles: PopugRole[] = ['employee', 'manager', 'accountant', 'admin'];
+    // Random role changes, some applied concurrently, some repeated, some older than what is known.
+    for (let round = 0; round < 6; round++) {
+      await Promise.all(
+        users.map(async (u, i) => {
+          const v = versions.get(u)! + 1;
+          versions.set(u, v);
+          await apply(u, roles[(i + round * 3 + (i % 3) * round) % roles.length]!, v);
+          if (i % 4 === 0) await apply(u, 'employee', v - 1);
+          if (i % 5 === 0) await apply(u, roles[(i + round * 3 + (i % 3) * round) % roles.length]!, v);
+        }),
+      );
+      const slots = await selectRows<{ slot: number; user_id: string }>(db, 'SELECT slot, user_id FROM popug_assignees ORDER BY slot');
+      const [count] = await selectRows<{ n: number }>(db, 'SELECT n FROM popug_assignee_count WHERE id = 1');
+      const employees = await selectRows<{ user_id: string }>(db, "SELECT user_id FROM popug_tracker_users WHERE role = 'employee' ORDER BY user_id");
+      expect(slots.map((s) => s.slot)).to.deep.equal(Array.from({ length: slots.length }, (_, k) => k + 1));
+      expect(count!.n).to.equal(slots.length);
+      expect(slots.map((s) => s.user_id).sort()).to.deep.equal(employees.map((e) => e.user_id));
+    }
+    for (const u of users) await apply(u, 'manager', versions.get(u)! + 1);
   });
 
   it('gets a task with its prices once payments has priced it; jira id split out of the title', async () => {

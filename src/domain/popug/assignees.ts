@@ -1,0 +1,43 @@
+import { randomInt } from 'node:crypto';
+import type { Trx } from '../../platform/db.ts';
+import { execute, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
+
+/**
+ * The tracker's current employees as slots 1..n without gaps, so a uniformly random one costs two
+ * key lookups whatever n is. Membership follows the tracker's user copy (syncAssignee, in the
+ * transaction that changes a role); every change locks the count row, so they run one at a time.
+ */
+
+/** A uniformly random current employee (crypto-random), or null when there is none. */
+export async function randomAssignee(conn: Conn): Promise<string | null> {
+  // Under READ COMMITTED the two reads may see different commits: a slot emptied in between is
+  // drawn again. Slots missing for good would be a broken invariant, and fail loudly.
+  for (let draw = 0; draw < 8; draw++) {
+    const [count] = await selectRows<{ n: unknown }>(conn, 'SELECT n FROM popug_assignee_count WHERE id = 1');
+    const n = toSafeInt(count?.n ?? 0, 'assignees');
+    if (n === 0) return null;
+    const [row] = await selectRows<{ user_id: string }>(conn, 'SELECT user_id FROM popug_assignees WHERE slot = ?', [randomInt(n) + 1]);
+    if (row) return row.user_id;
+  }
+  throw new Error('popug: the assignment slots have gaps (popug_assignees against popug_assignee_count)');
+}
+
+/** Puts the user in the slots or takes them out, as their role in the tracker's copy says. */
+export async function syncAssignee(trx: Trx, userId: string): Promise<void> {
+  const [count] = await selectRows<{ n: unknown }>(trx, 'SELECT n FROM popug_assignee_count WHERE id = 1 FOR UPDATE');
+  const n = toSafeInt(count?.n ?? 0, 'assignees');
+  const [user] = await selectRows<{ role: string }>(trx, 'SELECT role FROM popug_tracker_users WHERE user_id = ?', [userId]);
+  const [own] = await selectRows<{ slot: unknown }>(trx, 'SELECT slot FROM popug_assignees WHERE user_id = ?', [userId]);
+  const employee = user?.role === 'employee';
+  if (employee && !own) {
+    await execute(trx, 'INSERT INTO popug_assignees (slot, user_id) VALUES (?, ?)', [n + 1, userId]);
+    await execute(trx, 'UPDATE popug_assignee_count SET n = ? WHERE id = 1', [n + 1]);
+  } else if (!employee && own) {
+    // The last slot's employee moves into the freed slot: the slots stay 1..n-1.
+    const slot = toSafeInt(own.slot, 'slot');
+    const [last] = await selectRows<{ user_id: string }>(trx, 'SELECT user_id FROM popug_assignees WHERE slot = ?', [n]);
+    await execute(trx, 'DELETE FROM popug_assignees WHERE slot = ?', [n]);
+    if (slot !== n && last) await execute(trx, 'UPDATE popug_assignees SET user_id = ? WHERE slot = ?', [last.user_id, slot]);
+    await execute(trx, 'UPDATE popug_assignee_count SET n = ? WHERE id = 1', [n - 1]);
+  }
+}
