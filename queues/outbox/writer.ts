@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
-import { execute, placeholders } from '../../src/platform/sql.ts';
+import { execute, executeLarge, placeholders } from '../../src/platform/sql.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { currentTrace, type Trace } from '../../src/platform/trace.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
@@ -128,8 +128,17 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   // for the hundreds of rows a batch transaction writes.
   const columns = Object.keys(rows[0]!) as (keyof (typeof rows)[number])[];
   const row = `(${placeholders(columns.length)})`;
-  await execute(trx, `INSERT INTO outbox (${columns.join(', ')}) VALUES ${new Array<string>(rows.length).fill(row).join(', ')}`, rows.flatMap((r) => columns.map((c) => r[c])));
+  const sql = `INSERT INTO outbox (${columns.join(', ')}) VALUES ${new Array<string>(rows.length).fill(row).join(', ')}`;
+  const values = rows.flatMap((r) => columns.map((c) => r[c]));
+  // A few rows carrying event batches (a payout batch's, a transfer batch's): prepared, so the
+  // payloads are neither escaped nor parsed. Few rows keep the statement texts few.
+  if (rows.length <= LARGE_MAX_ROWS && rows.reduce((n, r) => n + r.payload.length, 0) >= LARGE_PAYLOAD) await executeLarge(trx, sql, values);
+  else await execute(trx, sql, values);
 }
+
+/** Payload characters from which a write of at most LARGE_MAX_ROWS rows goes as a prepared statement. */
+const LARGE_PAYLOAD = 16_384;
+const LARGE_MAX_ROWS = 8;
 
 let validateEmitted = true;
 

@@ -166,6 +166,8 @@ export interface TransactionOptions {
 /** The mysql2 connection of a pooled session, as knex's pool hands it out. */
 export interface SqlConnection {
   query(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): void;
+  /** A prepared statement (cached on the connection by its text), values sent in the binary protocol. */
+  execute(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): void;
   /** Set when the session broke (knex's pool then drops it instead of reusing it). */
   __knex__disposed?: unknown;
 }
@@ -195,12 +197,18 @@ export function queryOn(conn: SqlConnection, sql: string, bindings: readonly unk
   return new Promise((resolve, reject) => conn.query(sql, bindings, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
+/** queryOn as a prepared statement: the values go in the binary protocol, neither escaped nor parsed as SQL. */
+export function preparedOn(conn: SqlConnection, sql: string, bindings: readonly unknown[]): Promise<unknown> {
+  for (const b of bindings) if (b === undefined) return Promise.reject(new Error(`undefined binding in: ${sql.slice(0, 200)}`));
+  return new Promise((resolve, reject) => conn.execute(sql, bindings, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
 /** One statement on a connection of the pool, taken for it alone. */
-export async function queryPool(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<unknown> {
+export async function queryPool(db: Db, sql: string, bindings: readonly unknown[] = [], prepared = false): Promise<unknown> {
   const pool = poolOf(db);
   const conn = await pool.acquireConnection();
   try {
-    return await queryOn(conn, sql, bindings);
+    return await (prepared ? preparedOn(conn, sql, bindings) : queryOn(conn, sql, bindings));
   } finally {
     await pool.releaseConnection(conn);
   }

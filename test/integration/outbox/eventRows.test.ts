@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Type } from '@sinclair/typebox';
 import { defineEvent, makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
-import { eventJobs, PAYLOAD_COLUMNS, publishEvent, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, eventJobs, PAYLOAD_COLUMNS, publishEvent, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { withTransaction } from '../../../src/platform/db.ts';
 import { rowJobData } from '../../../queues/outbox/relay.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
@@ -50,5 +51,24 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
     const [row] = await rows();
     expect(row!.event_name).to.equal(null);
     expect(storedPayload(row!)).to.deep.equal({ n: 1 });
+  });
+
+  it('writes a large event batch (a prepared statement) with the same columns and payloads as a small one (text)', async () => {
+    const at = new Date('2026-11-21T23:59:59.987Z');
+    const envelopes = (n: number) => Array.from({ length: n }, (_, i) => makeEnvelope(Tested, { room: `r-${i}`.padEnd(200, 'x'), sum: i + 1 }, at));
+    const small = envelopes(2);
+    const large = envelopes(200);
+    // One withTransaction each: its statements go straight to mysql2, the large one prepared.
+    await withTransaction(t.db, (trx) => writeOutbox(trx, eventBatchJobs(Tested, small), at));
+    await withTransaction(t.db, (trx) => writeOutbox(trx, eventBatchJobs(Tested, large), at));
+    const stored = (await t.db('outbox').orderBy('id').select('queue', 'status', 'available_at', 'created_at', 'relayed_at', 'payload_version', 'event_name', 'event_id', 'payload')) as (StoredPayload & { queue: string; status: string; available_at: Date; relayed_at: Date | null })[];
+    expect(stored).to.have.length(4);
+    expect(stored.reduce((n, r) => n + r.payload.length, 0)).to.be.greaterThan(40_000);
+    for (const [i, row] of stored.entries()) {
+      expect(row).to.deep.include({ queue: i % 2 === 0 ? 'test.listener-a' : 'test.listener-b', status: 'pending', payload_version: 3, event_name: 'TestedSomething', event_id: null, relayed_at: null });
+      expect(row.available_at.toISOString()).to.equal(at.toISOString());
+      expect(row.created_at.toISOString()).to.equal(at.toISOString());
+      expect(storedPayload(row)).to.deep.equal(i < 2 ? small : large);
+    }
   });
 });
