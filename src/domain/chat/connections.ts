@@ -17,7 +17,8 @@ export interface ConnectionInput {
  */
 export async function saveConnections(conn: Db | Trx, inputs: readonly ConnectionInput[]): Promise<void> {
   if (inputs.length === 0) return;
-  await execute(conn, 
+  await execute(
+    conn,
     `INSERT IGNORE INTO connections (type, entity_uuid, connection_uuid, created_at) VALUES ${inputs.map(() => '(?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}`,
     inputs.flatMap((i) => [i.type, i.entityUuid, i.connectionId]),
   );

@@ -34,7 +34,8 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[], 
   inputs.forEach(checkDonation);
   const now = new Date();
   const rows = inputs.map((input, k) => ({ id: randomUUID(), input, trace: traces?.[k] }));
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO donations (id, room, sender_uuid, sender_account_id, room_account_id, sum, has_message, message_text, message_public, status, created_at, updated_at)
      VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)").join(', ')}`,
     rows.flatMap(({ id, input }) => {
@@ -66,12 +67,14 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[], 
 export async function saveDonates(trx: Trx, envelopes: readonly Envelope<AddNewDonatePayload>[]): Promise<void> {
   const withMessage = envelopes.filter((e) => e.payload.message);
   if (withMessage.length === 0) return;
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO messages (event_id, room, sender_uuid, sender_type, is_public, value, donation_id, created_at, updated_at)
      VALUES ${withMessage.map(() => "(?, ?, ?, 'client', ?, ?, ?, ?, ?)").join(', ')}`,
     withMessage.flatMap(({ produced_at, payload: p }) => [`donation:${p.donation_id}`, p.room, p.sender_uuid, p.message!.is_public, p.message!.message, p.donation_id, new Date(produced_at), new Date(produced_at)]),
   );
-  await execute(trx, 
+  await execute(
+    trx,
     `UPDATE donations d JOIN messages m ON m.event_id = CONCAT('donation:', d.id) SET d.message_id = m.id, d.updated_at = UTC_TIMESTAMP(3)
      WHERE d.id IN (${placeholders(withMessage.length)})`,
     withMessage.map((e) => e.payload.donation_id),

@@ -57,7 +57,8 @@ export async function applyToGoals(trx: Trx, envelopes: readonly Envelope<Receiv
   if (envelopes.length === 0) return 0;
   const rooms = [...new Set(envelopes.map((e) => e.payload.room))];
   const moved = envelopes.map(() => 'SELECT ? AS room, ? AS at, ? AS amount').join(' UNION ALL ');
-  await execute(trx, 
+  await execute(
+    trx,
     `UPDATE goals g SET g.sum = g.sum + (SELECT COALESCE(SUM(m.amount), 0) FROM (${moved}) m WHERE m.room = g.room AND g.created_at <= m.at),
      g.updated_at = UTC_TIMESTAMP(3) WHERE g.room IN (${placeholders(rooms.length)})`,
     [...envelopes.flatMap((e) => [e.payload.room, new Date(e.produced_at), e.payload.sum]), ...rooms],

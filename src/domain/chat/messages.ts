@@ -44,7 +44,8 @@ export function privateAudience(isPublic: boolean, sender: string, room: string)
 /** SaveMessage: the message rows and their room events, once per AddNewMessage (event_id is unique). */
 export async function saveMessages(trx: Trx, envelopes: readonly Envelope<AddNewMessagePayload>[], outboxId: string | null): Promise<ChatEvent[]> {
   if (envelopes.length === 0) return [];
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO messages (event_id, room, sender_uuid, sender_type, is_public, value, created_at, updated_at) VALUES ${envelopes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     envelopes.flatMap(({ event_id, produced_at, payload: p }) => [event_id, p.room, p.sender_uuid, p.sender_type, p.is_public, p.message, new Date(produced_at), new Date(produced_at)]),
   );

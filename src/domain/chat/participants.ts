@@ -62,7 +62,8 @@ export async function ensureParticipantIn(trx: Trx, type: ParticipantType, uuid:
   const found = await findParticipant(trx, type, uuid);
   if (found) return found;
   const account = await ensureAccount(trx, { ownerType: type, ownerId: uuid, kind: 'wallet' });
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT IGNORE INTO ${TABLE[type]} (uuid, name, account_id, created_at, updated_at) VALUES (?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
     [uuid, name, account.id],
   );

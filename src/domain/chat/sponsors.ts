@@ -22,7 +22,8 @@ import { NewSponsor, type NewSponsorPayload, type ReceiveMoneyPayload } from './
 export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<ReceiveMoneyPayload>[]): Promise<number> {
   if (envelopes.length === 0) return 0;
   const rooms = [...new Set(envelopes.map((e) => e.payload.room))].sort();
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO room_sponsor (room, total, seq, updated_at) VALUES ${rooms.map(() => '(?, 0, 0, UTC_TIMESTAMP(3))').join(', ')} ON DUPLICATE KEY UPDATE room = room`,
     rooms,
   );
@@ -32,7 +33,8 @@ export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<R
     given.set(key, { room: p.room, client: p.sender_uuid, sum: (given.get(key)?.sum ?? 0) + p.sum });
   }
   const donors = [...given.values()].sort((a, b) => (a.room + a.client < b.room + b.client ? -1 : 1));
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO donor_totals (room, client_uuid, total, updated_at) VALUES ${donors.map(() => '(?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}
      ON DUPLICATE KEY UPDATE total = total + VALUES(total), updated_at = VALUES(updated_at)`,
     donors.flatMap((d) => [d.room, d.client, d.sum]),
@@ -86,7 +88,8 @@ export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<R
   if (crowned.length === 0) return 0;
 
   const last = new Map(crowned.map((c) => [c.room, c]));
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO room_sponsor (room, client_uuid, total, seq, updated_at) VALUES ${[...last.values()].map(() => '(?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}
      ON DUPLICATE KEY UPDATE client_uuid = VALUES(client_uuid), total = VALUES(total), seq = VALUES(seq), updated_at = VALUES(updated_at)`,
     [...last.values()].flatMap((c) => [c.room, c.client_uuid, c.total, c.seq]),
@@ -110,7 +113,8 @@ async function clientName(trx: Trx, uuid: string): Promise<string | null> {
 /** SaveNewSponsor: the sponsor history; (room, seq) is unique, so saving twice is a no-op. */
 export async function saveSponsors(trx: Trx, envelopes: readonly Envelope<NewSponsorPayload>[]): Promise<void> {
   for (const { payload: p } of envelopes) {
-    await execute(trx, 
+    await execute(
+      trx,
       `INSERT IGNORE INTO sponsors (room, user_id, client_id, client_uuid, total, seq, created_at, updated_at)
        SELECT ?, u.id, c.id, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM users u JOIN clients c ON c.uuid = ? WHERE u.uuid = ?`,
       [p.room, p.client_uuid, p.total, p.seq, p.client_uuid, p.room],

@@ -42,7 +42,8 @@ export async function transferDonations(trx: Trx, envelopes: readonly Envelope<A
 async function completeDonations(trx: Trx, completed: { envelope: Envelope<AddNewDonatePayload>; transferId: number }[]): Promise<void> {
   if (completed.length === 0) return;
   const ids = completed.map((c) => c.envelope.payload.donation_id);
-  await execute(trx, 
+  await execute(
+    trx,
     `UPDATE donations SET status = 'completed', transfer_id = CASE id ${completed.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = UTC_TIMESTAMP(3)
      WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`,
     [...completed.flatMap((c) => [c.envelope.payload.donation_id, c.transferId]), ...ids],

@@ -72,7 +72,8 @@ export async function createNotification(trx: Trx, input: NewNotification, opts:
  */
 export async function storeNotifications(trx: Trx, inputs: readonly NewNotification[], now: Date): Promise<void> {
   if (inputs.length === 0) return;
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO notifications (user_id, kind, title, body, mail_subject, mail_body, data, created_at) VALUES ${inputs.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     inputs.flatMap((n) => [n.userId, n.kind, n.title.slice(0, 255), n.body.slice(0, 1000), n.mailSubject.slice(0, 255), n.mailBody, JSON.stringify(n.data), now]),
   );
@@ -117,7 +118,8 @@ export async function listNotifications(db: Db, userId: string, opts: { limit: n
 
 /** Notes a successful delivery (in the delivery job's transaction, with its outbox row's "done"). */
 export async function recordDelivery(trx: Trx, notificationId: string, channel: string, attempts: number, now: number): Promise<void> {
-  await execute(trx, 
+  await execute(
+    trx,
     `INSERT INTO notification_deliveries (notification_id, channel, attempts, delivered_at) VALUES (?, ?, ?, ?)
      ON DUPLICATE KEY UPDATE attempts = VALUES(attempts), delivered_at = VALUES(delivered_at)`,
     [notificationId, channel, attempts, new Date(now)],
