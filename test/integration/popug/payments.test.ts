@@ -4,7 +4,7 @@ import { startPopug, type PopugApp } from './popugApp.ts';
 import { checkPopugInvariants } from './invariants.ts';
 import { selectRows, toSafeInt } from '../../../src/platform/sql.ts';
 import { storedPayload, type StoredPayload } from '../../../queues/outbox/writer.ts';
-import { applyPaymentsEvent } from '../../../src/domain/popug/payments.ts';
+import { applyPaymentsBatch } from '../../../src/domain/popug/payments.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
 import type { PaymentsEnvelope } from '../../../src/domain/popug/events.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -58,8 +58,8 @@ describe('popug payments', function () {
       "SELECT id, payload, event_id, event_name, payload_version, created_at FROM outbox WHERE queue = 'popug.payments-apply' AND event_name = 'TaskAssigned' ORDER BY id DESC LIMIT 1",
     );
     const envelope = storedPayload(row!) as PaymentsEnvelope;
-    const again = await withTransaction(app.database.db, (trx) => applyPaymentsEvent(trx, envelope, app.running.services.popug, 'UTC', new Date()));
-    expect(again).to.equal('duplicate');
+    const again = await withTransaction(app.database.db, (trx) => applyPaymentsBatch(trx, [envelope], app.running.services.popug, 'UTC', new Date()));
+    expect(again.moved).to.equal(0);
     // And through the queue again: the finished job removed and the row sent back to the relay.
     await app.running.services.queues.get('popug.payments-apply').remove(`ob-${row!.id}`);
     await app.database.db('outbox').where('id', row!.id).update({ status: 'pending', relayed_at: null });
@@ -89,7 +89,7 @@ describe('popug payments', function () {
             await app.settle();
             const rows = await selectRows<StoredPayload>(app.database.db, "SELECT payload, event_id, event_name, payload_version, created_at FROM outbox WHERE queue = 'popug.payments-apply' ORDER BY id");
             const envelope = storedPayload(rows[o.pick % rows.length]!) as PaymentsEnvelope;
-            await withTransaction(app.database.db, (trx) => applyPaymentsEvent(trx, envelope, app.running.services.popug, 'UTC', new Date()));
+            await withTransaction(app.database.db, (trx) => applyPaymentsBatch(trx, [envelope], app.running.services.popug, 'UTC', new Date()));
           }
         }
         await app.settle();
