@@ -193,14 +193,17 @@ export function connectionOf(conn: Db | Trx): SqlConnection | undefined {
  * send NULL).
  */
 export function queryOn(conn: SqlConnection, sql: string, bindings: readonly unknown[] = []): Promise<unknown> {
-  for (const b of bindings) if (b === undefined) return Promise.reject(new Error(`undefined binding in: ${sql.slice(0, 200)}`));
-  return new Promise((resolve, reject) => conn.query(sql, bindings, (err, result) => (err ? reject(err) : resolve(result))));
+  return send(conn, 'query', sql, bindings);
 }
 
 /** queryOn as a prepared statement: the values go in the binary protocol, neither escaped nor parsed as SQL. */
 export function preparedOn(conn: SqlConnection, sql: string, bindings: readonly unknown[]): Promise<unknown> {
+  return send(conn, 'execute', sql, bindings);
+}
+
+function send(conn: SqlConnection, how: 'query' | 'execute', sql: string, bindings: readonly unknown[]): Promise<unknown> {
   for (const b of bindings) if (b === undefined) return Promise.reject(new Error(`undefined binding in: ${sql.slice(0, 200)}`));
-  return new Promise((resolve, reject) => conn.execute(sql, bindings, (err, result) => (err ? reject(err) : resolve(result))));
+  return new Promise((resolve, reject) => conn[how](sql, bindings, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
 /** One statement on a connection of the pool, taken for it alone. */

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { createDb, withTransaction, type Db } from '../../../src/platform/db.ts';
+import { execute, selectRows } from '../../../src/platform/sql.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
+
+/** withTransaction: BEGIN … COMMIT on a pooled mysql2 connection, statements sent straight to it. */
+describe('transactions: commit, rollback, deadlock retry, broken sessions (real MySQL)', function () {
+  this.timeout(30_000);
+  let t: TestDatabase;
+  // One connection: a session left in a bad state would be the next transaction's.
+  let one: Db;
+  before(async () => {
+    t = await createTestDatabase('ctx');
+    one = createDb(t.url, 1, { quiet: true });
+    await t.db.schema.createTable('tx_probe', (table) => {
+      table.integer('id').primary();
+      table.integer('v').notNullable();
+    });
+  });
+  after(async () => {
+    await one.destroy();
+    await t.drop();
+  });
+  beforeEach(() => t.db('tx_probe').delete());
+  const rows = () => selectRows<{ id: number; v: number }>(t.db, 'SELECT id, v FROM tx_probe ORDER BY id');
+
+  it('commits what the function wrote and gives back what it returned', async () => {
+    const out = await withTransaction(one, async (trx) => {
+      await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 10), (2, 20)');
+      await trx('tx_probe').where({ id: 2 }).update({ v: 21 });
+      return (await selectRows<{ n: number }>(trx, 'SELECT COUNT(*) AS n FROM tx_probe'))[0]!.n;
+    });
+    expect(out).to.equal(2);
+    expect(await rows()).to.deep.equal([{ id: 1, v: 10 }, { id: 2, v: 21 }]);
+  });
+
+  it('rolls back everything when the function throws, and the session serves the next transaction clean', async () => {
+    const failed = await withTransaction(one, async (trx) => {
+      await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 10)');
+      await trx.raw('INSERT INTO tx_probe (id, v) VALUES (2, 20)');
+      throw new Error('changed my mind');
+    }).catch((err: Error) => err.message);
+    expect(failed).to.equal('changed my mind');
+    expect(await rows()).to.deep.equal([]);
+    // A statement error inside is the function's error too; no transaction is left open on the session.
+    const dup = await withTransaction(one, async (trx) => {
+      await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (3, 30)');
+      await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (3, 31)');
+    }).catch((err: { code?: string }) => err.code);
+    expect(dup).to.equal('ER_DUP_ENTRY');
+    await withTransaction(one, (trx) => execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (4, 40)'));
+    expect(await rows()).to.deep.equal([{ id: 4, v: 40 }]);
+  });
+
+  it('refuses an undefined binding before sending anything', async () => {
+    const err = await withTransaction(one, (trx) => execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (?, ?)', [5, undefined as unknown as number])).catch((e: Error) => e.message);
+    expect(err).to.match(/undefined binding/);
+    expect(await rows()).to.deep.equal([]);
+  });
+
+  it('runs a deadlocked transaction again from the top: both commit, each effect once', async () => {
+    await t.db('tx_probe').insert([{ id: 1, v: 0 }, { id: 2, v: 0 }]);
+    const two = createDb(t.url, 2);
+    let runs = 0;
+    let bothLockedFirst!: () => void;
+    const firstLocks = new Promise<void>((resolve) => {
+      let n = 0;
+      bothLockedFirst = () => ++n === 2 && resolve();
+    });
+    // Each locks one row, waits until the other has locked its own, then asks for the other's: a deadlock.
+    const cross = (first: number, second: number) =>
+      withTransaction(two, async (trx) => {
+        runs++;
+        await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = ?', [first]);
+        if (runs <= 2) {
+          bothLockedFirst();
+          await firstLocks;
+        }
+        await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = ?', [second]);
+      });
+    try {
+      await Promise.all([cross(1, 2), cross(2, 1)]);
+    } finally {
+      await two.destroy();
+    }
+    expect(runs).to.equal(3);
+    expect(await rows()).to.deep.equal([{ id: 1, v: 2 }, { id: 2, v: 2 }]);
+  });
+
+  it('drops a session that broke mid-transaction: the next transaction gets a working one', async () => {
+    const err = await withTransaction(one, async (trx) => {
+      await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 10)');
+      const [me] = await selectRows<{ id: number }>(trx, 'SELECT CONNECTION_ID() AS id');
+      // Another session kills this one: its next statement and the ROLLBACK fail.
+      await t.db.raw(`KILL CONNECTION ${me!.id}`);
+      await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (2, 20)');
+    }).catch((e: { fatal?: boolean }) => e);
+    expect((err as { fatal?: boolean }).fatal).to.equal(true);
+    await withTransaction(one, (trx) => execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (3, 30)'));
+    expect(await rows()).to.deep.equal([{ id: 3, v: 30 }]);
+  });
+});
