@@ -354,7 +354,7 @@ async function main(): Promise<void> {
       name: 'conveyor',
       args: ['--serve'],
       env: {
-        NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', DATABASE_URL: dbUrl, REDIS_URL: redisUrl,
+        NODE_ENV: 'production', JWT_SECRET, ADMIN_USER: 'bench', ADMIN_PASSWORD: 'bench-password', WS_ORIGINS: 'http://127.0.0.1', DATABASE_URL: dbUrl, REDIS_URL: redisUrl,
         QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', ROLE: 'all', DB_POOL_MAX: '40',
         // The hold outlasts the run: the figures are the listing path, not grants.
         BONUS_HOLD: '24h', BONUS_ACCOUNTS_URL: `http://127.0.0.1:${accounts.info.port}`, ...extraEnv,
