@@ -217,12 +217,25 @@ export async function queryPool(db: Db, sql: string, bindings: readonly unknown[
   }
 }
 
-function bind(db: Db, conn: SqlConnection): Trx {
-  const trx = Object.assign((table: string) => db(table).connection(conn), {
-    raw: ((sql: string, bindings?: readonly Knex.RawBinding[]) => (bindings ? db.raw(sql, bindings) : db.raw(sql)).connection(conn)) as Knex['raw'],
+/** A transaction on `conn`, and what ends it: after `close` every statement on it is refused. */
+function bind(db: Db, conn: SqlConnection): { trx: Trx; close: () => void } {
+  let open = true;
+  // A statement sent after the end would run in whatever the pool's next user does with the session.
+  const using = () => {
+    if (!open) throw new Error('this transaction has already finished');
+    return conn;
+  };
+  const trx = Object.assign((table: string) => db(table).connection(using()), {
+    raw: ((sql: string, bindings?: readonly Knex.RawBinding[]) => (bindings ? db.raw(sql, bindings) : db.raw(sql)).connection(using())) as Knex['raw'],
   });
   connections.set(trx, conn);
-  return trx;
+  return {
+    trx,
+    close: () => {
+      open = false;
+      connections.delete(trx);
+    },
+  };
 }
 
 /**
@@ -233,12 +246,13 @@ function bind(db: Db, conn: SqlConnection): Trx {
 async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolationLevel: string | undefined): Promise<T> {
   const pool = poolOf(db);
   const conn = await pool.acquireConnection();
+  const bound = bind(db, conn);
   try {
     if (isolationLevel) await queryOn(conn, `SET TRANSACTION ISOLATION LEVEL ${isolationLevel === 'read committed' ? 'READ COMMITTED' : 'REPEATABLE READ'}`);
     await queryOn(conn, 'BEGIN');
     let out: T;
     try {
-      out = await fn(bind(db, conn));
+      out = await fn(bound.trx);
     } catch (err) {
       // A session whose ROLLBACK failed is broken (its server went away): never reuse it.
       await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
@@ -253,6 +267,7 @@ async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolation
     }
     return out;
   } finally {
+    bound.close();
     await pool.releaseConnection(conn);
   }
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createDb, withTransaction, type Db } from '../../../src/platform/db.ts';
+import { createDb, withTransaction, type Db, type Trx } from '../../../src/platform/db.ts';
 import { execute, selectRows } from '../../../src/platform/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
@@ -56,6 +56,18 @@ describe('transactions: commit, rollback, deadlock retry, broken sessions (real 
     const err = await withTransaction(one, (trx) => execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (?, ?)', [5, undefined as unknown as number])).catch((e: Error) => e.message);
     expect(err).to.match(/undefined binding/);
     expect(await rows()).to.deep.equal([]);
+  });
+
+  it('refuses a statement on a transaction that has finished (it would run in another session)', async () => {
+    let kept: Trx | undefined;
+    await withTransaction(one, async (trx) => {
+      kept = trx;
+      await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 10)');
+    });
+    for (const late of [() => execute(kept!, 'INSERT INTO tx_probe (id, v) VALUES (2, 20)'), async () => kept!('tx_probe').insert({ id: 3, v: 30 }), async () => kept!.raw('DELETE FROM tx_probe')]) {
+      expect(await late().then(() => 'ran', (e: Error) => e.message)).to.equal('this transaction has already finished');
+    }
+    expect(await rows()).to.deep.equal([{ id: 1, v: 10 }]);
   });
 
   it('runs a deadlocked transaction again from the top: both commit, each effect once', async () => {
