@@ -32,9 +32,17 @@ export async function jobsInFlight(redis: Redis, prefix: string): Promise<number
   return (await jobsInFlightByList(redis, prefix)).reduce((n, [, k]) => n + k, 0);
 }
 
+/**
+ * Jobs waiting or running, by list. The queues a job scheduler feeds (a `repeat` key) are left out:
+ * their jobs are periodic work, not a backlog, and the link re-check fires every 3 s here, so one
+ * may start between the drain and the check.
+ */
 async function jobsInFlightByList(redis: Redis, prefix: string): Promise<[string, number][]> {
+  const queueOf = (key: string) => key.slice(prefix.length + 1, key.lastIndexOf(':'));
+  const periodic = new Set((await redis.keys(`${prefix}:*:repeat`)).map(queueOf));
   const out: [string, number][] = [];
   for (const key of [...(await redis.keys(`${prefix}:*:active`)), ...(await redis.keys(`${prefix}:*:wait`))]) {
+    if (periodic.has(queueOf(key))) continue;
     const n = await redis.llen(key);
     if (n > 0) out.push([key.slice(prefix.length + 1), n]);
   }
