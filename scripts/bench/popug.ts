@@ -5,8 +5,8 @@
  *
  * Usage: npm run bench:popug -- [--employees 100000] [--tasks 2000] [--connections 32] [--entries 1000000] [--open 100000]
  * Conveyor runs in this process (every role, NODE_ENV=production logging off), on a fresh database.
- * The task flows are driven by the raw keep-alive client (lib/raw-http.ts): fetch() would spend a
- * tenth of this process's core, which Conveyor's requests share.
+ * The task flows are driven by the raw keep-alive client (lib/raw-http.ts): fetch() costs several
+ * times its CPU per request, in the core Conveyor's requests share.
  */
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
@@ -203,12 +203,10 @@ async function main(): Promise<void> {
         const ids = Array.from({ length: Math.min(CHUNK, STAFF - i) }, () => randomUUID());
         await pool.query(`INSERT INTO popug_tracker_users (user_id, role, version) VALUES ${ids.map(() => "(?, 'employee', 1)").join(', ')}`, ids);
       }
-      // The assignment slots, numbered as migration 0027 numbers them (absent before it).
-      if ((await one(pool, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'popug_assignees'")) === 1) {
-        await pool.query('DELETE FROM popug_assignees');
-        await pool.query("INSERT INTO popug_assignees (slot, user_id) SELECT ROW_NUMBER() OVER (ORDER BY user_id), user_id FROM popug_tracker_users WHERE role = 'employee'");
-        await pool.query('UPDATE popug_assignee_count SET n = (SELECT COUNT(*) FROM popug_assignees) WHERE id = 1');
-      }
+      // The assignment slots renumbered over every employee, as migration 0027 numbers them.
+      await pool.query('DELETE FROM popug_assignees');
+      await pool.query("INSERT INTO popug_assignees (slot, user_id) SELECT ROW_NUMBER() OVER (ORDER BY user_id), user_id FROM popug_tracker_users WHERE role = 'employee'");
+      await pool.query('UPDATE popug_assignee_count SET n = (SELECT COUNT(*) FROM popug_assignees) WHERE id = 1');
       bar.done();
     }
 
