@@ -9,9 +9,9 @@ import type { OutboxBatch } from '../../queues/outbox/runner.ts';
  * `appendedBy`) to their topics, after the effect and before the rows are marked done: an append
  * that fails rolls the batch back for a retry, so each event is appended at least once.
  */
-export function carryingTopics<P extends Envelope, R>(queue: string, effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>) {
+export function carryingTopics<P extends Envelope, R>(queue: string, effect: (trx: Trx, batch: OutboxBatch<P>, services: Services) => Promise<R>) {
   return async (trx: Trx, batch: OutboxBatch<P>, services: Services): Promise<R> => {
-    const result = await effect(trx, batch);
+    const result = await effect(trx, batch, services);
     await appendCarried({ redis: services.redis, prefix: services.config.queuePrefix, maxLength: services.config.topicMaxLength }, queue, batch.payloads);
     return result;
   };

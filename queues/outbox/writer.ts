@@ -46,9 +46,25 @@ export const PAYLOAD_SQL = PAYLOAD_COLUMNS.join(', ');
  */
 export function storedPayload(row: StoredPayload): unknown {
   const payload = JSON.parse(row.payload) as unknown;
-  // An event batch row (eventBatchJobs) names its event but no single event id: it stores whole envelopes.
-  if (row.event_name === null || row.event_id === null) return payload;
-  return { event_id: row.event_id, event_name: row.event_name, event_version: row.payload_version, produced_at: row.created_at.toISOString(), payload };
+  if (row.event_name === null) return payload;
+  // An event batch row (eventBatchJobs) names its event but no single event id: it stores a list
+  // of events, each with its id and payload, or whole where its header differs from the columns.
+  if (row.event_id === null) return Array.isArray(payload) ? payload.map((e: BatchedEvent) => ('event_name' in e ? e : withHeader(row, e.event_id, e.payload))) : payload;
+  return withHeader(row, row.event_id, payload);
+}
+
+/** An event of a batch row as stored: its id and payload, the header being the row's columns. */
+type BatchedEvent = Envelope | { event_id: string; payload: unknown };
+
+function withHeader(row: StoredPayload, eventId: string, payload: unknown): Envelope {
+  return { event_id: eventId, event_name: row.event_name!, event_version: row.payload_version, produced_at: row.created_at.toISOString(), payload };
+}
+
+/** A batch row's events, each kept whole only where its header is not the row's (batchHeader). */
+function slimBatch(envelopes: readonly Envelope[], header: { name: string; version: number; producedAt: string }): BatchedEvent[] {
+  return envelopes.map((e) =>
+    e.event_name === header.name && e.event_version === header.version && e.produced_at === header.producedAt ? { event_id: e.event_id, payload: e.payload } : e,
+  );
 }
 
 /** An envelope whose header the columns hold exactly (a produced_at in another form keeps it whole). */
@@ -109,11 +125,12 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
     else if (written) written.pending = true;
     const slim = slimmable(job);
     const batchOf = job.events ? (job.payload as Envelope[])[0]!.event_name : null;
+    const stored = slim ? slim.envelope.payload : batchOf ? slimBatch(job.payload as Envelope[], { name: batchOf, version: job.version, producedAt: now.toISOString() }) : job.payload;
     return {
       queue: job.queue,
       job_name: job.queue,
       payload_version: job.version,
-      payload: JSON.stringify(slim ? slim.envelope.payload : job.payload),
+      payload: JSON.stringify(stored),
       event_id: batchOf ? null : (job.eventId ?? null),
       event_name: slim ? slim.envelope.event_name : batchOf,
       status: claimed ? 'relayed' : 'pending',

@@ -15,7 +15,7 @@ import {
   upcastExerciseCompletedV0,
   upcastReviewerAssignedV0,
 } from '../hiring/events.ts';
-import { AccountCreated, AccountRoleChanged, PaymentMade, TaskAssigned, TaskCompleted, TaskCreated, TaskCreatedV1, upcastTaskCreatedV1 } from '../popug/events.ts';
+import { AccountCreated, AccountRoleChanged, PaymentMade, REPORTS_QUEUE, TaskAssigned, TaskCompleted, TaskCreated, TaskCreatedV1, upcastTaskCreatedV1 } from '../popug/events.ts';
 
 /**
  * The event registry: every event Conveyor produces or consumes, declared once — its versions
@@ -69,7 +69,8 @@ export const registeredEvents: readonly RegisteredEvent[] = [
   },
   { name: 'ExerciseFailed', topic: 'domain.candidate_attempt', versions: [ExerciseFailed], upcasters: {}, fromOutside: true },
   { name: 'ReviewerAssigned', topic: 'domain.hiring', versions: [ReviewerAssignedV0, ReviewerAssignedV1], upcasters: { 0: upcastReviewerAssignedV0 } },
-  ...singles([AccountCreated, AccountRoleChanged, TaskAssigned, TaskCompleted, PaymentMade], 'domain.popug'),
+  // A payout batch's PaymentMade events go out as one row, to the reports, which append them.
+  ...singles([AccountCreated, AccountRoleChanged, TaskAssigned, TaskCompleted, PaymentMade], 'domain.popug', false, { PaymentMade: REPORTS_QUEUE }),
   // The classic popug change: v2 splits jira_id out of v1's "[JIRA-123] title".
   { name: 'TaskCreated', topic: 'domain.popug', versions: [TaskCreatedV1, TaskCreated], upcasters: { 1: upcastTaskCreatedV1 } },
 ];

@@ -136,7 +136,8 @@ export const PaymentMade = defineEvent({
   name: 'PaymentMade',
   version: 1,
   schema: PaymentMadePayload,
-  listeners: [REPORTS_QUEUE, TOPIC_APPEND_QUEUE],
+  // The reports append it to domain.popug (its carrier, events/catalog.ts): no topic-append row.
+  listeners: [REPORTS_QUEUE],
   description: "An employee's positive balance for a day was paid out (amount in minor units)",
 });
 

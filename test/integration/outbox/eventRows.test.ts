@@ -71,4 +71,18 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
       expect(storedPayload(row)).to.deep.equal(i < 2 ? small : large);
     }
   });
+
+  it('stores a batch row\'s events as id and payload under the columns\' header, keeping whole the ones whose header differs', async () => {
+    const at = new Date('2026-11-22T08:30:00.001Z');
+    const same = [makeEnvelope(Tested, { room: 'r-a', sum: 1 }, at), makeEnvelope(Tested, { room: 'r-b', sum: 2 }, at)];
+    const earlier = makeEnvelope(Tested, { room: 'r-c', sum: 3 }, new Date('2026-11-22T08:29:59.000Z'));
+    const envelopes = [same[0]!, earlier, same[1]!];
+    await withTransaction(t.db, (trx) => writeOutbox(trx, eventBatchJobs(Tested, envelopes), at));
+    for (const row of await rows()) {
+      expect(JSON.parse(row.payload)).to.deep.equal([{ event_id: same[0]!.event_id, payload: same[0]!.payload }, earlier, { event_id: same[1]!.event_id, payload: same[1]!.payload }]);
+      expect(storedPayload(row)).to.deep.equal(envelopes);
+      // Key order too: the envelopes come back as they were made.
+      expect(JSON.stringify(storedPayload(row))).to.equal(JSON.stringify(envelopes));
+    }
+  });
 });
