@@ -19,7 +19,7 @@ export const payoutRunJob: Processor<Contracts['popug.payout-run']> = (ctx) =>
       await payDay(services.db, day, {
         batch: services.popug.batchSize,
         now,
-        transaction: (fn) => services.outbox.transaction(fn),
+        transaction: (fn, opts) => services.outbox.transaction(fn, opts),
         progress: async (p) => void (await ctx.updateProgress?.({ day: p.day, done: p.done })),
       });
       log.info({ day }, 'payout day done');

@@ -125,7 +125,7 @@ async function seedBalances(pool: Pool, ownerType: string, n: number, companyId:
  * batch locking its accounts and the company in id order, one multi-row INSERT per table (transfers,
  * ledger entries, audit entries) and one UPDATE of the balances. With batch 1 it is the old loop of
  * one transaction per employee. What it leaves out is what Conveyor adds: the closing balance's read
- * of later entries, the already-paid check, the popug_payouts rows, the day's figures and cursor,
+ * of later entries, the already-paid check, the day's figures and cursor,
  * the PaymentMade outbox rows and the inbox reports.
  */
 async function rawPayouts(pool: Pool, ownerType: string, companyId: number, day: string, batch: number): Promise<number> {
@@ -230,8 +230,9 @@ async function main(): Promise<void> {
       await running.services.outbox.transaction((trx) => requestPayout(trx, today, new Date()));
       while ((await one(pool, "SELECT COUNT(*) AS n FROM popug_days WHERE day = ? AND status = 'done'", [today])) === 0) await sleep(100);
       const payoutMs = performance.now() - t0;
-      const paid = await one(pool, 'SELECT COUNT(*) AS n FROM popug_payouts WHERE day = ?', [today]);
-      const paidTotal = await one(pool, 'SELECT COALESCE(SUM(amount), 0) AS n FROM popug_payouts WHERE day = ?', [today]);
+      // Conveyor's payout entries (the raw loop's entry ids start with "raw").
+      const paid = await one(pool, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'payout' AND day = ? AND entry_id NOT LIKE 'raw%'", [today]);
+      const paidTotal = await one(pool, "SELECT COALESCE(-SUM(amount), 0) AS n FROM popug_entries WHERE kind = 'payout' AND day = ? AND entry_id NOT LIKE 'raw%'", [today]);
       bar.done(`${paid} paid in ${(payoutMs / 1000).toFixed(1)} s`);
       if (paid !== EMPLOYEES || paidTotal !== total) throw new Error(`payout paid ${paid} employees ${paidTotal}, expected ${EMPLOYEES} and ${total}`);
       // The report jobs (and topic appends) of the payout run after it; not in the timed figure.

@@ -346,15 +346,6 @@ CREATE TABLE `popug_payment_users` (
   PRIMARY KEY (`user_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
-CREATE TABLE `popug_payouts` (
-  `user_id` varchar(36) NOT NULL,
-  `day` date NOT NULL,
-  `amount` bigint(20) NOT NULL,
-  `entry_id` varchar(64) NOT NULL,
-  `paid_at` datetime(3) NOT NULL,
-  PRIMARY KEY (`user_id`,`day`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
-
 CREATE TABLE `popug_report_mails` (
   `entry_id` varchar(64) NOT NULL,
   `batch_key` bigint(20) unsigned NOT NULL,

@@ -69,7 +69,7 @@ export const payoutKill: Scenario = {
     );
     const positive = [...balances.values()].filter((b) => b > 0).length;
     const day = new Date().toISOString().slice(0, 10);
-    const paid = async () => Number((await rows<{ n: number }>(ctx, 'SELECT COUNT(*) AS n FROM popug_payouts WHERE day = ? AND user_id IN (?)', [day, uuids]))[0]!.n);
+    const paid = async () => Number((await rows<{ n: number }>(ctx, "SELECT COUNT(*) AS n FROM popug_entries WHERE kind = 'payout' AND day = ? AND user_id IN (?)", [day, uuids]))[0]!.n);
 
     // Slower MySQL round trips (through the proxy) so the run is surely mid-way when both workers die.
     ctx.mysqlProxy.latencyMs = 3;
@@ -93,9 +93,9 @@ export const payoutKill: Scenario = {
       () => ({ ok: false, ms: -1 }),
     );
 
-    // PAYONCE: each employee with a positive balance paid exactly it, once (payout row, transfer,
-    // entry); nobody else paid; every paid balance now zero.
-    const payouts = await rows<{ user_id: string; amount: unknown }>(ctx, 'SELECT user_id, amount FROM popug_payouts WHERE day = ? AND user_id IN (?)', [day, uuids]);
+    // PAYONCE: each employee with a positive balance paid exactly it, once (transfer, entry);
+    // nobody else paid; every paid balance now zero.
+    const payouts = await rows<{ user_id: string; amount: unknown }>(ctx, "SELECT user_id, -amount AS amount FROM popug_entries WHERE kind = 'payout' AND day = ? AND user_id IN (?)", [day, uuids]);
     const transfers = await rows<{ k: string; n: number }>(ctx, "SELECT idempotency_key AS k, COUNT(*) AS n FROM transfers WHERE reason = 'popug_payout' AND reference = ? GROUP BY idempotency_key", [day]);
     const entries = await rows<{ user_id: string; n: number }>(ctx, "SELECT user_id, COUNT(*) AS n FROM popug_entries WHERE kind = 'payout' AND day = ? AND user_id IN (?) GROUP BY user_id", [day, uuids]);
     const now = new Map((await rows<{ owner_id: string; balance: unknown }>(ctx, "SELECT owner_id, balance FROM accounts WHERE owner_type = 'employee' AND kind = 'popug' AND owner_id IN (?)", [uuids])).map((r) => [r.owner_id, Number(r.balance)]));

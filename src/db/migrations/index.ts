@@ -20,6 +20,7 @@ import * as hiringKnowledgeAreaRequired from './0024_hiring_knowledge_area_requi
 import * as hiringReviewerPiiDrop from './0025_hiring_reviewer_pii_drop.ts';
 import * as popugReportMails from './0026_popug_report_mails.ts';
 import * as popugAssignees from './0027_popug_assignees.ts';
+import * as popugPayoutsDrop from './0028_popug_payouts_drop.ts';
 
 export interface Migration {
   name: string;
@@ -50,4 +51,5 @@ export const migrations: Migration[] = [
   { name: '0025_hiring_reviewer_pii_drop', ...hiringReviewerPiiDrop },
   { name: '0026_popug_report_mails', ...popugReportMails },
   { name: '0027_popug_assignees', ...popugAssignees },
+  { name: '0028_popug_payouts_drop', ...popugPayoutsDrop },
 ];

@@ -1,4 +1,4 @@
-import type { Db, Transactor, Trx } from '../../platform/db.ts';
+import type { Db, Trx } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
@@ -68,14 +68,14 @@ interface Payout {
 /**
  * Pays one batch of employees (ascending account ids after `cursor`) in ONE transaction, then moves
  * the day's cursor past them in it, so no employee comes twice; should one, the ledger key
- * payout:<user>:<day> and the popug_payouts primary key refuse the second payout and fail the whole
- * batch. The closing balance is the balance now minus the entries counted in later days. Every
- * statement is one per batch, not per employee: the accounts are locked in one SELECT ... FOR
- * UPDATE in id order (the ledger's order, so no deadlock with a fee or a reward), then the transfers
- * (transferMany), payout rows, audit entries and the day's figures go in as multi-row statements,
- * and the batch's PaymentMade events as one row per listener (the reports, inbox and mail, are the
- * listener's: reports.ts). The day row is locked last, as a fee or reward does (accounts, then the
- * day).
+ * payout:<user>:<day> and the payout entry's id (derived from employee and day) refuse the second
+ * payout and fail the whole batch. The closing balance is the balance now minus the entries counted
+ * in later days. Every statement is one per batch, not per employee: the accounts are locked in one
+ * SELECT ... FOR UPDATE in id order (the ledger's order, so no deadlock with a fee or a reward),
+ * then the transfers (transferMany), audit entries and the day's figures go in as multi-row
+ * statements, and the batch's PaymentMade events as one event batch row (the reports, inbox and
+ * mail, are the listener's: reports.ts). The day row is locked last, as a fee or reward does
+ * (accounts, then the day).
  */
 async function payBatch(
   trx: Trx,
@@ -91,10 +91,11 @@ async function payBatch(
     const ids = [...new Set([opts.companyId, ...employees.map((e) => e.accountId)])].sort((a, b) => a - b);
     locked = await lockAccounts(trx, ids);
     const users = employees.map((e) => e.userId);
-    // A locking read: entries committed after this transaction's snapshot must count.
+    // A plain read, in READ COMMITTED (payDay): every entry is written under its employee's account
+    // lock, which this batch holds now, so every entry these employees can have has committed.
     const laterRows = await selectRows<{ user_id: string; total: unknown }>(
       trx,
-      `SELECT user_id, SUM(amount) AS total FROM popug_entries WHERE user_id IN (${placeholders(users.length)}) AND day > ? GROUP BY user_id LOCK IN SHARE MODE`,
+      `SELECT user_id, SUM(amount) AS total FROM popug_entries WHERE user_id IN (${placeholders(users.length)}) AND day > ? GROUP BY user_id`,
       [...users, day],
     );
     const later = new Map(laterRows.map((r) => [r.user_id, toSafeInt(r.total, 'later entries')]));
@@ -119,11 +120,6 @@ async function payBatch(
       if (r.status !== 'applied') throw new Error(`popug: payout ${payouts[i]!.employee.userId}:${day} transfer ${r.status}`);
       return r.transferId;
     });
-    await execute(
-      trx,
-      `INSERT INTO popug_payouts (user_id, day, amount, entry_id, paid_at) VALUES ${payouts.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-      payouts.flatMap((p) => [p.employee.userId, day, p.amount, p.entryId, opts.now]),
-    );
     await execute(
       trx,
       `INSERT INTO popug_entries (entry_id, user_id, day, kind, task_id, amount, description, at, transfer_id) VALUES ${payouts.map(() => "(?, ?, ?, 'payout', NULL, ?, ?, ?, ?)").join(', ')}`,
@@ -164,6 +160,9 @@ export interface PayoutProgress {
   done: boolean;
 }
 
+/** Runs a batch in a transaction of the isolation asked for (Outbox.transaction). */
+export type PayoutTransactor = <T>(fn: (trx: Trx) => Promise<T>, opts: { readCommitted: boolean }) => Promise<T>;
+
 /**
  * Pays a closed day batch by batch (at most MAX_TRANSFER_BATCH employees each). A batch and the
  * move of the day's cursor past it commit together, so a killed run resumes at the first batch
@@ -173,7 +172,7 @@ export interface PayoutProgress {
 export async function payDay(
   db: Db,
   day: string,
-  opts: { batch: number; now: () => Date; transaction: Transactor; progress?: (p: PayoutProgress) => Promise<void> },
+  opts: { batch: number; now: () => Date; transaction: PayoutTransactor; progress?: (p: PayoutProgress) => Promise<void> },
 ): Promise<void> {
   const size = Math.min(opts.batch, MAX_TRANSFER_BATCH);
   // Looked up once per run, not once per batch.
@@ -186,7 +185,7 @@ export async function payDay(
     const finished = employees.length < size;
     try {
       // Through the outbox's transaction: the PaymentMade rows go on after the commit.
-      await opts.transaction((trx) => payBatch(trx, day, employees, { now: opts.now(), companyId, cursor, finished }));
+      await opts.transaction((trx) => payBatch(trx, day, employees, { now: opts.now(), companyId, cursor, finished }), { readCommitted: true });
     } catch (err) {
       if (err instanceof CursorMoved) continue;
       throw err;

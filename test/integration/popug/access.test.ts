@@ -8,7 +8,7 @@ type Role = 'employee' | 'manager' | 'accountant' | 'admin' | 'client' | 'model'
 /** Rows in every popug table and the outbox: bad input and refusals must leave them alone. */
 async function footprint(app: PopugApp): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const t of ['popug_users', 'popug_tasks', 'popug_reshuffles', 'popug_entries', 'popug_days', 'popug_payouts', 'outbox']) {
+  for (const t of ['popug_users', 'popug_tasks', 'popug_reshuffles', 'popug_entries', 'popug_days', 'outbox']) {
     out[t] = toSafeInt((await selectRows<{ n: unknown }>(app.database.db, `SELECT COUNT(*) AS n FROM ${t}`))[0]?.n ?? 0, 'n');
   }
   return out;

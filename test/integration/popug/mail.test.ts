@@ -96,7 +96,7 @@ describe('popug report mails', function () {
       const [mail] = await selectRows<{ given_up_at: Date | null; last_error: string | null }>(app.database.db, 'SELECT given_up_at, last_error FROM popug_report_mails');
       expect(mail!.given_up_at).to.be.instanceOf(Date);
       expect(mail!.last_error).to.include('given up after 2 attempts');
-      const paid = await selectRows<{ amount: unknown }>(app.database.db, 'SELECT amount FROM popug_payouts WHERE user_id = ?', [id]);
+      const paid = await selectRows<{ amount: unknown }>(app.database.db, "SELECT -amount AS amount FROM popug_entries WHERE kind = 'payout' AND user_id = ?", [id]);
       expect(toSafeInt(paid[0]!.amount, 'amount')).to.equal(2500);
       expect(await app.balanceOf(id)).to.equal(0);
       // The report is still in the inbox.

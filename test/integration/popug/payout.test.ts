@@ -61,7 +61,7 @@ describe('popug payout', function () {
     const run = await app.post('/popug/payouts/run', { day: D }, finance);
     expect(run.status, JSON.stringify(run.body)).to.equal(202);
     const status = await waitDone(D);
-    const paid = await selectRows<{ user_id: string; amount: number }>(app.database.db, 'SELECT user_id, amount FROM popug_payouts');
+    const paid = await selectRows<{ user_id: string; amount: number }>(app.database.db, "SELECT user_id, -amount AS amount FROM popug_entries WHERE kind = 'payout'");
     expect(status.employees_paid).to.equal(paid.length);
     expect(paid.map((p) => [p.user_id, p.amount])).to.deep.equal([[a.id, 2000 * aTasks.length]]);
     expect(await app.balanceOf(a.id)).to.equal(0);
