@@ -334,7 +334,8 @@ CREATE TABLE `popug_entries` (
   `at` datetime(3) NOT NULL,
   `transfer_id` bigint(20) unsigned NOT NULL,
   PRIMARY KEY (`entry_id`),
-  KEY `popug_entries_user_day` (`user_id`,`day`,`at`)
+  KEY `popug_entries_user_day` (`user_id`,`day`,`at`),
+  KEY `popug_entries_day_user` (`day`,`user_id`,`amount`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE `popug_payment_users` (

@@ -21,6 +21,7 @@ import * as hiringReviewerPiiDrop from './0025_hiring_reviewer_pii_drop.ts';
 import * as popugReportMails from './0026_popug_report_mails.ts';
 import * as popugAssignees from './0027_popug_assignees.ts';
 import * as popugPayoutsDrop from './0028_popug_payouts_drop.ts';
+import * as popugEntriesDay from './0029_popug_entries_day.ts';
 
 export interface Migration {
   name: string;
@@ -52,4 +53,5 @@ export const migrations: Migration[] = [
   { name: '0026_popug_report_mails', ...popugReportMails },
   { name: '0027_popug_assignees', ...popugAssignees },
   { name: '0028_popug_payouts_drop', ...popugPayoutsDrop },
+  { name: '0029_popug_entries_day', ...popugEntriesDay },
 ];

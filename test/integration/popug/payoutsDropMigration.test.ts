@@ -26,7 +26,12 @@ describe('popug migration 0028: the payout record is its audit entry; down fills
     const at = new Date('2026-12-01T23:00:00.000Z');
     const entry = (id: string, kind: string, amount: number) => ({ entry_id: id.padEnd(64, '0'), user_id: user, day: '2026-12-01', kind, task_id: null, amount, description: kind, at, transfer_id: 1 });
     await db('popug_entries').insert([entry('a', 'reward', 2500), entry('b', 'payout', -2500)]);
-    await db.migrate.down();
+    // Back to before 0028 (later migrations first).
+    for (;;) {
+      const [, names] = (await db.migrate.down()) as [number, string[]];
+      if (names.includes('0028_popug_payouts_drop')) break;
+      if (names.length === 0) throw new Error('0028 was never rolled back');
+    }
     const rows = await selectRows<{ user_id: string; day: string; amount: unknown; entry_id: string; paid_at: Date }>(db, "SELECT user_id, DATE_FORMAT(day, '%Y-%m-%d') AS day, amount, entry_id, paid_at FROM popug_payouts");
     expect(rows).to.have.length(1);
     expect(rows[0]).to.deep.include({ user_id: user, day: '2026-12-01', entry_id: 'b'.padEnd(64, '0') });
