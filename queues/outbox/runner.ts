@@ -4,8 +4,8 @@ import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { execute, placeholders, selectRows } from '../../src/platform/sql.ts';
-import { commonTrace, runWithTrace, traceOf, type Trace } from '../../src/platform/trace.ts';
-import { PAYLOAD_SQL, payloadsOf, storedPayload, type StoredPayload } from './writer.ts';
+import { commonTrace, runWithTrace, type Trace } from '../../src/platform/trace.ts';
+import { PAYLOAD_SQL, payloadsOf, storedEvents, storedTraces, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
 
 /**
@@ -114,16 +114,18 @@ export async function runOutboxBatch<P, R>(
   const validate = opts.schema ? validatorFor(opts.schema) : () => false;
   return outbox.transaction(
     async (trx): Promise<BatchOutcome<R>> => {
-      const members: { id: number; payloads: P[]; trace: Trace | undefined }[] = [];
+      /** `traces`: each payload's request (an event batch row may serve several). */
+      const members: { id: number; payloads: P[]; traces: (Trace | undefined)[] }[] = [];
       let size = 0;
-      const take = (id: number, payloads: P[], trace: Trace | undefined) => {
-        members.push({ id, payloads, trace });
+      const take = (id: number, { payloads, traces }: { payloads: P[]; traces: (Trace | undefined)[] }) => {
+        members.push({ id, payloads, traces });
         size += payloads.length;
       };
-      /** A stored row's payloads, or null when one of them breaks the contract. */
-      const valid = (row: StoredPayload): P[] | null => {
-        const payloads = payloadsOf(storedPayload(row), row);
-        return payloads.length > 0 && payloads.every((p) => validate(p)) ? (payloads as P[]) : null;
+      /** A stored row's payloads and their requests, or null when a payload breaks the contract. */
+      const valid = (row: StoredPayload): { payloads: P[]; traces: (Trace | undefined)[] } | null => {
+        const stored = storedEvents(row);
+        const payloads = payloadsOf(stored.payload, row);
+        return payloads.length > 0 && payloads.every((p) => validate(p)) ? { payloads: payloads as P[], traces: stored.traces } : null;
       };
       if (own) {
         const locked = await selectRows<{ id: unknown; status: string } & StoredPayload>(
@@ -136,11 +138,11 @@ export async function runOutboxBatch<P, R>(
           const id = Number(row.id);
           if (row.status === 'done' || (row.status === 'dead' && id !== ownId)) continue;
           // The job's own payload was checked against its contract (each event of a batch row).
-          if (id === ownId) take(id, payloadsOf(own.payload, row) as P[], traceOf(row));
+          if (id === ownId) take(id, { payloads: payloadsOf(own.payload, row) as P[], traces: storedTraces(row) });
           else {
             // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
-            const payloads = valid(row);
-            if (payloads) take(id, payloads, traceOf(row));
+            const stored = valid(row);
+            if (stored) take(id, stored);
           }
         }
         // Its own rows are done: another job claimed them. It claims no others (a wake job does).
@@ -152,22 +154,38 @@ export async function runOutboxBatch<P, R>(
         // Rows past the batch's size stay locked, untouched, until the commit; the next batch takes them.
         if (size >= opts.max) break;
         // An invalid row is released at commit, for its own job to fail visibly.
-        const payloads = valid(row);
-        if (payloads) take(row.id, payloads, traceOf(row));
+        const stored = valid(row);
+        if (stored) take(row.id, stored);
       }
       if (members.length === 0) return { done: false };
       members.sort((a, b) => a.id - b.id);
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
       const batch = { ids: members.map((m) => m.id), payloads: members.flatMap((m) => m.payloads), key: String(members[0]!.id) };
-      if (opts.log?.isLevelEnabled('debug')) for (const m of members) opts.log.debug({ outbox_id: m.id, request_id: m.trace?.request_id ?? null, traceparent: m.trace?.traceparent }, 'outbox row handled');
+      if (opts.log?.isLevelEnabled('debug')) for (const m of members) logHandled(opts.log, m);
       // Rows the effect writes inherit the batch's request when it has one (commonTrace).
-      const result = await runWithTrace(commonTrace(members.map((m) => m.trace)), () => effect(trx, batch));
+      const result = await runWithTrace(commonTrace(members.flatMap((m) => m.traces)), () => effect(trx, batch));
       await beforeCommit?.(batch, result);
       await execute(trx, `UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
       return { done: true, result, size: batch.payloads.length, first: batch.ids[0]! };
     },
     { readCommitted: opts.readCommitted ?? false, attempts: opts.attempts ?? 8 },
   );
+}
+
+/**
+ * A debug line per row handled, with its request; a row of several requests (an event batch row
+ * of a group commit) gets a line per event, with the event's id and request.
+ */
+function logHandled(log: Logger, m: { id: number; payloads: unknown[]; traces: (Trace | undefined)[] }): void {
+  const [first] = m.traces;
+  if (m.traces.every((t) => t?.request_id === first?.request_id)) {
+    log.debug({ outbox_id: m.id, request_id: first?.request_id ?? null, traceparent: first?.traceparent }, 'outbox row handled');
+    return;
+  }
+  m.payloads.forEach((p, i) => {
+    const trace = m.traces[i];
+    log.debug({ outbox_id: m.id, event_id: (p as { event_id?: unknown }).event_id, request_id: trace?.request_id ?? null, traceparent: trace?.traceparent }, 'outbox row handled');
+  });
 }
 
 /**

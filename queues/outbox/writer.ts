@@ -2,7 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
 import { execute, executeLarge, placeholders } from '../../src/platform/sql.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
-import { currentTrace, type Trace } from '../../src/platform/trace.ts';
+import { commonTrace, currentTrace, traceFields, traceOf, type Trace } from '../../src/platform/trace.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
@@ -18,6 +18,11 @@ export interface OutboxJob {
   events?: boolean;
   /** The request the row is for, when the transaction serves several (a group commit); default: the running one. */
   trace?: Trace | undefined;
+  /**
+   * With `events`: each event's request, in the payload's order (a group commit's events). The
+   * row's columns hold the one they share, if any; an event whose request differs keeps its own.
+   */
+  traces?: readonly (Trace | undefined)[];
 }
 
 /** An outbox row's columns that make up its payload. */
@@ -45,26 +50,50 @@ export const PAYLOAD_SQL = PAYLOAD_COLUMNS.join(', ');
  * so the header is not repeated in every listener's row; the envelope is put back together here.
  */
 export function storedPayload(row: StoredPayload): unknown {
-  const payload = JSON.parse(row.payload) as unknown;
-  if (row.event_name === null) return payload;
-  // An event batch row (eventBatchJobs) names its event but no single event id: it stores a list
-  // of events, each with its id and payload, or whole where its header differs from the columns.
-  if (row.event_id === null) return Array.isArray(payload) ? payload.map((e: BatchedEvent) => ('event_name' in e ? e : withHeader(row, e.event_id, e.payload))) : payload;
-  return withHeader(row, row.event_id, payload);
+  return storedEvents(row).payload;
 }
 
-/** An event of a batch row as stored: its id and payload, the header being the row's columns. */
-type BatchedEvent = Envelope | { event_id: string; payload: unknown };
+/**
+ * A row's payload and the request of each payload in it: the row's columns, or for an event of a
+ * batch row written for several requests, its own (eventBatchJobs' traces).
+ */
+export function storedEvents(row: StoredPayload): { payload: unknown; traces: (Trace | undefined)[] } {
+  const payload = JSON.parse(row.payload) as unknown;
+  const rowTrace = traceOf(row);
+  if (row.event_name === null) return { payload, traces: [rowTrace] };
+  if (row.event_id !== null) return { payload: withHeader(row, row.event_id, payload), traces: [rowTrace] };
+  // An event batch row (eventBatchJobs) names its event but no single event id: it stores a list
+  // of events, each with its id and payload, or whole where its header differs from the columns.
+  if (!Array.isArray(payload)) return { payload, traces: [rowTrace] };
+  const events = payload as BatchedEvent[];
+  return {
+    payload: events.map(({ request_id: _r, traceparent: _t, ...e }) => ('event_name' in e ? e : withHeader(row, e.event_id, e.payload))),
+    traces: events.map((e) => traceOf(e) ?? rowTrace),
+  };
+}
+
+/** Each payload's request, as storedEvents gives them; only an event batch row's payload is read for it. */
+export function storedTraces(row: StoredPayload): (Trace | undefined)[] {
+  return row.event_name !== null && row.event_id === null ? storedEvents(row).traces : [traceOf(row)];
+}
+
+/**
+ * An event of a batch row as stored: its id and payload, the header being the row's columns (or
+ * the whole envelope where its header differs), and its request where it is not the row's.
+ */
+type BatchedEvent = (Envelope | { event_id: string; payload: unknown }) & { request_id?: string; traceparent?: string };
 
 function withHeader(row: StoredPayload, eventId: string, payload: unknown): Envelope {
   return { event_id: eventId, event_name: row.event_name!, event_version: row.payload_version, produced_at: row.created_at.toISOString(), payload };
 }
 
-/** A batch row's events, each kept whole only where its header is not the row's (batchHeader). */
-function slimBatch(envelopes: readonly Envelope[], header: { name: string; version: number; producedAt: string }): BatchedEvent[] {
-  return envelopes.map((e) =>
-    e.event_name === header.name && e.event_version === header.version && e.produced_at === header.producedAt ? { event_id: e.event_id, payload: e.payload } : e,
-  );
+/** A batch row's events, each kept whole only where its header is not the row's, with its request where it is not the row's. */
+function slimBatch(envelopes: readonly Envelope[], header: { name: string; version: number; producedAt: string; trace: Trace | undefined }, traces?: readonly (Trace | undefined)[]): BatchedEvent[] {
+  return envelopes.map((e, i) => {
+    const stored: BatchedEvent = e.event_name === header.name && e.event_version === header.version && e.produced_at === header.producedAt ? { event_id: e.event_id, payload: e.payload } : e;
+    const trace = traces?.[i];
+    return trace && trace.request_id !== header.trace?.request_id ? { ...stored, ...traceFields(trace) } : stored;
+  });
 }
 
 /** An envelope whose header the columns hold exactly (a produced_at in another form keeps it whole). */
@@ -117,7 +146,7 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   // The request (or the job of a request) this transaction runs for: two more values per row.
   const trace = currentTrace();
   const rows = jobs.map((job) => {
-    const rowTrace = 'trace' in job ? job.trace : trace;
+    const rowTrace = job.traces ? commonTrace(job.traces) : 'trace' in job ? job.trace : trace;
     const availableAt = job.availableAt ?? now;
     const claimed = (written?.claimsOwnRows(job.queue) ?? false) && availableAt <= now;
     if (job.events && written && !written.claimsOwnRows(job.queue)) throw new Error(`an event batch row for ${job.queue}, which takes its rows one at a time`);
@@ -125,7 +154,7 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
     else if (written) written.pending = true;
     const slim = slimmable(job);
     const batchOf = job.events ? (job.payload as Envelope[])[0]!.event_name : null;
-    const stored = slim ? slim.envelope.payload : batchOf ? slimBatch(job.payload as Envelope[], { name: batchOf, version: job.version, producedAt: now.toISOString() }) : job.payload;
+    const stored = slim ? slim.envelope.payload : batchOf ? slimBatch(job.payload as Envelope[], { name: batchOf, version: job.version, producedAt: now.toISOString(), trace: rowTrace }, job.traces) : job.payload;
     return {
       queue: job.queue,
       job_name: job.queue,
@@ -185,24 +214,32 @@ export function eventJobs<S extends TSchema>(def: EventDef<S>, envelope: Envelop
  * listener's job takes the row's events as one batch and marks the row done once (runner.ts), so
  * a batch of N events costs each listener one row insert and one done mark instead of N of each.
  * `batchRowsFor`: only these listeners get a batch row; the others a row per event, as eventJobs
- * writes (a row-at-a-time listener, or one whose rows should keep their own trace). Default: all.
+ * writes (a row-at-a-time listener). Default: all. `traces`: each envelope's request, when they
+ * come from several (a group commit); default: the running one.
  */
-export function eventBatchJobs<S extends TSchema>(def: EventDef<S>, envelopes: readonly Envelope<Static<S>>[], batchRowsFor?: readonly string[]): OutboxJob[] {
-  const byQueue = new Map<string, Envelope<Static<S>>[]>();
+export function eventBatchJobs<S extends TSchema>(
+  def: EventDef<S>,
+  envelopes: readonly Envelope<Static<S>>[],
+  opts: { batchRowsFor?: readonly string[]; traces?: readonly (Trace | undefined)[] } = {},
+): OutboxJob[] {
+  const { batchRowsFor, traces } = opts;
+  const byQueue = new Map<string, { envelopes: Envelope<Static<S>>[]; traces: (Trace | undefined)[] }>();
   const single: OutboxJob[] = [];
-  for (const envelope of envelopes) {
+  for (const [i, envelope] of envelopes.entries()) {
     if (validateEmitted) checkEmitted(def, envelope.payload);
     for (const queue of listenersOf(def, envelope.payload)) {
       if (batchRowsFor && !batchRowsFor.includes(queue)) {
-        single.push({ queue, payload: envelope, version: def.version, eventId: envelope.event_id, envelope: true });
+        single.push({ queue, payload: envelope, version: def.version, eventId: envelope.event_id, envelope: true, ...(traces ? { trace: traces[i] } : {}) });
         continue;
       }
-      const list = byQueue.get(queue);
-      if (list) list.push(envelope);
-      else byQueue.set(queue, [envelope]);
+      const list = byQueue.get(queue) ?? { envelopes: [], traces: [] };
+      byQueue.set(queue, list);
+      list.envelopes.push(envelope);
+      list.traces.push(traces?.[i]);
     }
   }
-  return [...single, ...[...byQueue].map(([queue, list]): OutboxJob => ({ queue, payload: list, version: def.version, events: true }))];
+  const batches = [...byQueue].map(([queue, list]): OutboxJob => ({ queue, payload: list.envelopes, version: def.version, events: true, ...(traces ? { traces: list.traces } : {}) }));
+  return [...single, ...batches];
 }
 
 /** The payloads a row stands for: its one payload, or each envelope of an event batch row. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Trx } from '../../platform/db.ts';
 import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
 import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
-import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
 import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { Trace } from '../../platform/trace.ts';
@@ -26,10 +26,11 @@ export function checkDonation(input: DonateInput): void {
 /**
  * POST /chat/donat/add: writes pending donations and their AddNewDonate events in the caller's
  * transaction — several at once under the API's group commit: one multi-row INSERT for the
- * donations and one for their outbox rows. Results in input order. The money moves later, in
- * TransferMoney; nothing is checked against the balance here.
+ * donations, and one event batch row per listener for their events (TransferMoney's, and
+ * SaveDonate's for those with a message). Results in input order. The money moves later, in
+ * TransferMoney; nothing is checked against the balance here. `traces`: each input's request (a
+ * group commit serves several); each event keeps its own.
  */
-/** `traces`: each input's request (a group commit serves several); its rows carry it. */
 export async function createDonations(trx: Trx, inputs: readonly DonateInput[], traces?: readonly (Trace | undefined)[]): Promise<{ donation_id: string }[]> {
   inputs.forEach(checkDonation);
   const now = new Date();
@@ -43,8 +44,8 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[], 
       return [id, input.room.uuid, input.sender.uuid, input.sender.accountId, input.room.accountId, input.sum, message !== undefined, message?.message ?? null, message?.isPublic ?? null, now, now];
     }),
   );
-  // The event id is the donation id, so TransferMoney can find a donation's outbox row by index.
-  const jobs = rows.flatMap(({ id, input, trace }) => {
+  // The event id is the donation id: a log line or a dead row names the donation.
+  const envelopes = rows.map(({ id, input }) => {
     const message = input.message;
     const payload: AddNewDonatePayload = {
       donation_id: id,
@@ -56,10 +57,10 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[], 
       to_account_id: input.room.accountId,
       ...(message ? { message: { message: message.message, is_public: message.isPublic } } : {}),
     };
-    const jobs = eventJobs(AddNewDonate, { ...makeEnvelope(AddNewDonate, payload, now), event_id: id });
-    return traces ? jobs.map((job) => ({ ...job, trace })) : jobs;
+    return { ...makeEnvelope(AddNewDonate, payload, now), event_id: id };
   });
-  await writeOutbox(trx, jobs, now);
+  // One event batch row per listener for the whole group, each event with its own request.
+  await writeOutbox(trx, eventBatchJobs(AddNewDonate, envelopes, traces ? { traces: rows.map((r) => r.trace) } : {}), now);
   return rows.map(({ id }) => ({ donation_id: id }));
 }
 

@@ -94,7 +94,7 @@ export async function reshuffleBatch(transaction: Transactor, id: string, batch:
       // Every TaskAssigned of the batch in one multi-row outbox INSERT: a row per event for
       // payments, one event batch row for the topic appender.
       const envelopes = moves.map((m) => makeEnvelope(TaskAssigned, { task_id: m.taskId, assignee: m.assignee, assignment_id: id, at: at.toISOString() }, at));
-      await writeOutbox(trx, eventBatchJobs(TaskAssigned, envelopes, [TOPIC_APPEND_QUEUE]), at);
+      await writeOutbox(trx, eventBatchJobs(TaskAssigned, envelopes, { batchRowsFor: [TOPIC_APPEND_QUEUE] }), at);
     }
     const finished = tasks.length < batch || employees.length === 0;
     const done = toSafeInt(row.tasks_done, 'done') + tasks.length;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rowsOfEvents } from '../../helpers/outboxRows.ts';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestConveyor } from '../../helpers/conveyor.ts';
@@ -104,7 +105,7 @@ describe('chat: donation flow end to end (real MySQL and Redis)', function () {
     expect(published.find((e) => e.type === 'message')).to.have.deep.property('audience', [bob.uuid, model.uuid]);
 
     // SaveDonate only hears of donations that carry a message: the third had none, so no row for it.
-    const saveRows = (await app.database.db('outbox').where('queue', 'chat.save-donate').whereIn('event_id', [first, second, third].map((d) => d.body.donation_id)).select('event_id', 'status')) as { event_id: string; status: string }[];
+    const saveRows = await rowsOfEvents(app.database.db, 'chat.save-donate', [first, second, third].map((d) => d.body.donation_id as string));
     expect(saveRows.map((r) => r.event_id).sort()).to.deep.equal([first, second].map((d) => d.body.donation_id as string).sort());
     expect(saveRows.every((r) => r.status === 'done')).to.equal(true);
     const linked = (await app.database.db('donations').whereIn('id', [first, second, third].map((d) => d.body.donation_id)).whereNotNull('message_id').count({ n: '*' })) as { n: number }[];

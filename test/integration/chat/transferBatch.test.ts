@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rowsOfEvents } from '../../helpers/outboxRows.ts';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
@@ -34,9 +35,12 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
     });
   }
 
+  /** A donation's TransferMoney row (an event batch row of one: each donation here is its own transaction). */
   async function transferRow(donationId: string): Promise<{ id: number; status: string; envelope: Envelope<AddNewDonatePayload> }> {
-    const row = await database.db('outbox').where({ event_id: donationId, queue: 'chat.transfer-money' }).first();
-    return { id: row.id, status: row.status, envelope: storedPayload(row) as Envelope<AddNewDonatePayload> };
+    const [found] = await rowsOfEvents(database.db, 'chat.transfer-money', [donationId]);
+    const row = (await database.db('outbox').where('id', found!.id).select('id', 'status', ...PAYLOAD_COLUMNS).first()) as StoredPayload & { id: number; status: string };
+    const [envelope] = storedPayload(row) as Envelope<AddNewDonatePayload>[];
+    return { id: row.id, status: row.status, envelope: envelope! };
   }
 
   const donate = async (input: DonateInput) => (await withTransaction(database.db, (trx) => createDonations(trx, [input])))[0]!;

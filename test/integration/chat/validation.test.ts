@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rowsOfEvents } from '../../helpers/outboxRows.ts';
 import { randomUUID } from 'node:crypto';
 import type { TestConveyor } from '../../helpers/conveyor.ts';
 import { actor, quiescent, startChat, topUp, type Actor } from './chatApp.ts';
@@ -154,7 +155,7 @@ describe('chat: bad input, authorization and idempotency (real MySQL and Redis)'
     expect(Number(stamps[0]!.n)).to.be.lessThan(13);
     // Every accepted donation has its TransferMoney row, once.
     const ids = [...new Set(answers.map((a) => a.body.donation_id as string))];
-    const rows = (await app.database.db('outbox').where('queue', 'chat.transfer-money').whereIn('event_id', ids).select('event_id')) as { event_id: string }[];
+    const rows = await rowsOfEvents(app.database.db, 'chat.transfer-money', ids);
     expect(rows.map((r) => r.event_id).sort()).to.deep.equal(ids.sort());
     await quiescent(app.database.db);
     const statuses = (await app.database.db('donations').whereIn('id', ids).distinct('status')) as { status: string }[];

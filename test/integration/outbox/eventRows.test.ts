@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { Type } from '@sinclair/typebox';
-import { defineEvent, makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
-import { eventBatchJobs, eventJobs, PAYLOAD_COLUMNS, publishEvent, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { defineEvent, envelopeSchema, makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
+import { eventBatchJobs, eventJobs, PAYLOAD_COLUMNS, publishEvent, storedEvents, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { runOutboxBatch, type OutboxTransactions } from '../../../queues/outbox/runner.ts';
+import { currentTrace, type Trace } from '../../../src/platform/trace.ts';
+import { pino } from 'pino';
 import { withTransaction } from '../../../src/platform/db.ts';
 import { rowJobData } from '../../../queues/outbox/relay.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
@@ -83,6 +86,43 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
       expect(storedPayload(row)).to.deep.equal(envelopes);
       // Key order too: the envelopes come back as they were made.
       expect(JSON.stringify(storedPayload(row))).to.equal(JSON.stringify(envelopes));
+    }
+  });
+
+  it('keeps each event\'s request in a batch row written for several (a group commit), and the runner logs each event with it', async () => {
+    const at = new Date('2026-11-22T09:00:00.000Z');
+    const a: Trace = { request_id: 'req-a', traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` };
+    const b: Trace = { request_id: 'req-b' };
+    const envelopes = [1, 2, 3].map((sum) => makeEnvelope(Tested, { room: 'r', sum }, at));
+    await withTransaction(t.db, (trx) => writeOutbox(trx, eventBatchJobs(Tested, envelopes, { traces: [a, b, a] }), at));
+    const stored = await rows();
+    expect(stored).to.have.length(2);
+    for (const row of stored) {
+      // No request is the row's: each event names its own.
+      expect(row).to.deep.include({ request_id: null, traceparent: null });
+      expect(JSON.parse(row.payload)).to.deep.equal(envelopes.map((e, i) => ({ event_id: e.event_id, payload: e.payload, ...(i === 1 ? { request_id: 'req-b' } : { request_id: 'req-a', traceparent: a.traceparent }) })));
+      expect(storedPayload(row)).to.deep.equal(envelopes);
+      expect(storedEvents(row).traces).to.deep.equal([a, b, a]);
+    }
+
+    // The runner handles the row with a debug line per event, each with its event id and request.
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const transactions: OutboxTransactions = { db: t.db, transaction: (fn, opts) => withTransaction(t.db, fn, opts?.readCommitted ? { isolationLevel: 'read committed' } : {}) };
+    const outcome = await runOutboxBatch(transactions, { queue: 'test.listener-a', schema: envelopeSchema(Tested), max: 10, readCommitted: true, log }, null, async () => currentTrace());
+    expect(outcome).to.include({ done: true, size: 3 });
+    // Work the batch does runs for no single request.
+    expect(outcome.done && outcome.result).to.equal(undefined);
+    const handled = lines.filter((l) => l.msg === 'outbox row handled');
+    expect(handled.map((l) => [l.event_id, l.request_id])).to.deep.equal(envelopes.map((e, i) => [e.event_id, i === 1 ? 'req-b' : 'req-a']));
+
+    // A batch row whose events share one request keeps it in its columns only.
+    await t.db('outbox').delete();
+    await withTransaction(t.db, (trx) => writeOutbox(trx, eventBatchJobs(Tested, envelopes.slice(0, 2), { traces: [b, b] }), at));
+    for (const row of await rows()) {
+      expect(row).to.deep.include({ request_id: 'req-b', traceparent: null });
+      expect(JSON.parse(row.payload)).to.deep.equal(envelopes.slice(0, 2).map((e) => ({ event_id: e.event_id, payload: e.payload })));
+      expect(storedEvents(row).traces).to.deep.equal([b, b]);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rowsOfEvents } from '../../helpers/outboxRows.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -14,6 +15,7 @@ interface Line {
   request_id?: string | null;
   traceparent?: string;
   outbox_id?: number | string;
+  event_id?: string;
   fact_event_id?: string;
   job_id?: string;
 }
@@ -115,12 +117,22 @@ describe('a request is followed into its jobs: request id and traceparent in eve
     const answers = await Promise.all(viewers.map((v, i) => app.post('/chat/donat/add', { room: model.uuid, sum: '1.00' }, { ...v.auth, 'x-request-id': requests[i]! })));
     expect(answers.map((a) => a.status), JSON.stringify(answers.map((a) => a.body))).to.deep.equal([201, 201, 201]);
     await quiescent(app.running.services.db);
-    const rows = (await app.running.services.db('outbox').whereIn('request_id', requests).select('id', 'queue', 'request_id')) as { id: number; queue: string; request_id: string }[];
-    expect(new Set(rows.map((r) => r.request_id))).to.deep.equal(new Set(requests));
-    for (const row of rows.filter((r) => r.queue === 'chat.transfer-money' || r.queue === 'chat.update-goal')) {
+    // Each donation's event, alone in its row or in its group commit's event batch row, is logged
+    // with its own request: per row when the row serves one request, per event when several.
+    const donations = answers.map((a) => a.body.donation_id as string);
+    const carried = await rowsOfEvents(app.running.services.db, 'chat.transfer-money', donations);
+    expect(carried.map((c) => c.event_id).sort()).to.deep.equal([...donations].sort());
+    for (const { event_id, id } of carried) {
+      const request = requests[donations.indexOf(event_id)];
+      const line = lines.find((l) => l.msg === 'outbox row handled' && String(l.outbox_id) === String(id) && (l.event_id === undefined || l.event_id === event_id));
+      expect(line, `donation ${event_id} in row ${id}`).to.not.equal(undefined);
+      expect(line!.request_id).to.equal(request);
+    }
+    // A listener row written for one of these requests is logged with it.
+    const rows = (await app.running.services.db('outbox').whereIn('request_id', requests).where('queue', 'chat.update-goal').select('id', 'request_id')) as { id: number; request_id: string }[];
+    for (const row of rows) {
       const line = lines.find((l) => l.msg === 'outbox row handled' && String(l.outbox_id) === String(row.id));
-      expect(line, `row ${row.id}`).to.not.equal(undefined);
-      expect(line!.request_id).to.equal(row.request_id);
+      expect(line!.request_id, `row ${row.id}`).to.equal(row.request_id);
     }
   });
 
