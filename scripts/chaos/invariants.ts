@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../../src/platform/db.ts';
 import { checkLedger } from '../../src/domain/ledger/index.ts';
-import { outboxRowsOwed, receiveMoneyDeliveriesNotOnce } from './outboxState.ts';
+import { donationsWithoutTransferDelivery, eventDeliveriesRepeated, outboxRowsOwed, receiveMoneyDeliveriesNotOnce } from './outboxState.ts';
 import type { Attempt, Traffic } from './traffic.ts';
 import type { Viewer } from './wsClients.ts';
 import type { ConsumerLog } from './consumer.ts';
@@ -79,10 +79,11 @@ export async function checkAll(db: Db, redis: Redis, prefix: string, traffic: Tr
   const completedWithout = await count(db, "SELECT COUNT(*) AS n FROM donations d LEFT JOIN transfers t ON t.reference = d.id AND t.reason = 'donation' WHERE d.status = 'completed' AND (t.id IS NULL OR t.amount <> d.sum OR t.id <> d.transfer_id)");
   const rejectedWith = await count(db, "SELECT COUNT(*) AS n FROM donations d JOIN transfers t ON t.reference = d.id AND t.reason = 'donation' WHERE d.status <> 'completed'");
   const listenerDups = (await receiveMoneyDeliveriesNotOnce(db)).length;
-  const eventDups = await count(db, 'SELECT COUNT(*) AS n FROM (SELECT event_id, queue FROM outbox WHERE event_id IS NOT NULL GROUP BY event_id, queue HAVING COUNT(*) > 1) x');
+  const eventDups = await eventDeliveriesRepeated(db);
+  const undelivered = await donationsWithoutTransferDelivery(db);
   const grantDups = await count(db, "SELECT COUNT(*) AS n FROM (SELECT reference FROM transfers WHERE reason LIKE 'bonus%' GROUP BY reference HAVING COUNT(*) > 1) x");
-  add('ONCE', ledger.badTransfers.length === 0 && dupTransfers + completedWithout + rejectedWith + listenerDups + eventDups + grantDups === 0,
-    `bad transfers ${ledger.badTransfers.length}, dup donation transfers ${dupTransfers}, completed w/o one ${completedWithout}, rejected with one ${rejectedWith}, listener rows ≠1 ${listenerDups}, event rows dup ${eventDups}, grant dups ${grantDups}`);
+  add('ONCE', ledger.badTransfers.length === 0 && dupTransfers + completedWithout + rejectedWith + listenerDups + eventDups + undelivered + grantDups === 0,
+    `bad transfers ${ledger.badTransfers.length}, dup donation transfers ${dupTransfers}, completed w/o one ${completedWithout}, rejected with one ${rejectedWith}, listener rows ≠1 ${listenerDups}, events delivered twice ${eventDups}, donations never sent to TransferMoney ${undelivered}, grant dups ${grantDups}`);
 
   const owed = await outboxRowsOwed(db);
   const pending = await count(db, "SELECT COUNT(*) AS n FROM donations WHERE status = 'pending'");

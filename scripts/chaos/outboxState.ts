@@ -33,3 +33,23 @@ export async function receiveMoneyDeliveriesNotOnce(db: Db): Promise<ListenerRow
   )) as [ListenerRowCount[]];
   return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
+
+/** Every (event, listener) delivery: a row of its own, or one event of an event batch row. */
+const DELIVERIES = `SELECT event_id, queue FROM outbox WHERE event_id IS NOT NULL
+  UNION ALL
+  SELECT j.event_id, o.queue FROM outbox o, JSON_TABLE(o.payload, '$[*]' COLUMNS (event_id VARCHAR(64) PATH '$.event_id')) j
+   WHERE o.event_id IS NULL AND o.event_name IS NOT NULL`;
+
+/** (event, listener) pairs delivered more than once, across both row forms. */
+export async function eventDeliveriesRepeated(db: Db): Promise<number> {
+  const [rows] = (await db.raw(`SELECT COUNT(*) AS n FROM (SELECT event_id, queue FROM (${DELIVERIES}) d GROUP BY event_id, queue HAVING COUNT(*) > 1) x`)) as [{ n: number }[]];
+  return Number(rows[0]!.n);
+}
+
+/** Donations whose AddNewDonate never reached TransferMoney (the event id is the donation id). */
+export async function donationsWithoutTransferDelivery(db: Db): Promise<number> {
+  const [rows] = (await db.raw(
+    `SELECT COUNT(*) AS n FROM donations dn LEFT JOIN (SELECT DISTINCT event_id FROM (${DELIVERIES}) d WHERE queue = 'chat.transfer-money') t ON t.event_id = dn.id WHERE t.event_id IS NULL`,
+  )) as [{ n: number }[]];
+  return Number(rows[0]!.n);
+}

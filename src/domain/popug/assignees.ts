@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Trx } from '../../platform/db.ts';
-import { execute, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
+import { execute, placeholders, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 
 /**
  * The tracker's current employees as slots 1..n without gaps, so a uniformly random one costs two
@@ -18,6 +18,26 @@ export async function randomAssignee(conn: Conn): Promise<string | null> {
     if (n === 0) return null;
     const [row] = await selectRows<{ user_id: string }>(conn, 'SELECT user_id FROM popug_assignees WHERE slot = ?', [randomInt(n) + 1]);
     if (row) return row.user_id;
+  }
+  throw new Error('popug: the assignment slots have gaps (popug_assignees against popug_assignee_count)');
+}
+
+/**
+ * `count` uniformly random current employees, drawn independently (crypto-random; one may come
+ * more than once), in one read of the count and one of the slots: a reshuffle batch's assignees.
+ * Empty when there is nobody to assign.
+ */
+export async function randomAssignees(conn: Conn, count: number): Promise<string[]> {
+  for (let draw = 0; draw < 8; draw++) {
+    const [row] = await selectRows<{ n: unknown }>(conn, 'SELECT n FROM popug_assignee_count WHERE id = 1');
+    const n = toSafeInt(row?.n ?? 0, 'assignees');
+    if (n === 0 || count === 0) return [];
+    const slots = Array.from({ length: count }, () => randomInt(n) + 1);
+    const wanted = [...new Set(slots)];
+    const found = await selectRows<{ slot: unknown; user_id: string }>(conn, `SELECT slot, user_id FROM popug_assignees WHERE slot IN (${placeholders(wanted.length)})`, wanted);
+    const bySlot = new Map(found.map((f) => [toSafeInt(f.slot, 'slot'), f.user_id]));
+    // A slot emptied between the two reads (READ COMMITTED): draw the batch again.
+    if (bySlot.size === wanted.length) return slots.map((s) => bySlot.get(s)!);
   }
   throw new Error('popug: the assignment slots have gaps (popug_assignees against popug_assignee_count)');
 }

@@ -5,7 +5,7 @@ import { TOPIC_APPEND_QUEUE } from '../events/topics.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, isDuplicateKey, selectRows, toSafeInt, type Conn } from '../../platform/sql.ts';
 import { TaskAssigned } from './events.ts';
-import { employeeIds, pick } from './tasks.ts';
+import { randomAssignees } from './assignees.ts';
 
 export const RESHUFFLE_QUEUE = 'popug.reshuffle';
 
@@ -82,10 +82,11 @@ export async function reshuffleBatch(transaction: Transactor, id: string, batch:
        ORDER BY task_id LIMIT ? FOR UPDATE`,
       [row.after_task_id ?? '', row.started_at, batch],
     );
-    const employees = await employeeIds(trx);
+    // Drawn from the assignment slots: two reads however many employees there are.
+    const assignees = await randomAssignees(trx, tasks.length);
     const at = now();
-    if (tasks.length > 0 && employees.length > 0) {
-      const moves = tasks.map((t) => ({ taskId: t.task_id, assignee: pick(employees) }));
+    if (tasks.length > 0 && assignees.length > 0) {
+      const moves = tasks.map((t, i) => ({ taskId: t.task_id, assignee: assignees[i]! }));
       await execute(
         trx,
         `UPDATE popug_tasks SET assignee = CASE task_id ${moves.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE task_id IN (${moves.map(() => '?').join(', ')})`,
@@ -96,7 +97,7 @@ export async function reshuffleBatch(transaction: Transactor, id: string, batch:
       const envelopes = moves.map((m) => makeEnvelope(TaskAssigned, { task_id: m.taskId, assignee: m.assignee, assignment_id: id, at: at.toISOString() }, at));
       await writeOutbox(trx, eventBatchJobs(TaskAssigned, envelopes, { batchRowsFor: [TOPIC_APPEND_QUEUE] }), at);
     }
-    const finished = tasks.length < batch || employees.length === 0;
+    const finished = tasks.length < batch || assignees.length === 0;
     const done = toSafeInt(row.tasks_done, 'done') + tasks.length;
     await execute(
       trx,

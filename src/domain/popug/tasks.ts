@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Trx } from '../../platform/db.ts';
 import { Conflict, Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
 import { eventJobs, publishEvent, writeOutbox } from '../../../queues/outbox/writer.ts';
@@ -6,16 +6,6 @@ import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { execute, selectRows, type Conn } from '../../platform/sql.ts';
 import { TaskAssigned, TaskCompleted, TaskCreated } from './events.ts';
 import { randomAssignee } from './assignees.ts';
-
-/** The tracker's current employees (its own copy of users), in id order. */
-export async function employeeIds(conn: Conn): Promise<string[]> {
-  const rows = await selectRows<{ user_id: string }>(conn, "SELECT user_id FROM popug_tracker_users WHERE role = 'employee' ORDER BY user_id");
-  return rows.map((r) => r.user_id);
-}
-
-export function pick<T>(items: readonly T[]): T {
-  return items[randomInt(items.length)]!;
-}
 
 export interface NewTask {
   title: string;

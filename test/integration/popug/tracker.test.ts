@@ -5,6 +5,7 @@ import { waitFor } from '../../helpers/wait.ts';
 import { selectRows } from '../../../src/platform/sql.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
 import { applyUserCopy } from '../../../src/domain/popug/users.ts';
+import { randomAssignees } from '../../../src/domain/popug/assignees.ts';
 import type { PopugRole } from '../../../src/domain/popug/events.ts';
 
 describe('popug tracker', function () {
@@ -76,8 +77,14 @@ describe('popug tracker', function () {
       expect(slots.map((s) => s.slot)).to.deep.equal(Array.from({ length: slots.length }, (_, k) => k + 1));
       expect(count!.n).to.equal(slots.length);
       expect(slots.map((s) => s.user_id).sort()).to.deep.equal(employees.map((e) => e.user_id));
+      // A reshuffle batch's draw: current employees only, each of them drawn in 400 tries.
+      const drawn = await randomAssignees(db, 400);
+      expect(drawn).to.have.length(employees.length > 0 ? 400 : 0);
+      expect([...new Set(drawn)].sort()).to.deep.equal(employees.map((e) => e.user_id));
     }
     for (const u of users) await apply(u, 'manager', versions.get(u)! + 1);
+    // None of them is drawn once their role changed (other tests' employees may remain).
+    expect((await randomAssignees(db, 400)).filter((u) => users.includes(u))).to.deep.equal([]);
   });
 
   it('gets a task with its prices once payments has priced it; jira id split out of the title', async () => {
