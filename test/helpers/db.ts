@@ -15,12 +15,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database; drop() destroys the pool and the database. */
-export async function createTestDatabase(stem = 'ct'): Promise<TestDatabase> {
+/**
+ * A fresh database, migrated unless `migrated: false` (a migration test takes it step by step:
+ * migrateUpTo, migrateDownThrough); drop() destroys the pool and the database.
+ */
+export async function createTestDatabase(stem = 'ct', opts: { migrated?: boolean; pool?: number } = {}): Promise<TestDatabase> {
   const url = `${TEST_MYSQL.replace(/\/$/, '')}/${uniqueName(stem)}`;
   await ensureDatabase(url);
-  const db = createDb(url, 40);
-  await migrate(db);
+  const db = createDb(url, opts.pool ?? 40);
+  if (opts.migrated ?? true) await migrate(db);
   return {
     url,
     db,
@@ -29,4 +32,22 @@ export async function createTestDatabase(stem = 'ct'): Promise<TestDatabase> {
       await dropDatabase(url);
     },
   };
+}
+
+/** Runs the migrations one at a time until `name` has run. */
+export async function migrateUpTo(db: Db, name: string): Promise<void> {
+  for (;;) {
+    const [, names] = (await db.migrate.up()) as [number, string[]];
+    if (names.includes(name)) return;
+    if (names.length === 0) throw new Error(`${name} never ran`);
+  }
+}
+
+/** Rolls the migrations back one at a time (the latest first) until `name` has been rolled back. */
+export async function migrateDownThrough(db: Db, name: string): Promise<void> {
+  for (;;) {
+    const [, names] = (await db.migrate.down()) as [number, string[]];
+    if (names.includes(name)) return;
+    if (names.length === 0) throw new Error(`${name} was never rolled back`);
+  }
 }

@@ -1,33 +1,23 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { createDb, dropDatabase, ensureDatabase, migrate, migrateAroundRefused, type Db } from '../../../src/platform/db.ts';
+import { migrate, migrateAroundRefused, type Db } from '../../../src/platform/db.ts';
 import { MigrationRefused, pendingEvents } from '../../../src/db/pendingEvents.ts';
 import { migrations } from '../../../src/db/migrations/index.ts';
-import { TEST_MYSQL, uniqueName } from '../../helpers/db.ts';
+import { createTestDatabase, migrateUpTo, type TestDatabase } from '../../helpers/db.ts';
 
 /** Seed 001's migrations: expand (0021), backfill (0022), PII optional (0023), and the two contract steps that wait for old events. */
 describe('hiring migrations: expand, backfill, contract refused while old events are pending', function () {
   this.timeout(60_000);
+  let t: TestDatabase;
   let db: Db;
-  let url: string;
 
   beforeEach(async () => {
-    url = `${TEST_MYSQL.replace(/\/$/, '')}/${uniqueName('mig')}`;
-    await ensureDatabase(url);
-    db = createDb(url, 4);
+    t = await createTestDatabase('mig', { migrated: false, pool: 4 });
+    db = t.db;
   });
-  afterEach(async () => {
-    await db.destroy();
-    await dropDatabase(url);
-  });
+  afterEach(() => t.drop());
 
-  async function upTo(name: string): Promise<void> {
-    for (;;) {
-      const [, names] = (await db.migrate.up()) as [number, string[]];
-      if (names.length === 0) throw new Error(`${name} never ran`);
-      if (names.includes(name)) return;
-    }
-  }
+  const upTo = (name: string) => migrateUpTo(db, name);
   /** The migrations after seed 001's, which a refused contract step must not hold back. */
   const later = migrations.map((m) => m.name).filter((name) => name > '0025_hiring_reviewer_pii_drop');
   const applied = async () => ((await db('knex_migrations').select('name')) as { name: string }[]).map((r) => r.name);
@@ -111,7 +101,7 @@ describe('hiring migrations: expand, backfill, contract refused while old events
     await upTo('0023_hiring_reviewer_pii_nullable');
     await db('outbox').insert(outboxRow('ExerciseCompleted', 0, 'pending'));
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], {
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent' },
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: t.url, LOG_LEVEL: 'silent' },
       encoding: 'utf8',
       timeout: 60_000,
     });
