@@ -38,9 +38,9 @@ function isClaimed(value: unknown): value is Claimed {
   return typeof value === 'object' && value !== null && typeof (value as Claimed).first === 'number';
 }
 
-function ownRows<P>(ctx: JobContext<P>): OwnRows<P> {
+function ownRows(ctx: JobContext<unknown>): OwnRows {
   if (!ctx.outboxId) throw new PermanentError('a durable job must come from the outbox', 'not_from_outbox');
-  return { outboxId: ctx.outboxId, payload: ctx.payload, relayedWith: ctx.outboxIds };
+  return { outboxId: ctx.outboxId, relayedWith: ctx.outboxIds };
 }
 
 /**
@@ -110,10 +110,10 @@ export function batchedJob<C extends JobContract, E = never>(
       if (!row) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
       if (row.status === 'done') return finish(ctx.services, { done: false }, own.outboxId);
       if (row.status !== 'dead') return finish(ctx.services, await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, options(ctx.services, ctx.log), null, (trx, batch) => effect(trx, batch, ctx.services)), null);
-      const alone = await runOutboxBatch(ctx.services.outbox, { ...options(ctx.services, ctx.log), max: 1 }, { ...own, relayedWith: undefined }, (trx, batch) => effect(trx, batch, ctx.services));
+      const alone = await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, { ...options(ctx.services, ctx.log), max: 1 }, { ...own, relayedWith: undefined }, (trx, batch) => effect(trx, batch, ctx.services));
       return finish(ctx.services, alone, own.outboxId);
     }
-    const outcome = await runOutboxBatch(ctx.services.outbox, options(ctx.services, ctx.log), own, (trx, batch) => effect(trx, batch, ctx.services));
+    const outcome = await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, options(ctx.services, ctx.log), own, (trx, batch) => effect(trx, batch, ctx.services));
     return finish(ctx.services, outcome, own.outboxId);
   };
 

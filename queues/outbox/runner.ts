@@ -5,7 +5,7 @@ import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { execute, placeholders, selectRows } from '../../src/platform/sql.ts';
 import { commonTrace, runWithTrace, type Trace } from '../../src/platform/trace.ts';
-import { PAYLOAD_SQL, payloadsOf, storedEvents, storedTraces, type StoredPayload } from './writer.ts';
+import { PAYLOAD_SQL, payloadsOf, storedEvents, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
 
 /**
@@ -37,6 +37,8 @@ export interface OutboxBatch<P> {
    * (eventBatchJobs) gives each of its events, in order.
    */
   payloads: P[];
+  /** Each payload's request (its row's, or its own in an event batch row of several requests). */
+  traces: (Trace | undefined)[];
   /** The batch's first row id: what the batch records for a rerun to find is kept under it. */
   key: string;
 }
@@ -74,10 +76,8 @@ export interface OutboxTransactions {
   readonly db: Db;
   transaction<T>(fn: (trx: Trx) => Promise<T>, opts?: OutboxTransactionOptions): Promise<T>;
 }
-export interface OwnRows<P> {
+export interface OwnRows {
   outboxId: string;
-  /** The job's payload, already checked against its contract. */
-  payload: P;
   /** The other rows relayed in this job (ctx.outboxIds); the job's own id may be among them. */
   relayedWith?: readonly string[] | undefined;
 }
@@ -99,7 +99,7 @@ function validatorFor(schema: TSchema) {
 export async function runOutboxBatch<P, R>(
   outbox: OutboxTransactions,
   opts: BatchOptions,
-  own: OwnRows<P> | null,
+  own: OwnRows | null,
   effect: (trx: Trx, batch: OutboxBatch<P>) => Promise<R>,
   beforeCommit?: (batch: OutboxBatch<P>, result: R) => Promise<void>,
 ): Promise<BatchOutcome<R>> {
@@ -137,8 +137,12 @@ export async function runOutboxBatch<P, R>(
         for (const row of locked) {
           const id = Number(row.id);
           if (row.status === 'done' || (row.status === 'dead' && id !== ownId)) continue;
-          // The job's own payload was checked against its contract (each event of a batch row).
-          if (id === ownId) take(id, { payloads: payloadsOf(own.payload, row) as P[], traces: storedTraces(row) });
+          // The job's own row was checked against its contract (each event of a batch row) when its
+          // job was made: its payloads and their requests are read from the locked row as it is.
+          if (id === ownId) {
+            const stored = storedEvents(row);
+            take(id, { payloads: payloadsOf(stored.payload, row) as P[], traces: stored.traces });
+          }
           else {
             // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
             const stored = valid(row);
@@ -160,7 +164,7 @@ export async function runOutboxBatch<P, R>(
       if (members.length === 0) return { done: false };
       members.sort((a, b) => a.id - b.id);
       if (new Set(members.map((m) => m.id)).size !== members.length) throw new Error(`outbox batch of ${opts.queue} holds a row twice`);
-      const batch = { ids: members.map((m) => m.id), payloads: members.flatMap((m) => m.payloads), key: String(members[0]!.id) };
+      const batch = { ids: members.map((m) => m.id), payloads: members.flatMap((m) => m.payloads), traces: members.flatMap((m) => m.traces), key: String(members[0]!.id) };
       if (opts.log?.isLevelEnabled('debug')) for (const m of members) logHandled(opts.log, m);
       // Rows the effect writes inherit the batch's request when it has one (commonTrace).
       const result = await runWithTrace(commonTrace(members.flatMap((m) => m.traces)), () => effect(trx, batch));

@@ -72,11 +72,6 @@ export function storedEvents(row: StoredPayload): { payload: unknown; traces: (T
   };
 }
 
-/** Each payload's request, as storedEvents gives them; only an event batch row's payload is read for it. */
-export function storedTraces(row: StoredPayload): (Trace | undefined)[] {
-  return row.event_name !== null && row.event_id === null ? storedEvents(row).traces : [traceOf(row)];
-}
-
 /**
  * An event of a batch row as stored: its id and payload, the header being the row's columns (or
  * the whole envelope where its header differs), and its request where it is not the row's.

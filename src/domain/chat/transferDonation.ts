@@ -1,4 +1,5 @@
 import type { Trx } from '../../platform/db.ts';
+import type { Trace } from '../../platform/trace.ts';
 import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
@@ -17,9 +18,10 @@ import { privateAudience } from './messages.ts';
  * The whole batch is one ledger transferMany: every wallet it touches (a hot room's included) is
  * locked once, in one statement in id order, and the batch costs the same few statements whether it
  * spans one room or a hundred. Donations apply in publication order against running balances.
+ * `traces`: each donation's request (OutboxBatch.traces), handed on to its ReceiveMoney.
  */
-export async function transferDonations(trx: Trx, envelopes: readonly Envelope<AddNewDonatePayload>[], outboxId: string | null): Promise<ChatEvent[]> {
-  const completed: { envelope: Envelope<AddNewDonatePayload>; transferId: number }[] = [];
+export async function transferDonations(trx: Trx, envelopes: readonly Envelope<AddNewDonatePayload>[], outboxId: string | null, traces?: readonly (Trace | undefined)[]): Promise<ChatEvent[]> {
+  const completed: Completed[] = [];
   const rejected: { envelope: Envelope<AddNewDonatePayload>; reason: string }[] = [];
   for (let i = 0; i < envelopes.length; i += MAX_TRANSFER_BATCH) {
     const slice = envelopes.slice(i, i + MAX_TRANSFER_BATCH);
@@ -29,17 +31,23 @@ export async function transferDonations(trx: Trx, envelopes: readonly Envelope<A
     );
     results.forEach((result: BatchTransferResult, k) => {
       const envelope = slice[k]!;
-      if (result.status === 'applied') completed.push({ envelope, transferId: result.transferId });
+      if (result.status === 'applied') completed.push({ envelope, transferId: result.transferId, trace: traces?.[i + k] });
       else if (result.status === 'rejected' && result.code === 'idempotency_conflict') throw new Error(`chat: ledger key of donation ${envelope.payload.donation_id} was used for another transfer`);
       else if (result.status === 'rejected') rejected.push({ envelope, reason: result.code });
       // 'duplicate': settled by an earlier delivery, in the transaction that moved the money.
     });
   }
-  await completeDonations(trx, completed);
+  await completeDonations(trx, completed, traces !== undefined);
   return rejectDonations(trx, rejected, outboxId);
 }
 
-async function completeDonations(trx: Trx, completed: { envelope: Envelope<AddNewDonatePayload>; transferId: number }[]): Promise<void> {
+interface Completed {
+  envelope: Envelope<AddNewDonatePayload>;
+  transferId: number;
+  trace: Trace | undefined;
+}
+
+async function completeDonations(trx: Trx, completed: Completed[], traced: boolean): Promise<void> {
   if (completed.length === 0) return;
   const ids = completed.map((c) => c.envelope.payload.donation_id);
   await execute(
@@ -56,8 +64,9 @@ async function completeDonations(trx: Trx, completed: { envelope: Envelope<AddNe
       now,
     ),
   );
-  // One row per listener for the whole batch: its three listeners take these events together.
-  await writeOutbox(trx, eventBatchJobs(ReceiveMoney, received), now);
+  // One row per listener for the whole batch: its three listeners take these events together,
+  // each event with its donation's request.
+  await writeOutbox(trx, eventBatchJobs(ReceiveMoney, received, traced ? { traces: completed.map((c) => c.trace) } : {}), now);
 }
 
 async function rejectDonations(trx: Trx, rejected: { envelope: Envelope<AddNewDonatePayload>; reason: string }[], outboxId: string | null): Promise<ChatEvent[]> {

@@ -8,7 +8,8 @@ import { topUp } from '../../../src/domain/chat/accounts.ts';
 import { createDonations, type DonateInput } from '../../../src/domain/chat/donations.ts';
 import type { AddNewDonatePayload, ReceiveMoneyPayload } from '../../../src/domain/chat/events.ts';
 import { runOutboxBatch, type OutboxTransactions } from '../../../queues/outbox/runner.ts';
-import { PAYLOAD_COLUMNS, storedPayload, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { PAYLOAD_COLUMNS, storedEvents, storedPayload, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import type { Trace } from '../../../src/platform/trace.ts';
 import { ensureParticipantIn, type Participant } from '../../../src/domain/chat/participants.ts';
 import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
 import { checkLedger, isLedgerSound } from '../../../src/domain/ledger/index.ts';
@@ -47,9 +48,9 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
 
   // Transactions that hand nothing on: no Redis here, the rows they write are only counted.
   const transactions = (): OutboxTransactions => ({ db: database.db, transaction: (fn, opts) => withTransaction(database.db, fn, opts?.readCommitted ? { isolationLevel: 'read committed' } : {}) });
-  const run = (row: { id: number; envelope: Envelope<AddNewDonatePayload> }, max = 100) =>
-    runOutboxBatch(transactions(), { queue: contract.queue, schema: contract.schema, max, readCommitted: true }, { outboxId: String(row.id), payload: row.envelope }, (trx, batch) =>
-      transferDonations(trx, batch.payloads, batch.key),
+  const run = (row: { id: number }, max = 100) =>
+    runOutboxBatch<Envelope<AddNewDonatePayload>, unknown>(transactions(), { queue: contract.queue, schema: contract.schema, max, readCommitted: true }, { outboxId: String(row.id) }, (trx, batch) =>
+      transferDonations(trx, batch.payloads, batch.key, batch.traces),
     );
 
   it('one job settles every waiting transfer of its queue, in publication order, each once', async () => {
@@ -100,5 +101,20 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
     expect(statuses).to.deep.equal(['completed', 'pending', 'completed', 'pending']);
     expect(await run(rows[1]!)).to.include({ done: true, size: 2 });
     expect(await database.db('donations').whereIn('id', ids).where('status', 'completed').count({ n: '*' })).to.deep.equal([{ n: 4 }]);
+  });
+
+  it("hands each donation's request on to its ReceiveMoney, through a group commit's batch row", async () => {
+    const sender = await viewer(10_000);
+    const a: Trace = { request_id: `req-${randomUUID()}` };
+    const b: Trace = { request_id: `req-${randomUUID()}`, traceparent: `00-${'3'.repeat(32)}-${'4'.repeat(16)}-01` };
+    // Two requests' donations accepted in one transaction, as the API's group commit does.
+    const [first, second] = await withTransaction(database.db, (trx) => createDonations(trx, [{ sender, room: rooms[0]!, sum: 100 }, { sender, room: rooms[1]!, sum: 200 }], [a, b]));
+    const row = await transferRow(first!.donation_id);
+    expect((await transferRow(second!.donation_id)).id).to.equal(row.id);
+    expect(await run(row)).to.include({ done: true, size: 2 });
+    const [goalRow] = (await database.db('outbox').where('queue', 'chat.update-goal').orderBy('id', 'desc').limit(1).select(...PAYLOAD_COLUMNS)) as StoredPayload[];
+    const stored = storedEvents(goalRow!);
+    expect((stored.payload as Envelope<ReceiveMoneyPayload>[]).map((e) => e.payload.donation_id)).to.deep.equal([first!.donation_id, second!.donation_id]);
+    expect(stored.traces).to.deep.equal([a, b]);
   });
 });
