@@ -74,7 +74,9 @@ export class Scheduler {
   }
 
   async start(): Promise<void> {
-    await this.registerAll();
+    // Redis may not answer yet (a cluster still settling its slots, a restart): the process starts
+    // anyway, and the first check that reaches Redis finds the sentinel missing and registers all.
+    await this.registerAll().catch((err: unknown) => this.log.warn({ err }, 'job schedulers not registered yet; the next check will'));
     this.loop = repeatEvery(this.opts.checkEveryMs, () => this.check(), this.log, 'scheduler check');
   }
 

@@ -6,6 +6,8 @@ import { startConveyor, deleteKeys, type TestConveyor } from '../../helpers/conv
 import { ConsumerServer } from '../../helpers/consumerServer.ts';
 import { TEST_REDIS } from '../../helpers/db.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { RedisServer } from '../../helpers/redisServer.ts';
+import { createRedis } from '../../../src/platform/redis.ts';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -106,6 +108,34 @@ describe('operations: health, metrics, OpenAPI, Bull Board, schedulers', functio
     expect((await queue.getJobSchedulers()).map((s) => s.key)).to.include('test.prune-every-second');
     await waitFor(async () => (await queue.getCompletedCount()) >= 1, { what: 'a prune after re-registering', timeoutMs: 5000 });
     await queue.removeJobScheduler('test.prune-every-second');
+  });
+
+  it('starts even when Redis does not answer yet, and the first check that reaches it registers the schedulers', async () => {
+    const services = app.running.services;
+    const payload = { outbox_retention_ms: 0, idempotency_retention_ms: 0 };
+    const later = schedule({ id: 'test.later', contract: contracts['platform.prune'], pattern: '0 0 1 1 *', payload });
+    // The scheduler's own connection (its sentinel) goes to a server that is down at start.
+    const server = await RedisServer.start();
+    await server.kill();
+    const redis = createRedis(server.url, 'producer');
+    redis.on('error', () => undefined);
+    const scheduler = new Scheduler(services.queues, redis, [later], services.log, { tz: 'UTC', checkEveryMs: 200 });
+    try {
+      await scheduler.start();
+      await server.run();
+      const sentinel = server.client();
+      try {
+        await waitFor(async () => (await sentinel.exists(`${services.queues.prefix}:schedulers:registered`)) === 1, { what: 'a check to register them once Redis answers', timeoutMs: 10_000 });
+      } finally {
+        sentinel.disconnect();
+      }
+      expect(await services.queues.get('platform.prune').getJobScheduler('test.later')).to.include({ key: 'test.later' });
+    } finally {
+      scheduler.stop();
+      redis.disconnect();
+      await services.queues.get('platform.prune').removeJobScheduler('test.later');
+      await server.stop();
+    }
   });
 
   it('brings back, at the next check, a job scheduler deleted on its own (as Bull Board does), and leaves the others alone', async () => {
