@@ -5,7 +5,7 @@ import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { execute, placeholders, selectRows } from '../../src/platform/sql.ts';
 import { commonTrace, runWithTrace, type Trace } from '../../src/platform/trace.ts';
-import { PAYLOAD_SQL, payloadsOf, storedEvents, type StoredPayload } from './writer.ts';
+import { PAYLOAD_SQL, payloadsOf, storedRow, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
 
 /**
@@ -123,7 +123,7 @@ export async function runOutboxBatch<P, R>(
       };
       /** A stored row's payloads and their requests, or null when a payload breaks the contract. */
       const valid = (row: StoredPayload): { payloads: P[]; traces: (Trace | undefined)[] } | null => {
-        const stored = storedEvents(row);
+        const stored = storedRow(row);
         const payloads = payloadsOf(stored.payload, row);
         return payloads.length > 0 && payloads.every((p) => validate(p)) ? { payloads: payloads as P[], traces: stored.traces } : null;
       };
@@ -140,7 +140,7 @@ export async function runOutboxBatch<P, R>(
           // The job's own row was checked against its contract (each event of a batch row) when its
           // job was made: its payloads and their requests are read from the locked row as it is.
           if (id === ownId) {
-            const stored = storedEvents(row);
+            const stored = storedRow(row);
             take(id, { payloads: payloadsOf(stored.payload, row) as P[], traces: stored.traces });
           }
           else {

@@ -50,14 +50,14 @@ export const PAYLOAD_SQL = PAYLOAD_COLUMNS.join(', ');
  * so the header is not repeated in every listener's row; the envelope is put back together here.
  */
 export function storedPayload(row: StoredPayload): unknown {
-  return storedEvents(row).payload;
+  return storedRow(row).payload;
 }
 
 /**
  * A row's payload and the request of each payload in it: the row's columns, or for an event of a
  * batch row written for several requests, its own (eventBatchJobs' traces).
  */
-export function storedEvents(row: StoredPayload): { payload: unknown; traces: (Trace | undefined)[] } {
+export function storedRow(row: StoredPayload): { payload: unknown; traces: (Trace | undefined)[] } {
   const payload = JSON.parse(row.payload) as unknown;
   const rowTrace = traceOf(row);
   if (row.event_name === null) return { payload, traces: [rowTrace] };

@@ -34,11 +34,25 @@ export async function receiveMoneyDeliveriesNotOnce(db: Db): Promise<ListenerRow
   return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
 
-/** Every (event, listener) delivery: a row of its own, or one event of an event batch row. */
-const DELIVERIES = `SELECT event_id, queue FROM outbox WHERE event_id IS NOT NULL
+/** Every (event, listener) delivery and the row carrying it: a row of its own, or an event batch row. */
+const DELIVERIES = `SELECT event_id, queue, id, status FROM outbox WHERE event_id IS NOT NULL
   UNION ALL
-  SELECT j.event_id, o.queue FROM outbox o, JSON_TABLE(o.payload, '$[*]' COLUMNS (event_id VARCHAR(64) PATH '$.event_id')) j
+  SELECT j.event_id, o.queue, o.id, o.status FROM outbox o, JSON_TABLE(o.payload, '$[*]' COLUMNS (event_id VARCHAR(64) PATH '$.event_id')) j
    WHERE o.event_id IS NULL AND o.event_name IS NOT NULL`;
+
+export interface EventRow {
+  event_id: string;
+  /** The outbox row carrying the event: its own, or an event batch row it shares. */
+  id: number;
+  status: string;
+}
+
+/** The rows of `queue` that carry these events, one entry per event carried (so repeats show). */
+export async function rowsOfEvents(db: Db, queue: string, eventIds: readonly string[]): Promise<EventRow[]> {
+  if (eventIds.length === 0) return [];
+  const [rows] = (await db.raw(`SELECT event_id, id, status FROM (${DELIVERIES}) d WHERE queue = ? AND event_id IN (${eventIds.map(() => '?').join(', ')})`, [queue, ...eventIds])) as [EventRow[]];
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
 
 /** (event, listener) pairs delivered more than once, across both row forms. */
 export async function eventDeliveriesRepeated(db: Db): Promise<number> {

@@ -3,8 +3,8 @@ import type { Knex } from 'knex';
 /**
  * A payout's record is its audit entry: `popug_entries` row of kind `payout` whose id is derived
  * from (payout, employee, day), beside its ledger transfer with key `payout:<user>:<day>`; both
- * refuse a second payment. `popug_payouts` held the same facts a third time and nothing read it,
- * while its 500-row INSERT cost each payout batch about a tenth of its time.
+ * refuse a second payment. `popug_payouts` held the same facts a third time, nothing read it, and
+ * every payout batch paid for its multi-row INSERT.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.dropTable('popug_payouts');

@@ -10,16 +10,7 @@ import { execute, placeholders, selectRows, toSafeInt, type Conn } from '../../p
 
 /** A uniformly random current employee (crypto-random), or null when there is none. */
 export async function randomAssignee(conn: Conn): Promise<string | null> {
-  // Under READ COMMITTED the two reads may see different commits: a slot emptied in between is
-  // drawn again. Slots missing for good would be a broken invariant, and fail loudly.
-  for (let draw = 0; draw < 8; draw++) {
-    const [count] = await selectRows<{ n: unknown }>(conn, 'SELECT n FROM popug_assignee_count WHERE id = 1');
-    const n = toSafeInt(count?.n ?? 0, 'assignees');
-    if (n === 0) return null;
-    const [row] = await selectRows<{ user_id: string }>(conn, 'SELECT user_id FROM popug_assignees WHERE slot = ?', [randomInt(n) + 1]);
-    if (row) return row.user_id;
-  }
-  throw new Error('popug: the assignment slots have gaps (popug_assignees against popug_assignee_count)');
+  return (await randomAssignees(conn, 1))[0] ?? null;
 }
 
 /**
@@ -36,7 +27,8 @@ export async function randomAssignees(conn: Conn, count: number): Promise<string
     const wanted = [...new Set(slots)];
     const found = await selectRows<{ slot: unknown; user_id: string }>(conn, `SELECT slot, user_id FROM popug_assignees WHERE slot IN (${placeholders(wanted.length)})`, wanted);
     const bySlot = new Map(found.map((f) => [toSafeInt(f.slot, 'slot'), f.user_id]));
-    // A slot emptied between the two reads (READ COMMITTED): draw the batch again.
+    // Under READ COMMITTED the two reads may see different commits: a slot emptied in between is
+    // drawn again. Slots missing for good would be a broken invariant, and fail loudly.
     if (bySlot.size === wanted.length) return slots.map((s) => bySlot.get(s)!);
   }
   throw new Error('popug: the assignment slots have gaps (popug_assignees against popug_assignee_count)');

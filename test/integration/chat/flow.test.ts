@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rowsOfEvents } from '../../helpers/outboxRows.ts';
+import { rowsOfEvents } from '../../../scripts/chaos/outboxState.ts';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestConveyor } from '../../helpers/conveyor.ts';

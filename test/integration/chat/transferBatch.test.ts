@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rowsOfEvents } from '../../helpers/outboxRows.ts';
+import { rowsOfEvents } from '../../../scripts/chaos/outboxState.ts';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { withTransaction } from '../../../src/platform/db.ts';
@@ -8,7 +8,7 @@ import { topUp } from '../../../src/domain/chat/accounts.ts';
 import { createDonations, type DonateInput } from '../../../src/domain/chat/donations.ts';
 import type { AddNewDonatePayload, ReceiveMoneyPayload } from '../../../src/domain/chat/events.ts';
 import { runOutboxBatch, type OutboxTransactions } from '../../../queues/outbox/runner.ts';
-import { PAYLOAD_COLUMNS, storedEvents, storedPayload, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { PAYLOAD_COLUMNS, storedRow, storedPayload, type StoredPayload } from '../../../queues/outbox/writer.ts';
 import type { Trace } from '../../../src/platform/trace.ts';
 import { ensureParticipantIn, type Participant } from '../../../src/domain/chat/participants.ts';
 import { transferDonations } from '../../../src/domain/chat/transferDonation.ts';
@@ -113,7 +113,7 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
     expect((await transferRow(second!.donation_id)).id).to.equal(row.id);
     expect(await run(row)).to.include({ done: true, size: 2 });
     const [goalRow] = (await database.db('outbox').where('queue', 'chat.update-goal').orderBy('id', 'desc').limit(1).select(...PAYLOAD_COLUMNS)) as StoredPayload[];
-    const stored = storedEvents(goalRow!);
+    const stored = storedRow(goalRow!);
     expect((stored.payload as Envelope<ReceiveMoneyPayload>[]).map((e) => e.payload.donation_id)).to.deep.equal([first!.donation_id, second!.donation_id]);
     expect(stored.traces).to.deep.equal([a, b]);
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rowsOfEvents } from '../../helpers/outboxRows.ts';
+import { rowsOfEvents } from '../../../scripts/chaos/outboxState.ts';
 import { randomUUID } from 'node:crypto';
 import type { TestConveyor } from '../../helpers/conveyor.ts';
 import { actor, quiescent, startChat, topUp, type Actor } from './chatApp.ts';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Type } from '@sinclair/typebox';
 import { defineEvent, envelopeSchema, makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
-import { eventBatchJobs, eventJobs, PAYLOAD_COLUMNS, publishEvent, storedEvents, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, eventJobs, PAYLOAD_COLUMNS, publishEvent, storedRow, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
 import { runOutboxBatch, type OutboxTransactions } from '../../../queues/outbox/runner.ts';
 import { currentTrace, type Trace } from '../../../src/platform/trace.ts';
 import { pino } from 'pino';
@@ -102,7 +102,7 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
       expect(row).to.deep.include({ request_id: null, traceparent: null });
       expect(JSON.parse(row.payload)).to.deep.equal(envelopes.map((e, i) => ({ event_id: e.event_id, payload: e.payload, ...(i === 1 ? { request_id: 'req-b' } : { request_id: 'req-a', traceparent: a.traceparent }) })));
       expect(storedPayload(row)).to.deep.equal(envelopes);
-      expect(storedEvents(row).traces).to.deep.equal([a, b, a]);
+      expect(storedRow(row).traces).to.deep.equal([a, b, a]);
     }
 
     // The runner handles the row with a debug line per event, each with its event id and request.
@@ -122,7 +122,7 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
     for (const row of await rows()) {
       expect(row).to.deep.include({ request_id: 'req-b', traceparent: null });
       expect(JSON.parse(row.payload)).to.deep.equal(envelopes.slice(0, 2).map((e) => ({ event_id: e.event_id, payload: e.payload })));
-      expect(storedEvents(row).traces).to.deep.equal([b, b]);
+      expect(storedRow(row).traces).to.deep.equal([b, b]);
     }
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rowsOfEvents } from '../../helpers/outboxRows.ts';
+import { rowsOfEvents } from '../../../scripts/chaos/outboxState.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
