@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
-import { execute, placeholders, selectRows } from '../../src/platform/sql.ts';
+import { executeLater, placeholders, selectRows } from '../../src/platform/sql.ts';
 import { commonTrace, runWithTrace, type Trace } from '../../src/platform/trace.ts';
 import { PAYLOAD_SQL, payloadsOf, storedRow, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
@@ -169,7 +169,7 @@ export async function runOutboxBatch<P, R>(
       // Rows the effect writes inherit the batch's request when it has one (commonTrace).
       const result = await runWithTrace(commonTrace(members.flatMap((m) => m.traces)), () => effect(trx, batch));
       await beforeCommit?.(batch, result);
-      await execute(trx, `UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
+      await executeLater(trx, `UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
       return { done: true, result, size: batch.payloads.length, first: batch.ids[0]! };
     },
     { readCommitted: opts.readCommitted ?? false, attempts: opts.attempts ?? 8 },

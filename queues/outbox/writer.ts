@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
-import { execute, executeLarge, placeholders } from '../../src/platform/sql.ts';
+import { executeLarge, executeLater, placeholders } from '../../src/platform/sql.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { commonTrace, currentTrace, traceFields, traceOf, type Trace } from '../../src/platform/trace.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
@@ -174,7 +174,7 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   // A few rows carrying event batches (a payout batch's, a transfer batch's): prepared, so the
   // payloads are neither escaped nor parsed. Few rows keep the statement texts few.
   if (rows.length <= LARGE_MAX_ROWS && rows.reduce((n, r) => n + r.payload.length, 0) >= LARGE_PAYLOAD) await executeLarge(trx, sql, values);
-  else await execute(trx, sql, values);
+  else await executeLater(trx, sql, values);
 }
 
 /** Payload characters from which a write of at most LARGE_MAX_ROWS rows goes as a prepared statement. */

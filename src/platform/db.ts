@@ -37,6 +37,9 @@ export function connectionFromUrl(url: string, database: string | null, connectT
     supportBigNumbers: true,
     bigNumberStrings: false,
     decimalNumbers: true,
+    // A transaction sends its BEGIN and its unanswered writes with its next statement, in one
+    // round trip (runTransaction). Every statement is built from placeholders, never from input.
+    multipleStatements: true,
   };
 }
 
@@ -168,6 +171,8 @@ export interface SqlConnection {
   query(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): void;
   /** A prepared statement (cached on the connection by its text), values sent in the binary protocol. */
   execute(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): void;
+  /** The statement with its values escaped in, as query() would send it. */
+  format(sql: string, bindings: readonly unknown[]): string;
   /** Set when the session broke (knex's pool then drops it instead of reusing it). */
   __knex__disposed?: unknown;
 }
@@ -202,8 +207,89 @@ export function preparedOn(conn: SqlConnection, sql: string, bindings: readonly 
 }
 
 function send(conn: SqlConnection, how: 'query' | 'execute', sql: string, bindings: readonly unknown[]): Promise<unknown> {
-  for (const b of bindings) if (b === undefined) return Promise.reject(new Error(`undefined binding in: ${sql.slice(0, 200)}`));
+  const undefinedBinding = refuseUndefined(sql, bindings);
+  if (undefinedBinding) return Promise.reject(undefinedBinding);
   return new Promise((resolve, reject) => conn[how](sql, bindings, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
+function refuseUndefined(sql: string, bindings: readonly unknown[]): Error | null {
+  for (const b of bindings) if (b === undefined) return new Error(`undefined binding in: ${sql.slice(0, 200)}`);
+  return null;
+}
+
+/**
+ * What a transaction made by withTransaction has not sent yet: its opening (BEGIN, after SET
+ * TRANSACTION when it asks for an isolation level) and the writes whose answers nobody reads
+ * (deferOn). They go out in front of its next statement, as one multi-statement query, or in front
+ * of its COMMIT: one round trip where there were several, in the same order, on the same session.
+ * A deferred write that fails fails the statement or the COMMIT it went out with, and so the
+ * transaction; MySQL runs nothing after the failed statement of a multi-statement query.
+ */
+interface Unsent {
+  statements: string[];
+  /** Something went out: the session is in the transaction (ROLLBACK or COMMIT must end it). */
+  opened: boolean;
+  /** How many of `statements` are the opening, while it has not gone out. */
+  opening: number;
+  /** Why what a knex statement sent ahead of itself failed: the transaction fails with it. */
+  failed?: unknown;
+}
+
+const unsentOf = new WeakMap<SqlConnection, Unsent>();
+
+function takeUnsent(unsent: Unsent): string[] {
+  const statements = unsent.statements;
+  unsent.statements = [];
+  unsent.opening = 0;
+  unsent.opened = true;
+  return statements;
+}
+
+/** A multi-statement query: resolves with the last statement's result. */
+function sendAll(conn: SqlConnection, statements: readonly string[]): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    conn.query(statements.join(';\n'), [], (err, results) => (err ? reject(err) : resolve(statements.length > 1 ? (results as unknown[])[statements.length - 1] : results))),
+  );
+}
+
+/**
+ * One statement of a transaction made by withTransaction (sql.ts), sent with what the transaction
+ * has not sent yet. A prepared statement cannot share a query: what is unsent goes first, alone.
+ */
+export async function statementOn(conn: SqlConnection, sql: string, bindings: readonly unknown[], prepared: boolean): Promise<unknown> {
+  const unsent = unsentOf.get(conn);
+  if (unsent?.failed !== undefined) throw unsent.failed;
+  if (!unsent || unsent.statements.length === 0) return send(conn, prepared ? 'execute' : 'query', sql, bindings);
+  const undefinedBinding = refuseUndefined(sql, bindings);
+  if (undefinedBinding) throw undefinedBinding;
+  if (prepared) {
+    await sendAll(conn, takeUnsent(unsent));
+    return send(conn, 'execute', sql, bindings);
+  }
+  return sendAll(conn, [...takeUnsent(unsent), conn.format(sql, bindings)]);
+}
+
+/**
+ * Queues a write of a transaction made by withTransaction: it goes out with the transaction's next
+ * statement or its COMMIT. For writes whose answer (affected rows, insert id, a duplicate key) no
+ * one reads: a failure fails the transaction later, at that statement.
+ */
+export function deferOn(conn: SqlConnection, sql: string, bindings: readonly unknown[]): void {
+  const unsent = unsentOf.get(conn);
+  if (!unsent) throw new Error('deferOn: not a connection of a withTransaction transaction');
+  const undefinedBinding = refuseUndefined(sql, bindings);
+  if (undefinedBinding) throw undefinedBinding;
+  unsent.statements.push(conn.format(sql, bindings));
+}
+
+/**
+ * Before a knex statement of the transaction: sends what is unsent now, without waiting. mysql2
+ * runs a session's queries in the order they were given, so they run before the knex statement.
+ */
+function sendUnsentAhead(conn: SqlConnection): void {
+  const unsent = unsentOf.get(conn);
+  if (!unsent || unsent.statements.length === 0) return;
+  sendAll(conn, takeUnsent(unsent)).catch((err: unknown) => (unsent.failed ??= err));
 }
 
 /** One statement on a connection of the pool, taken for it alone. */
@@ -223,6 +309,7 @@ function bind(db: Db, conn: SqlConnection): { trx: Trx; close: () => void } {
   // A statement sent after the end would run in whatever the pool's next user does with the session.
   const using = () => {
     if (!open) throw new Error('this transaction has already finished');
+    sendUnsentAhead(conn);
     return conn;
   };
   const trx = Object.assign((table: string) => db(table).connection(using()), {
@@ -241,35 +328,49 @@ function bind(db: Db, conn: SqlConnection): { trx: Trx; close: () => void } {
 /**
  * BEGIN, fn, COMMIT on one connection of the pool (ROLLBACK if fn throws). A knex transaction
  * does the same at several times the CPU: a knex instance built per transaction, and its
- * runner around every statement.
+ * runner around every statement. BEGIN goes out with fn's first statement and deferred writes
+ * with the statement after them or with COMMIT (Unsent), so a transaction of three writes is one
+ * round trip.
  */
 async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolationLevel: string | undefined): Promise<T> {
   const pool = poolOf(db);
   const conn = await pool.acquireConnection();
   const bound = bind(db, conn);
+  const opening = isolationLevel ? [`SET TRANSACTION ISOLATION LEVEL ${isolationLevel === 'read committed' ? 'READ COMMITTED' : 'REPEATABLE READ'}`, 'BEGIN'] : ['BEGIN'];
+  const unsent: Unsent = { statements: opening, opened: false, opening: opening.length };
+  unsentOf.set(conn, unsent);
   try {
-    if (isolationLevel) await queryOn(conn, `SET TRANSACTION ISOLATION LEVEL ${isolationLevel === 'read committed' ? 'READ COMMITTED' : 'REPEATABLE READ'}`);
-    await queryOn(conn, 'BEGIN');
     let out: T;
     try {
       out = await fn(bound.trx);
+      if (unsent.failed !== undefined) throw unsent.failed;
     } catch (err) {
       // A session whose ROLLBACK failed is broken (its server went away): never reuse it.
-      await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
+      if (unsent.opened) await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
       throw err;
     }
+    // A transaction that sent nothing and left nothing to send has nothing to commit.
+    if (!unsent.opened && unsent.statements.length === unsent.opening) return out;
     try {
-      await queryOn(conn, 'COMMIT');
+      await sendAll(conn, [...takeUnsent(unsent), 'COMMIT']);
     } catch (err) {
-      // The outcome of a COMMIT without an answer is unknown; this session is not reused.
-      conn.__knex__disposed = err;
+      // The outcome of a COMMIT without an answer is unknown; this session is not reused. A
+      // deferred write that failed ahead of it left the transaction open: end it.
+      if (isServerError(err)) await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
+      else conn.__knex__disposed = err;
       throw err;
     }
     return out;
   } finally {
+    unsentOf.delete(conn);
     bound.close();
     await pool.releaseConnection(conn);
   }
+}
+
+/** An error the server answered with (a statement failed), not a lost connection. */
+function isServerError(err: unknown): boolean {
+  return typeof (err as { errno?: unknown } | null)?.errno === 'number' && (err as { fatal?: boolean }).fatal !== true;
 }
 
 /**

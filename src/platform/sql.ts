@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { connectionOf, preparedOn, queryOn, queryPool, type Db, type Trx } from './db.ts';
+import { connectionOf, deferOn, queryPool, statementOn, type Db, type Trx } from './db.ts';
 
 /** Anything that can run a query: the pool or a transaction. */
 export type Conn = Db | Trx;
@@ -15,7 +15,7 @@ interface WriteResult {
  */
 async function run(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[], prepared = false): Promise<unknown> {
   const own = connectionOf(conn);
-  if (own) return prepared ? preparedOn(own, sql, bindings) : queryOn(own, sql, bindings);
+  if (own) return statementOn(own, sql, bindings, prepared);
   if (isPool(conn)) return queryPool(conn, sql, bindings, prepared);
   // mysql2 answers raw queries with [rows, fields].
   const [result] = (await conn.raw(sql, bindings as Knex.RawBinding[])) as unknown as [unknown, unknown];
@@ -34,6 +34,18 @@ export async function selectRows<T>(conn: Conn, sql: string, bindings: readonly 
 /** Runs an INSERT/UPDATE/DELETE and gives back mysql2's result header. */
 export async function execute(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<WriteResult> {
   return (await run(conn, sql, bindings)) as WriteResult;
+}
+
+/**
+ * execute for a write whose answer nobody reads, in a transaction made by withTransaction: it goes
+ * out with the transaction's next statement or its COMMIT, in order, saving a round trip. It fails
+ * the transaction there if it fails, so it is for writes whose errors no one handles on the spot
+ * (not an INSERT whose duplicate key is caught). Elsewhere (the pool, a knex transaction) it runs now.
+ */
+export async function executeLater(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<void> {
+  const own = connectionOf(conn);
+  if (own) deferOn(own, sql, bindings);
+  else await run(conn, sql, bindings);
 }
 
 /**

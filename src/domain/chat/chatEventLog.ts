@@ -1,5 +1,5 @@
 import type { Trx } from '../../platform/db.ts';
-import { execute, selectRows, type Conn } from '../../platform/sql.ts';
+import { executeLater, selectRows, type Conn } from '../../platform/sql.ts';
 import type { ChatEvent, ChatEventType } from './chatEvent.ts';
 
 /**
@@ -14,7 +14,7 @@ export function chatEvent(type: ChatEventType, eventId: string, room: string, at
 /** Writes the events in the caller's transaction; outboxId ties them to the job that wrote them. */
 export async function recordChatEvents(trx: Trx, events: readonly ChatEvent[], outboxId: string | null): Promise<void> {
   if (events.length === 0) return;
-  await execute(
+  await executeLater(
     trx,
     `INSERT INTO chat_events (event_id, room, type, at, data, audience, outbox_id) VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     events.flatMap((e) => [e.event_id, e.room, e.type, new Date(e.at), JSON.stringify(e.data), e.audience ? JSON.stringify(e.audience) : null, outboxId]),

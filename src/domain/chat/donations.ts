@@ -4,7 +4,7 @@ import { Forbidden, NotFound, RuleViolation } from '../../platform/errors.ts';
 import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
-import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
+import { execute, executeLater, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { Trace } from '../../platform/trace.ts';
 import { AddNewDonate, type AddNewDonatePayload } from './events.ts';
 import type { Participant } from './participants.ts';
@@ -35,7 +35,7 @@ export async function createDonations(trx: Trx, inputs: readonly DonateInput[], 
   inputs.forEach(checkDonation);
   const now = new Date();
   const rows = inputs.map((input, k) => ({ id: randomUUID(), input, trace: traces?.[k] }));
-  await execute(
+  await executeLater(
     trx,
     `INSERT INTO donations (id, room, sender_uuid, sender_account_id, room_account_id, sum, has_message, message_text, message_public, status, created_at, updated_at)
      VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)").join(', ')}`,

@@ -2,7 +2,7 @@ import type { Db, Trx } from '../../platform/db.ts';
 import type { Envelope } from '../../../queues/outbox/envelope.ts';
 import { publishEvent } from '../../../queues/outbox/writer.ts';
 import { formatMoney } from '../ledger/index.ts';
-import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
+import { executeLater, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { EndGoal, type EndGoalPayload, type ReceiveMoneyPayload } from './events.ts';
@@ -57,7 +57,7 @@ export async function applyToGoals(trx: Trx, envelopes: readonly Envelope<Receiv
   if (envelopes.length === 0) return 0;
   const rooms = [...new Set(envelopes.map((e) => e.payload.room))];
   const moved = envelopes.map(() => 'SELECT ? AS room, ? AS at, ? AS amount').join(' UNION ALL ');
-  await execute(
+  await executeLater(
     trx,
     `UPDATE goals g SET g.sum = g.sum + (SELECT COALESCE(SUM(m.amount), 0) FROM (${moved}) m WHERE m.room = g.room AND g.created_at <= m.at),
      g.updated_at = UTC_TIMESTAMP(3) WHERE g.room IN (${placeholders(rooms.length)})`,
@@ -70,7 +70,7 @@ export async function applyToGoals(trx: Trx, envelopes: readonly Envelope<Receiv
     rooms,
   );
   if (crossed.length === 0) return 0;
-  await execute(trx, `UPDATE goals SET reached_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(crossed.length)})`, crossed.map((g) => toSafeInt(g.id, 'goal id')));
+  await executeLater(trx, `UPDATE goals SET reached_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(crossed.length)})`, crossed.map((g) => toSafeInt(g.id, 'goal id')));
   for (const goal of crossed) {
     await publishEvent(trx, EndGoal, {
       goal_id: toSafeInt(goal.id, 'goal id'),

@@ -3,7 +3,7 @@ import type { Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { formatMoney } from '../ledger/index.ts';
-import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
+import { execute, executeLater, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { NewSponsor, type NewSponsorPayload, type ReceiveMoneyPayload } from './events.ts';
@@ -22,7 +22,7 @@ import { NewSponsor, type NewSponsorPayload, type ReceiveMoneyPayload } from './
 export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<ReceiveMoneyPayload>[]): Promise<number> {
   if (envelopes.length === 0) return 0;
   const rooms = [...new Set(envelopes.map((e) => e.payload.room))].sort();
-  await execute(
+  await executeLater(
     trx,
     `INSERT INTO room_sponsor (room, total, seq, updated_at) VALUES ${rooms.map(() => '(?, 0, 0, UTC_TIMESTAMP(3))').join(', ')} ON DUPLICATE KEY UPDATE room = room`,
     rooms,
@@ -33,7 +33,7 @@ export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<R
     given.set(key, { room: p.room, client: p.sender_uuid, sum: (given.get(key)?.sum ?? 0) + p.sum });
   }
   const donors = [...given.values()].sort((a, b) => (a.room + a.client < b.room + b.client ? -1 : 1));
-  await execute(
+  await executeLater(
     trx,
     `INSERT INTO donor_totals (room, client_uuid, total, updated_at) VALUES ${donors.map(() => '(?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}
      ON DUPLICATE KEY UPDATE total = total + VALUES(total), updated_at = VALUES(updated_at)`,
@@ -88,7 +88,7 @@ export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<R
   if (crowned.length === 0) return 0;
 
   const last = new Map(crowned.map((c) => [c.room, c]));
-  await execute(
+  await executeLater(
     trx,
     `INSERT INTO room_sponsor (room, client_uuid, total, seq, updated_at) VALUES ${[...last.values()].map(() => '(?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}
      ON DUPLICATE KEY UPDATE client_uuid = VALUES(client_uuid), total = VALUES(total), seq = VALUES(seq), updated_at = VALUES(updated_at)`,

@@ -3,7 +3,7 @@ import type { Trace } from '../../platform/trace.ts';
 import { makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
 import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { formatMoney, MAX_TRANSFER_BATCH, transferMany, type BatchTransferResult } from '../ledger/index.ts';
-import { execute, placeholders } from '../../platform/sql.ts';
+import { executeLater, placeholders } from '../../platform/sql.ts';
 import type { ChatEvent } from './chatEvent.ts';
 import { chatEvent, recordChatEvents } from './chatEventLog.ts';
 import { ReceiveMoney, type AddNewDonatePayload, type ReceiveMoneyPayload } from './events.ts';
@@ -50,7 +50,7 @@ interface Completed {
 async function completeDonations(trx: Trx, completed: Completed[], traced: boolean): Promise<void> {
   if (completed.length === 0) return;
   const ids = completed.map((c) => c.envelope.payload.donation_id);
-  await execute(
+  await executeLater(
     trx,
     `UPDATE donations SET status = 'completed', transfer_id = CASE id ${completed.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = UTC_TIMESTAMP(3)
      WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`,
@@ -73,7 +73,7 @@ async function rejectDonations(trx: Trx, rejected: { envelope: Envelope<AddNewDo
   if (rejected.length === 0) return [];
   for (const reason of new Set(rejected.map((r) => r.reason))) {
     const ids = rejected.filter((r) => r.reason === reason).map((r) => r.envelope.payload.donation_id);
-    await execute(trx, `UPDATE donations SET status = 'rejected', reason = ?, updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`, [reason, ...ids]);
+    await executeLater(trx, `UPDATE donations SET status = 'rejected', reason = ?, updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`, [reason, ...ids]);
   }
   const now = new Date();
   const events = rejected.map(({ envelope, reason }) =>

@@ -1,6 +1,6 @@
 import { BadRequest } from '../../platform/errors.ts';
 import type { Trx } from '../../platform/db.ts';
-import { execute, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
+import { executeLater, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
 import {
   deleteTransfers,
   findTransfersByKey,
@@ -109,14 +109,14 @@ export async function transferMany(trx: Trx, transfers: readonly TransferInput[]
   if (deltas.size > 0) {
     const ids = [...deltas.keys()].filter((id) => deltas.get(id) !== 0);
     if (ids.length > 0) {
-      await execute(
+      await executeLater(
         trx,
         `UPDATE accounts SET balance = balance + CASE id ${ids.map(() => 'WHEN ? THEN ?').join(' ')} END,
          updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)})`,
         [...ids.flatMap((id) => [id, deltas.get(id) ?? 0]), ...ids],
       );
     }
-    await execute(
+    await executeLater(
       trx,
       `INSERT INTO ledger_entries (transfer_id, account_id, amount, balance_after, created_at)
        VALUES ${new Array<string>(entries.length / 4).fill('(?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ')}`,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { createDb, withTransaction, type Db, type Trx } from '../../../src/platform/db.ts';
-import { execute, selectRows } from '../../../src/platform/sql.ts';
+import { connectionOf, createDb, withTransaction, type Db, type SqlConnection, type Trx } from '../../../src/platform/db.ts';
+import { execute, executeLater, selectRows } from '../../../src/platform/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 /** withTransaction: BEGIN … COMMIT on a pooled mysql2 connection, statements sent straight to it. */
@@ -70,34 +70,39 @@ describe('transactions: commit, rollback, deadlock retry, broken sessions (real 
     expect(await rows()).to.deep.equal([{ id: 1, v: 10 }]);
   });
 
-  it('runs a deadlocked transaction again from the top: both commit, each effect once', async () => {
-    await t.db('tx_probe').insert([{ id: 1, v: 0 }, { id: 2, v: 0 }]);
-    const two = createDb(t.url, 2);
-    let runs = 0;
-    let bothLockedFirst!: () => void;
-    const firstLocks = new Promise<void>((resolve) => {
-      let n = 0;
-      bothLockedFirst = () => ++n === 2 && resolve();
-    });
-    // Each locks one row, waits until the other has locked its own, then asks for the other's: a deadlock.
-    const cross = (first: number, second: number) =>
-      withTransaction(two, async (trx) => {
-        runs++;
-        await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = ?', [first]);
-        if (runs <= 2) {
-          bothLockedFirst();
-          await firstLocks;
-        }
-        await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = ?', [second]);
+  for (const [how, write] of [
+    ['sent at once', execute],
+    ['deferred to the COMMIT', executeLater],
+  ] as const) {
+    it(`runs a deadlocked transaction again from the top: both commit, each effect once (second write ${how})`, async () => {
+      await t.db('tx_probe').insert([{ id: 1, v: 0 }, { id: 2, v: 0 }]);
+      const two = createDb(t.url, 2);
+      let runs = 0;
+      let bothLockedFirst!: () => void;
+      const firstLocks = new Promise<void>((resolve) => {
+        let n = 0;
+        bothLockedFirst = () => ++n === 2 && resolve();
       });
-    try {
-      await Promise.all([cross(1, 2), cross(2, 1)]);
-    } finally {
-      await two.destroy();
-    }
-    expect(runs).to.equal(3);
-    expect(await rows()).to.deep.equal([{ id: 1, v: 2 }, { id: 2, v: 2 }]);
-  });
+      // Each locks one row, waits until the other has locked its own, then asks for the other's: a deadlock.
+      const cross = (first: number, second: number) =>
+        withTransaction(two, async (trx) => {
+          runs++;
+          await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = ?', [first]);
+          if (runs <= 2) {
+            bothLockedFirst();
+            await firstLocks;
+          }
+          await write(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = ?', [second]);
+        });
+      try {
+        await Promise.all([cross(1, 2), cross(2, 1)]);
+      } finally {
+        await two.destroy();
+      }
+      expect(runs).to.equal(3);
+      expect(await rows()).to.deep.equal([{ id: 1, v: 2 }, { id: 2, v: 2 }]);
+    });
+  }
 
   it('drops a session that broke mid-transaction: the next transaction gets a working one', async () => {
     const err = await withTransaction(one, async (trx) => {
@@ -110,5 +115,108 @@ describe('transactions: commit, rollback, deadlock retry, broken sessions (real 
     expect((err as { fatal?: boolean }).fatal).to.equal(true);
     await withTransaction(one, (trx) => execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (3, 30)'));
     expect(await rows()).to.deep.equal([{ id: 3, v: 30 }]);
+  });
+
+  /** Counts the queries the transaction's session sends from here on. */
+  function countQueries(trx: Trx): { sent: string[] } {
+    const conn = connectionOf(trx) as SqlConnection;
+    const seen = { sent: [] as string[] };
+    const query = conn.query.bind(conn);
+    conn.query = (sql, bindings, cb) => {
+      seen.sent.push(sql);
+      query(sql, bindings, cb);
+    };
+    // Put back at the end of the test's transaction: the pool hands the session on.
+    restores.push(() => (conn.query = query));
+    return seen;
+  }
+  const restores: (() => void)[] = [];
+  afterEach(() => restores.splice(0).forEach((restore) => restore()));
+
+  describe('BEGIN and deferred writes go out with the next statement', () => {
+    it('sends BEGIN, two deferred writes and COMMIT as one query, and commits them in order', async () => {
+      let sent: string[] = [];
+      await withTransaction(one, async (trx) => {
+        sent = countQueries(trx).sent;
+        await executeLater(trx, 'INSERT INTO tx_probe (id, v) VALUES (?, ?)', [1, 10]);
+        await executeLater(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = ?', [1]);
+      });
+      expect(sent).to.have.length(1);
+      expect(sent[0]).to.match(/^BEGIN;\nINSERT .*;\nUPDATE .*;\nCOMMIT$/s);
+      expect(await rows()).to.deep.equal([{ id: 1, v: 11 }]);
+    });
+
+    it('a statement after deferred writes goes out with them and sees them; a knex statement runs after them', async () => {
+      let sent: string[] = [];
+      const seen = await withTransaction(one, async (trx) => {
+        sent = countQueries(trx).sent;
+        await executeLater(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 10), (2, 20)');
+        const [n] = await selectRows<{ n: number }>(trx, 'SELECT COUNT(*) AS n FROM tx_probe');
+        await executeLater(trx, 'DELETE FROM tx_probe WHERE id = 1');
+        const viaKnex = (await trx('tx_probe').select('id')) as { id: number }[];
+        return { n: n!.n, viaKnex: viaKnex.map((r) => r.id) };
+      });
+      expect(seen).to.deep.equal({ n: 2, viaKnex: [2] });
+      // BEGIN + INSERT + SELECT; the DELETE ahead of knex's SELECT; knex's SELECT; COMMIT.
+      expect(sent).to.have.length(4);
+      expect(await rows()).to.deep.equal([{ id: 2, v: 20 }]);
+    });
+
+    it('a deferred write that fails fails the transaction where it went out, and nothing of it stays', async () => {
+      await t.db('tx_probe').insert({ id: 1, v: 0 });
+      for (const end of ['at the next statement', 'at the commit'] as const) {
+        const err = await withTransaction(one, async (trx) => {
+          await executeLater(trx, 'INSERT INTO tx_probe (id, v) VALUES (2, 20)');
+          await executeLater(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 10)');
+          if (end === 'at the next statement') await selectRows(trx, 'SELECT 1');
+        }).catch((e: { code?: string }) => e.code);
+        expect(err, end).to.equal('ER_DUP_ENTRY');
+        expect(await rows(), end).to.deep.equal([{ id: 1, v: 0 }]);
+      }
+      // The session is clean: the next transaction on it commits alone.
+      await withTransaction(one, (trx) => executeLater(trx, 'UPDATE tx_probe SET v = 5 WHERE id = 1'));
+      expect(await rows()).to.deep.equal([{ id: 1, v: 5 }]);
+    });
+
+    it('a transaction that sent nothing sends nothing, not even BEGIN', async () => {
+      let sent: string[] = [];
+      const out = await withTransaction(one, async (trx) => {
+        sent = countQueries(trx).sent;
+        return 'nothing to do';
+      });
+      expect(out).to.equal('nothing to do');
+      expect(sent).to.deep.equal([]);
+    });
+
+    it('asks for its isolation level in the same query as its first statement, and runs at it', async () => {
+      let sent: string[] = [];
+      const counts = await withTransaction(
+        one,
+        async (trx) => {
+          sent = countQueries(trx).sent;
+          const count = async () => (await selectRows<{ n: number }>(trx, 'SELECT COUNT(*) AS n FROM tx_probe'))[0]!.n;
+          const before = await count();
+          // Committed by another session meanwhile: READ COMMITTED sees it, a REPEATABLE READ snapshot would not.
+          await t.db('tx_probe').insert({ id: 1, v: 10 });
+          return [before, await count()];
+        },
+        { isolationLevel: 'read committed' },
+      );
+      expect(sent[0]).to.match(/^SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nBEGIN;\nSELECT/);
+      expect(counts).to.deep.equal([0, 1]);
+    });
+
+    it('stores quotes, semicolons and comment marks in values verbatim (every statement is escaped on its own)', async () => {
+      const nasty = "x'); DELETE FROM tx_probe; -- \\'; /* ? */";
+      await withTransaction(one, async (trx) => {
+        await executeLater(trx, 'CREATE TEMPORARY TABLE tx_text (s TEXT)');
+        await executeLater(trx, 'INSERT INTO tx_text (s) VALUES (?), (?)', [nasty, '?']);
+        await executeLater(trx, 'INSERT INTO tx_probe (id, v) VALUES (?, ?)', [7, 70]);
+        const stored = await selectRows<{ s: string }>(trx, 'SELECT s FROM tx_text ORDER BY s');
+        expect(stored.map((r) => r.s).sort()).to.deep.equal([nasty, '?'].sort());
+        await execute(trx, 'DROP TEMPORARY TABLE tx_text');
+      });
+      expect(await rows()).to.deep.equal([{ id: 7, v: 70 }]);
+    });
   });
 });
