@@ -20,6 +20,12 @@ export interface LatencyFigure {
   accepted: LatencySummary;
   completed: LatencySummary;
   frame: LatencySummary;
+  /** The run's window, for the outbox's stage times over it. */
+  from: Date;
+  to: Date;
+  /** Filled in by bench:donations: per queue, commit → relayed → done, and the jobs' batches. */
+  stages?: Record<string, { rows: number; relayMs: number; jobMs: number }>;
+  jobs?: Record<string, { jobs: number; batch: number; waitMs: number; runMs: number }>;
 }
 
 interface Sender {
@@ -90,7 +96,8 @@ export async function latencyAtRate(opts: {
   const gapMs = 1000 / rate;
   const t0 = performance.now();
   let sent = 0;
-  const bar = startPhase(`latency at ${rate.toFixed(0)} donations/s (half the uniform maximum)`, { totalMs: durationMs, counter: () => sent, unit: 'sent' });
+  const from = new Date();
+  const bar = startPhase(`latency at ${rate.toFixed(0)} donations/s`, { totalMs: durationMs, counter: () => sent, unit: 'sent' });
   const requests: Promise<void>[] = [];
   while (performance.now() - t0 < durationMs) {
     // Open loop: the next donation leaves on schedule, whether or not the earlier ones are done.
@@ -136,5 +143,5 @@ export async function latencyAtRate(opts: {
     completed.record(t.completed - t.sent);
     frame.record(t.frame - t.sent);
   }
-  return { rate, sent, seen, accepted: accepted.summary(), completed: completed.summary(), frame: frame.summary() };
+  return { rate, sent, seen, accepted: accepted.summary(), completed: completed.summary(), frame: frame.summary(), from, to: new Date() };
 }

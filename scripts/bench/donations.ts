@@ -53,6 +53,7 @@ const args = cliArgs({
     'flat-samples <n>': 'sponsor+goal calls timed per table size (default 1000)',
     'skip-flat': 'skip the 10k → 1M donor rows phase',
     'skip-latency': 'skip the latency phase at half the uniform maximum',
+    'latency-rate <n>': 'donations/s of the latency phase (default half the uniform maximum)',
     'idle-wait <s>': 'wait at most this long for idle cores before starting (default 60)',
     'profile <dir>': 'write a V8 CPU profile of each server process into this directory (read it with Chrome DevTools)',
   },
@@ -442,7 +443,13 @@ async function main(): Promise<void> {
     const hot = await endToEnd(seeded, all, port, subscriber, monitor, prefix, 'e2e hot: every sender → one room', () => rooms[0]!, users, durationMs, warmupMs);
     const latency: LatencyFigure | null = args.flag('skip-latency')
       ? null
-      : await latencyAtRate({ port, prefix, subscriber, jwtSecret: JWT_SECRET, senders: seeded.senders, rooms, rate: Math.max(1, uniform.rate / 2), durationMs });
+      : await latencyAtRate({ port, prefix, subscriber, jwtSecret: JWT_SECRET, senders: seeded.senders, rooms, rate: args.num('latency-rate', 0) || Math.max(1, uniform.rate / 2), durationMs });
+    if (latency) {
+      latency.stages = await stageTimes(seeded.db, latency.from, latency.to);
+      latency.jobs = await jobFigures(monitor, prefix);
+      note(`latency stages (commit→relayed / relayed→done, ms): ${Object.entries(latency.stages).map(([q, v]) => `${q.replace('chat.', '')} ${v.relayMs}/${v.jobMs}`).join(', ')}`);
+      note(`latency jobs (events per job / wait ms / run ms): ${Object.entries(latency.jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
+    }
     await Promise.all(all.map((c) => c.stop()));
     server = undefined;
     servers.length = 0;
@@ -483,7 +490,7 @@ async function main(): Promise<void> {
       ['Conveyor e2e, all senders → one room', `${fmt(hot.rate)}/s`, hot.p50.toFixed(1), hot.p99.toFixed(1), `${fmt(hot.settledRate)}/s`, cores(hot.cpu), `${pct(ratios.hotVsUniform)} of uniform (target ≥ 30 %)`],
       ...(latency
         ? (['accepted', 'completed', 'frame'] as const).map((point): Cell[] => [
-            `latency at ${fmt(latency.rate)}/s (half the uniform rate): ${point === 'frame' ? 'ws frame' : point}`,
+            `latency at ${fmt(latency.rate)}/s (${args.num('latency-rate', 0) ? 'as asked' : 'half the uniform rate'}): ${point === 'frame' ? 'ws frame' : point}`,
             `${latency.seen}/${latency.sent} seen`, latency[point].p50.toFixed(1), latency[point].p99.toFixed(1), '', '', point === 'frame' ? 'target p99 < 150 ms' : '',
           ])
         : []),
@@ -494,7 +501,7 @@ async function main(): Promise<void> {
       '"settled" counts the time after the window until every outbox row (goal, sponsor, history jobs) was done: the rate the whole pipeline sustains.',
       `cores = Conveyor's processes (${args.num('workers', 1) > 0 ? `one API + ${args.num('workers', 1)} worker` : 'one with every role'}) / MariaDB / Redis / everything else on the machine (other work sharing the cores).`,
       `raw = the transfer of transferMoney statement for statement through mysql2, ${inFlight} in flight, same database, same run, before and after Conveyor's phases; ratios use the higher of the two.`,
-      'latency = donations sent open-loop at half the uniform rate to 20 rooms, each timed from its request to its 201 (accepted), to its `donate` event on Redis pub/sub (completed: money moved and broadcast committed) and to that frame on a WebSocket joined to the room.',
+      'latency = donations sent open-loop at half the uniform rate (or --latency-rate) to 20 rooms, each timed from its request to its 201 (accepted), to its `donate` event on Redis pub/sub (completed: money moved and broadcast committed) and to that frame on a WebSocket joined to the room.',
       ...(flat.length === 2 ? [`sponsor + goal cost at 1M donor rows is ${pct(ratios.flat1MVs10k!)} of the cost at 10k (flat = about 100 %).`] : []),
     ];
     finish({
