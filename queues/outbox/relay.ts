@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { withTransaction, type Db } from '../../src/platform/db.ts';
-import { execute, placeholders, selectRows } from '../../src/platform/sql.ts';
+import { executeLater, placeholders, selectRows } from '../../src/platform/sql.ts';
 import { systemClock, type Clock } from '../../src/platform/clock.ts';
 import type { QueueSet } from '../producer.ts';
 import { outboxJobId } from '../contract.ts';
@@ -157,7 +157,7 @@ export class OutboxRelay {
       // Adding before marking: a crash in between leaves the rows pending and they are added again,
       // which the jobId makes a no-op.
       await addRowsToQueues(this.queues, this.contracts, rows, this.clock.now(), this.opts.rowsPerJob ?? 1);
-      await execute(trx, `UPDATE outbox SET status = 'relayed', relayed_at = ?, relay_count = relay_count + 1 WHERE id IN (${placeholders(rows.length)})`, [new Date(), ...rows.map((r) => r.id)]);
+      await executeLater(trx, `UPDATE outbox SET status = 'relayed', relayed_at = ?, relay_count = relay_count + 1 WHERE id IN (${placeholders(rows.length)})`, [new Date(), ...rows.map((r) => r.id)]);
       return rows.length;
     }, { isolationLevel: 'read committed', attempts: 1 });
   }
