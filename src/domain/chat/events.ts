@@ -50,7 +50,7 @@ export const AddNewDonate = defineEvent({
     },
     { additionalProperties: false },
   ),
-  listeners: ['chat.save-donate', 'chat.transfer-money'],
+  listeners: ['chat.transfer-money', 'chat.save-donate'],
   // SaveDonate stores an attached message; a donation without one gives it nothing to do.
   wants: (queue, payload) => queue !== 'chat.save-donate' || payload.message !== undefined,
 });
@@ -71,7 +71,8 @@ export const ReceiveMoney = defineEvent({
     },
     { additionalProperties: false },
   ),
-  listeners: ['chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate'],
+  // In this order their rows are written and their queues woken: the room hears first.
+  listeners: ['chat.broadcast-donate', 'chat.update-goal', 'chat.calculate-sponsor'],
 });
 
 export const EndGoal = defineEvent({
