@@ -227,6 +227,8 @@ function refuseUndefined(sql: string, bindings: readonly unknown[]): Error | nul
  */
 interface Unsent {
   statements: string[];
+  /** Characters in `statements`. */
+  bytes: number;
   /** Something went out: the session is in the transaction (ROLLBACK or COMMIT must end it). */
   opened: boolean;
   /** How many of `statements` are the opening, while it has not gone out. */
@@ -240,6 +242,7 @@ const unsentOf = new WeakMap<SqlConnection, Unsent>();
 function takeUnsent(unsent: Unsent): string[] {
   const statements = unsent.statements;
   unsent.statements = [];
+  unsent.bytes = 0;
   unsent.opening = 0;
   unsent.opened = true;
   return statements;
@@ -279,12 +282,21 @@ export function deferOn(conn: SqlConnection, sql: string, bindings: readonly unk
   if (!unsent) throw new Error('deferOn: not a connection of a withTransaction transaction');
   const undefinedBinding = refuseUndefined(sql, bindings);
   if (undefinedBinding) throw undefinedBinding;
-  unsent.statements.push(conn.format(sql, bindings));
+  const statement = conn.format(sql, bindings);
+  unsent.statements.push(statement);
+  unsent.bytes += statement.length;
+  // One query must fit the server's max_allowed_packet (16 MiB by default): what is unsent goes
+  // out, in order, before it grows past a fraction of that.
+  if (unsent.bytes >= UNSENT_FLUSH_CHARS) sendUnsentAhead(conn);
 }
 
+/** Characters of deferred statements from which they are sent without waiting for the next statement. */
+export const UNSENT_FLUSH_CHARS = 1 << 20;
+
 /**
- * Before a knex statement of the transaction: sends what is unsent now, without waiting. mysql2
- * runs a session's queries in the order they were given, so they run before the knex statement.
+ * Sends what is unsent now, without waiting: before a knex statement of the transaction, and when
+ * deferred writes grow large. mysql2 runs a session's queries in the order they were given, so
+ * they run before whatever is sent next; a failure fails the transaction at its next statement.
  */
 function sendUnsentAhead(conn: SqlConnection): void {
   const unsent = unsentOf.get(conn);
@@ -337,7 +349,7 @@ async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolation
   const conn = await pool.acquireConnection();
   const bound = bind(db, conn);
   const opening = isolationLevel ? [`SET TRANSACTION ISOLATION LEVEL ${isolationLevel === 'read committed' ? 'READ COMMITTED' : 'REPEATABLE READ'}`, 'BEGIN'] : ['BEGIN'];
-  const unsent: Unsent = { statements: opening, opened: false, opening: opening.length };
+  const unsent: Unsent = { statements: opening, bytes: 0, opened: false, opening: opening.length };
   unsentOf.set(conn, unsent);
   try {
     let out: T;

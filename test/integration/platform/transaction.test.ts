@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { connectionOf, createDb, withTransaction, type Db, type SqlConnection, type Trx } from '../../../src/platform/db.ts';
+import { connectionOf, createDb, UNSENT_FLUSH_CHARS, withTransaction, type Db, type SqlConnection, type Trx } from '../../../src/platform/db.ts';
 import { execute, executeLater, selectRows } from '../../../src/platform/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
@@ -176,6 +176,21 @@ describe('transactions: commit, rollback, deadlock retry, broken sessions (real 
       // The session is clean: the next transaction on it commits alone.
       await withTransaction(one, (trx) => executeLater(trx, 'UPDATE tx_probe SET v = 5 WHERE id = 1'));
       expect(await rows()).to.deep.equal([{ id: 1, v: 5 }]);
+    });
+
+    it('sends deferred writes ahead once they grow large: no query outgrows the server\'s packet limit', async () => {
+      let sent: string[] = [];
+      const big = 'x'.repeat(Math.ceil(UNSENT_FLUSH_CHARS / 3));
+      await withTransaction(one, async (trx) => {
+        sent = countQueries(trx).sent;
+        await executeLater(trx, 'CREATE TEMPORARY TABLE tx_big (id INT PRIMARY KEY, s LONGTEXT)');
+        for (let id = 1; id <= 7; id++) await executeLater(trx, 'INSERT INTO tx_big (id, s) VALUES (?, ?)', [id, big]);
+        const [stored] = await selectRows<{ n: number; chars: number }>(trx, 'SELECT COUNT(*) AS n, SUM(CHAR_LENGTH(s)) AS chars FROM tx_big');
+        expect(stored).to.deep.equal({ n: 7, chars: 7 * big.length });
+        await execute(trx, 'DROP TEMPORARY TABLE tx_big');
+      });
+      expect(sent.length).to.be.greaterThan(2);
+      for (const query of sent) expect(query.length).to.be.below(2 * UNSENT_FLUSH_CHARS);
     });
 
     it('a transaction that sent nothing sends nothing, not even BEGIN', async () => {
