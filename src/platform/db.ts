@@ -53,6 +53,14 @@ export function databaseName(url: string): string {
 // per-transaction SET TRANSACTION round trip there.
 const readCommittedPools = new WeakSet<Db>();
 
+// Every pool createDb made: sql.ts sends their statements straight to mysql2 (queryPool).
+const pools = new WeakSet<Db>();
+
+/** A pool made by createDb (not a knex transaction, not another knex instance). */
+export function isPool(conn: unknown): conn is Db {
+  return pools.has(conn as Db);
+}
+
 /**
  * `readCommitted`: every session of the pool runs READ COMMITTED, for hot paths that ask for it on
  * every transaction (the outbox batch runner): their BEGIN is then one statement, not two.
@@ -87,6 +95,7 @@ export function createDb(url: string, poolMax = 20, opts: DbOptions = {}): Db {
     ...(opts.quiet ? { log: silent } : {}),
     migrations: { migrationSource: migrationSource(), tableName: 'knex_migrations' },
   });
+  pools.add(db);
   if (opts.readCommitted) readCommittedPools.add(db);
   return db;
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { connectionOf, deferOn, queryPool, statementOn, type Db, type Trx } from './db.ts';
+import { connectionOf, deferOn, isPool, queryPool, statementOn, type Db, type Trx } from './db.ts';
 
 /** Anything that can run a query: the pool or a transaction. */
 export type Conn = Db | Trx;
@@ -11,7 +11,8 @@ interface WriteResult {
 
 /**
  * One statement: on the transaction's own connection when withTransaction made it, on a pooled
- * connection for the pool, through knex raw for a knex transaction.
+ * connection for a pool made by createDb, through knex raw otherwise (a knex transaction, a
+ * migration's).
  */
 async function run(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[], prepared = false): Promise<unknown> {
   const own = connectionOf(conn);
@@ -20,10 +21,6 @@ async function run(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[]
   // mysql2 answers raw queries with [rows, fields].
   const [result] = (await conn.raw(sql, bindings as Knex.RawBinding[])) as unknown as [unknown, unknown];
   return result;
-}
-
-function isPool(conn: Conn): conn is Db {
-  return !(conn as { isTransaction?: boolean }).isTransaction && typeof (conn as Db).destroy === 'function';
 }
 
 /** Runs a SELECT (or a statement with RETURNING) and gives back its rows. */
