@@ -284,9 +284,10 @@ export async function statementOn(conn: SqlConnection, sql: string, bindings: re
 /**
  * Queues a write of a transaction made by withTransaction: it goes out with the transaction's next
  * statement or its COMMIT. For writes whose answer (affected rows, insert id, a duplicate key) no
- * one reads: a failure fails the transaction later, at that statement.
+ * one reads: a failure fails the transaction later, at that statement. Returns a promise to await
+ * when the queue grew large and went out now (null otherwise).
  */
-export function deferOn(conn: SqlConnection, sql: string, bindings: readonly unknown[]): void {
+export function deferOn(conn: SqlConnection, sql: string, bindings: readonly unknown[]): Promise<unknown> | null {
   const unsent = unsentOf.get(conn);
   if (!unsent) throw new Error('deferOn: not a connection of a withTransaction transaction');
   const undefinedBinding = refuseUndefined(sql, bindings);
@@ -294,23 +295,36 @@ export function deferOn(conn: SqlConnection, sql: string, bindings: readonly unk
   const statement = conn.format(sql, bindings);
   unsent.statements.push(statement);
   unsent.bytes += statement.length;
-  // One query must fit the server's max_allowed_packet (16 MiB by default): what is unsent goes
-  // out, in order, before it grows past a fraction of that.
-  if (unsent.bytes >= UNSENT_FLUSH_CHARS) sendUnsentAhead(conn);
+  // One query must fit the server's max_allowed_packet (16 MiB by default).
+  return unsent.bytes >= UNSENT_FLUSH_CHARS ? sendAll(conn, takeUnsent(unsent)) : null;
 }
 
-/** Characters of deferred statements from which they are sent without waiting for the next statement. */
+/** Characters of deferred statements from which they go out without waiting for the next statement. */
 export const UNSENT_FLUSH_CHARS = 1 << 20;
 
 /**
- * Sends what is unsent now, without waiting: before a knex statement of the transaction, and when
- * deferred writes grow large. mysql2 runs a session's queries in the order they were given, so
- * they run before whatever is sent next; a failure fails the transaction at its next statement.
+ * The connection a knex statement of the transaction runs on. What is unsent goes out ahead of it
+ * (mysql2 runs a session's queries in order). When that includes deferred writes, the knex
+ * statement waits for their answer and fails with their error: after a deadlock InnoDB has rolled
+ * the transaction back, and a statement sent behind it would run, and commit, on its own.
  */
-function sendUnsentAhead(conn: SqlConnection): void {
+function connectionForKnex(conn: SqlConnection): SqlConnection {
   const unsent = unsentOf.get(conn);
-  if (!unsent || unsent.statements.length === 0) return;
-  sendAll(conn, takeUnsent(unsent)).catch((err: unknown) => (unsent.failed ??= err));
+  if (!unsent || unsent.statements.length === 0) return conn;
+  const openingOnly = unsent.statements.length === unsent.opening;
+  const ahead = sendAll(conn, takeUnsent(unsent));
+  ahead.catch((err: unknown) => (unsent.failed ??= err));
+  if (openingOnly) return conn;
+  const gated = Object.create(conn) as SqlConnection;
+  gated.query = (sql, bindings, cb) => {
+    ahead.then(
+      () => {
+        conn.query(sql, bindings, cb);
+      },
+      (err: Error) => cb(err, undefined),
+    );
+  };
+  return gated;
 }
 
 /** One statement on a connection of the pool, taken for it alone. */
@@ -330,8 +344,7 @@ function bind(db: Db, conn: SqlConnection): { trx: Trx; close: () => void } {
   // A statement sent after the end would run in whatever the pool's next user does with the session.
   const using = () => {
     if (!open) throw new Error('this transaction has already finished');
-    sendUnsentAhead(conn);
-    return conn;
+    return connectionForKnex(conn);
   };
   const trx = Object.assign((table: string) => db(table).connection(using()), {
     raw: ((sql: string, bindings?: readonly Knex.RawBinding[]) => (bindings ? db.raw(sql, bindings) : db.raw(sql)).connection(using())) as Knex['raw'],

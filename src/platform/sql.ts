@@ -41,8 +41,8 @@ export async function execute(conn: Conn, sql: string, bindings: readonly Knex.R
  */
 export async function executeLater(conn: Conn, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<void> {
   const own = connectionOf(conn);
-  if (own) deferOn(own, sql, bindings);
-  else await run(conn, sql, bindings);
+  if (!own) await run(conn, sql, bindings);
+  else await deferOn(own, sql, bindings);
 }
 
 /**

@@ -193,6 +193,54 @@ describe('transactions: commit, rollback, deadlock retry, broken sessions (real 
       for (const query of sent) expect(query.length).to.be.below(2 * UNSENT_FLUSH_CHARS);
     });
 
+    it('a knex statement behind deferred writes that deadlocked does not run (it would commit on its own)', async () => {
+      await t.db('tx_probe').insert([{ id: 1, v: 0 }, { id: 2, v: 0 }]);
+      const two = createDb(t.url, 2);
+      let lightRuns = 0;
+      let heavyRuns = 0;
+      let bothLockedFirst!: () => void;
+      const firstLocks = new Promise<void>((resolve) => {
+        let n = 0;
+        bothLockedFirst = () => ++n === 2 && resolve();
+      });
+      try {
+        await Promise.all([
+          // The light one (one row changed): InnoDB makes it the deadlock's victim.
+          withTransaction(two, async (trx) => {
+            lightRuns++;
+            await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = 1');
+            if (lightRuns === 1) {
+              bothLockedFirst();
+              await firstLocks;
+            }
+            await executeLater(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = 2');
+            // Sends the deferred UPDATE ahead of itself; that UPDATE deadlocks.
+            await trx('tx_probe').insert({ id: 100 + lightRuns, v: lightRuns });
+          }),
+          withTransaction(two, async (trx) => {
+            heavyRuns++;
+            await execute(trx, `INSERT INTO tx_probe (id, v) VALUES ${Array.from({ length: 50 }, (_, i) => `(${1000 + i}, 0)`).join(', ')}`);
+            await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = 2');
+            if (heavyRuns === 1) {
+              bothLockedFirst();
+              await firstLocks;
+              await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            await execute(trx, 'UPDATE tx_probe SET v = v + 1 WHERE id = 1');
+          }),
+        ]);
+      } finally {
+        await two.destroy();
+      }
+      expect({ lightRuns, heavyRuns }).to.deep.equal({ lightRuns: 2, heavyRuns: 1 });
+      // Only the second run's row: the first run's INSERT was never sent.
+      expect(await selectRows(t.db, 'SELECT id, v FROM tx_probe WHERE id BETWEEN 100 AND 999 ORDER BY id')).to.deep.equal([{ id: 102, v: 2 }]);
+      expect(await selectRows(t.db, 'SELECT id, v FROM tx_probe WHERE id < 100 ORDER BY id')).to.deep.equal([
+        { id: 1, v: 2 },
+        { id: 2, v: 2 },
+      ]);
+    });
+
     it('a transaction that sent nothing sends nothing, not even BEGIN', async () => {
       let sent: string[] = [];
       const out = await withTransaction(one, async (trx) => {
