@@ -177,7 +177,7 @@ export interface TransactionOptions {
 
 /** The mysql2 connection of a pooled session, as knex's pool hands it out. */
 export interface SqlConnection {
-  query(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): void;
+  query(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): unknown;
   /** A prepared statement (cached on the connection by its text), values sent in the binary protocol. */
   execute(sql: string, bindings: readonly unknown[], cb: (err: Error | null, result: unknown) => void): void;
   /** The statement with its values escaped in, as query() would send it. */
@@ -242,7 +242,7 @@ interface Unsent {
   opened: boolean;
   /** How many of `statements` are the opening, while it has not gone out. */
   opening: number;
-  /** Why what a knex statement sent ahead of itself failed: the transaction fails with it. */
+  /** Why a deferred write failed: the transaction fails with it, at its next statement or COMMIT. */
   failed?: unknown;
 }
 
@@ -257,12 +257,24 @@ function takeUnsent(unsent: Unsent): string[] {
   return statements;
 }
 
-/** A multi-statement query: resolves with the last statement's result. */
+/**
+ * A multi-statement query: resolves with the last statement's result. On an error MySQL ran none
+ * of the statements after the failed one; `failedAt` says which one it was.
+ */
 function sendAll(conn: SqlConnection, statements: readonly string[]): Promise<unknown> {
-  return new Promise((resolve, reject) =>
-    conn.query(statements.join(';\n'), [], (err, results) => (err ? reject(err) : resolve(statements.length > 1 ? (results as unknown[])[statements.length - 1] : results))),
-  );
+  return new Promise((resolve, reject) => {
+    const command = conn.query(statements.join(';\n'), [], (err, results) => {
+      if (!err) resolve(statements.length > 1 ? (results as unknown[])[statements.length - 1] : results);
+      else {
+        // mysql2 counts the statements it has seen answered: the failed one is the next.
+        failedAt.set(err, (command as { _resultIndex?: number } | undefined)?._resultIndex ?? 0);
+        reject(err);
+      }
+    });
+  });
 }
+
+const failedAt = new WeakMap<Error, number>();
 
 /**
  * One statement of a transaction made by withTransaction (sql.ts), sent with what the transaction
@@ -278,7 +290,16 @@ export async function statementOn(conn: SqlConnection, sql: string, bindings: re
     await sendAll(conn, takeUnsent(unsent));
     return send(conn, 'execute', sql, bindings);
   }
-  return sendAll(conn, [...takeUnsent(unsent), conn.format(sql, bindings)]);
+  const statements = [...takeUnsent(unsent), conn.format(sql, bindings)];
+  try {
+    return await sendAll(conn, statements);
+  } catch (err) {
+    // A deferred write failed, not this statement: whoever catches this statement's errors (a
+    // duplicate key taken for "already there") must not carry on without that write. The
+    // transaction fails at its next statement or its COMMIT whatever the caller does.
+    if ((failedAt.get(err as Error) ?? 0) < statements.length - 1) unsent.failed ??= err;
+    throw err;
+  }
 }
 
 /**

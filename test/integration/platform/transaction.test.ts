@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { connectionOf, createDb, UNSENT_FLUSH_CHARS, withTransaction, type Db, type SqlConnection, type Trx } from '../../../src/platform/db.ts';
-import { execute, executeLater, selectRows } from '../../../src/platform/sql.ts';
+import { execute, executeLater, isDuplicateKey, selectRows } from '../../../src/platform/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 /** withTransaction: BEGIN … COMMIT on a pooled mysql2 connection, statements sent straight to it. */
@@ -124,7 +124,7 @@ describe('transactions: commit, rollback, deadlock retry, broken sessions (real 
     const query = conn.query.bind(conn);
     conn.query = (sql, bindings, cb) => {
       seen.sent.push(sql);
-      query(sql, bindings, cb);
+      return query(sql, bindings, cb);
     };
     // Put back at the end of the test's transaction: the pool hands the session on.
     restores.push(() => (conn.query = query));
@@ -191,6 +191,29 @@ describe('transactions: commit, rollback, deadlock retry, broken sessions (real 
       });
       expect(sent.length).to.be.greaterThan(2);
       for (const query of sent) expect(query.length).to.be.below(2 * UNSENT_FLUSH_CHARS);
+    });
+
+    it("a statement's own error can be caught and the transaction goes on; a deferred write's error sent with it cannot", async () => {
+      await t.db('tx_probe').insert({ id: 1, v: 0 });
+      const alreadyThere = (e: unknown) => {
+        if (!isDuplicateKey(e)) throw e;
+      };
+      // Its own duplicate key, taken for "already there": the transaction commits the rest.
+      await withTransaction(one, async (trx) => {
+        await executeLater(trx, 'INSERT INTO tx_probe (id, v) VALUES (5, 50)');
+        await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 11)').catch(alreadyThere);
+        await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (6, 60)');
+      });
+      expect(await rows()).to.deep.equal([{ id: 1, v: 0 }, { id: 5, v: 50 }, { id: 6, v: 60 }]);
+      // A deferred write's duplicate key, sent with that statement: the caller's catch does not
+      // keep the transaction alive without the write.
+      const err = await withTransaction(one, async (trx) => {
+        await executeLater(trx, 'INSERT INTO tx_probe (id, v) VALUES (1, 12)');
+        await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (7, 70)').catch(alreadyThere);
+        await execute(trx, 'INSERT INTO tx_probe (id, v) VALUES (8, 80)');
+      }).catch((e: { code?: string }) => e.code);
+      expect(err).to.equal('ER_DUP_ENTRY');
+      expect(await rows()).to.deep.equal([{ id: 1, v: 0 }, { id: 5, v: 50 }, { id: 6, v: 60 }]);
     });
 
     it('a knex statement behind deferred writes that deadlocked does not run (it would commit on its own)', async () => {
