@@ -287,7 +287,10 @@ export async function statementOn(conn: SqlConnection, sql: string, bindings: re
   const undefinedBinding = refuseUndefined(sql, bindings);
   if (undefinedBinding) throw undefinedBinding;
   if (prepared) {
-    await sendAll(conn, takeUnsent(unsent));
+    await sendAll(conn, takeUnsent(unsent)).catch((err: unknown) => {
+      unsent.failed ??= err;
+      throw err;
+    });
     return send(conn, 'execute', sql, bindings);
   }
   const statements = [...takeUnsent(unsent), conn.format(sql, bindings)];
