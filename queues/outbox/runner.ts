@@ -121,11 +121,15 @@ export async function runOutboxBatch<P, R>(
         members.push({ id, payloads, traces });
         size += payloads.length;
       };
-      /** A stored row's payloads and their requests, or null when a payload breaks the contract. */
-      const valid = (row: StoredPayload): { payloads: P[]; traces: (Trace | undefined)[] } | null => {
+      /** A stored row's payloads and their requests. */
+      const read = (row: StoredPayload): { payloads: P[]; traces: (Trace | undefined)[] } => {
         const stored = storedRow(row);
-        const payloads = payloadsOf(stored.payload, row);
-        return payloads.length > 0 && payloads.every((p) => validate(p)) ? { payloads: payloads as P[], traces: stored.traces } : null;
+        return { payloads: payloadsOf(stored.payload, row) as P[], traces: stored.traces };
+      };
+      /** read, or null when a payload breaks the contract. */
+      const valid = (row: StoredPayload): { payloads: P[]; traces: (Trace | undefined)[] } | null => {
+        const stored = read(row);
+        return stored.payloads.length > 0 && stored.payloads.every((p) => validate(p)) ? stored : null;
       };
       if (own) {
         const locked = await selectRows<{ id: unknown; status: string } & StoredPayload>(
@@ -138,16 +142,10 @@ export async function runOutboxBatch<P, R>(
           const id = Number(row.id);
           if (row.status === 'done' || (row.status === 'dead' && id !== ownId)) continue;
           // The job's own row was checked against its contract (each event of a batch row) when its
-          // job was made: its payloads and their requests are read from the locked row as it is.
-          if (id === ownId) {
-            const stored = storedRow(row);
-            take(id, { payloads: payloadsOf(stored.payload, row) as P[], traces: stored.traces });
-          }
-          else {
-            // An invalid row is left undone: the reconciler gives it a job of its own, which fails visibly.
-            const stored = valid(row);
-            if (stored) take(id, stored);
-          }
+          // job was made. Another invalid row is left undone: the reconciler gives it a job of its
+          // own, which fails visibly.
+          const stored = id === ownId ? read(row) : valid(row);
+          if (stored) take(id, stored);
         }
         // Its own rows are done: another job claimed them. It claims no others (a wake job does).
         if (members.length === 0) return { done: false };

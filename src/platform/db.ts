@@ -235,25 +235,27 @@ function refuseUndefined(sql: string, bindings: readonly unknown[]): Error | nul
  * transaction; MySQL runs nothing after the failed statement of a multi-statement query.
  */
 interface Unsent {
-  statements: string[];
-  /** Characters in `statements`. */
-  bytes: number;
-  /** Something went out: the session is in the transaction (ROLLBACK or COMMIT must end it). */
-  opened: boolean;
-  /** How many of `statements` are the opening, while it has not gone out. */
-  opening: number;
+  /** BEGIN (after SET TRANSACTION when asked) until it goes out; null once it has: the session is in the transaction. */
+  opening: string[] | null;
+  /** Deferred writes not sent yet, in order. */
+  writes: string[];
+  /** Characters in `writes`. */
+  chars: number;
   /** Why a deferred write failed: the transaction fails with it, at its next statement or COMMIT. */
   failed?: unknown;
 }
 
 const unsentOf = new WeakMap<SqlConnection, Unsent>();
 
+function hasUnsent(unsent: Unsent | undefined): unsent is Unsent {
+  return unsent !== undefined && (unsent.opening !== null || unsent.writes.length > 0);
+}
+
 function takeUnsent(unsent: Unsent): string[] {
-  const statements = unsent.statements;
-  unsent.statements = [];
-  unsent.bytes = 0;
-  unsent.opening = 0;
-  unsent.opened = true;
+  const statements = [...(unsent.opening ?? []), ...unsent.writes];
+  unsent.opening = null;
+  unsent.writes = [];
+  unsent.chars = 0;
   return statements;
 }
 
@@ -283,7 +285,7 @@ const failedAt = new WeakMap<Error, number>();
 export async function statementOn(conn: SqlConnection, sql: string, bindings: readonly unknown[], prepared: boolean): Promise<unknown> {
   const unsent = unsentOf.get(conn);
   if (unsent?.failed !== undefined) throw unsent.failed;
-  if (!unsent || unsent.statements.length === 0) return send(conn, prepared ? 'execute' : 'query', sql, bindings);
+  if (!hasUnsent(unsent)) return send(conn, prepared ? 'execute' : 'query', sql, bindings);
   const undefinedBinding = refuseUndefined(sql, bindings);
   if (undefinedBinding) throw undefinedBinding;
   if (prepared) {
@@ -317,10 +319,10 @@ export function deferOn(conn: SqlConnection, sql: string, bindings: readonly unk
   const undefinedBinding = refuseUndefined(sql, bindings);
   if (undefinedBinding) throw undefinedBinding;
   const statement = conn.format(sql, bindings);
-  unsent.statements.push(statement);
-  unsent.bytes += statement.length;
+  unsent.writes.push(statement);
+  unsent.chars += statement.length;
   // One query must fit the server's max_allowed_packet (16 MiB by default).
-  return unsent.bytes >= UNSENT_FLUSH_CHARS ? sendAll(conn, takeUnsent(unsent)) : null;
+  return unsent.chars >= UNSENT_FLUSH_CHARS ? sendAll(conn, takeUnsent(unsent)) : null;
 }
 
 /** Characters of deferred statements from which they go out without waiting for the next statement. */
@@ -334,8 +336,8 @@ export const UNSENT_FLUSH_CHARS = 1 << 20;
  */
 function connectionForKnex(conn: SqlConnection): SqlConnection {
   const unsent = unsentOf.get(conn);
-  if (!unsent || unsent.statements.length === 0) return conn;
-  const openingOnly = unsent.statements.length === unsent.opening;
+  if (!hasUnsent(unsent)) return conn;
+  const openingOnly = unsent.writes.length === 0;
   const ahead = sendAll(conn, takeUnsent(unsent));
   ahead.catch((err: unknown) => (unsent.failed ??= err));
   if (openingOnly) return conn;
@@ -395,7 +397,7 @@ async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolation
   const conn = await pool.acquireConnection();
   const bound = bind(db, conn);
   const opening = isolationLevel ? [`SET TRANSACTION ISOLATION LEVEL ${isolationLevel === 'read committed' ? 'READ COMMITTED' : 'REPEATABLE READ'}`, 'BEGIN'] : ['BEGIN'];
-  const unsent: Unsent = { statements: opening, bytes: 0, opened: false, opening: opening.length };
+  const unsent: Unsent = { opening, writes: [], chars: 0 };
   unsentOf.set(conn, unsent);
   try {
     let out: T;
@@ -404,11 +406,11 @@ async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolation
       if (unsent.failed !== undefined) throw unsent.failed;
     } catch (err) {
       // A session whose ROLLBACK failed is broken (its server went away): never reuse it.
-      if (unsent.opened) await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
+      if (unsent.opening === null) await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
       throw err;
     }
     // A transaction that sent nothing and left nothing to send has nothing to commit.
-    if (!unsent.opened && unsent.statements.length === unsent.opening) return out;
+    if (unsent.opening !== null && unsent.writes.length === 0) return out;
     try {
       await sendAll(conn, [...takeUnsent(unsent), 'COMMIT']);
     } catch (err) {

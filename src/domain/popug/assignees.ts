@@ -19,10 +19,11 @@ export async function randomAssignee(conn: Conn): Promise<string | null> {
  * Empty when there is nobody to assign.
  */
 export async function randomAssignees(conn: Conn, count: number): Promise<string[]> {
+  if (count === 0) return [];
   for (let draw = 0; draw < 8; draw++) {
     const [row] = await selectRows<{ n: unknown }>(conn, 'SELECT n FROM popug_assignee_count WHERE id = 1');
     const n = toSafeInt(row?.n ?? 0, 'assignees');
-    if (n === 0 || count === 0) return [];
+    if (n === 0) return [];
     const slots = Array.from({ length: count }, () => randomInt(n) + 1);
     const wanted = [...new Set(slots)];
     const found = await selectRows<{ slot: unknown; user_id: string }>(conn, `SELECT slot, user_id FROM popug_assignees WHERE slot IN (${placeholders(wanted.length)})`, wanted);
