@@ -23,9 +23,6 @@ export interface LatencyFigure {
   /** The run's window, for the outbox's stage times over it. */
   from: Date;
   to: Date;
-  /** Filled in by bench:donations: per queue, commit → relayed → done, and the jobs' batches. */
-  stages?: Record<string, { rows: number; relayMs: number; jobMs: number }>;
-  jobs?: Record<string, { jobs: number; batch: number; waitMs: number; runMs: number }>;
 }
 
 interface Sender {

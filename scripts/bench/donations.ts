@@ -216,6 +216,15 @@ async function stageTimes(db: Db, from: Date, to: Date): Promise<E2eFigure['stag
   return Object.fromEntries(rows.map((r) => [r.queue, { rows: Number(r.n), relayMs: Math.round(Number(r.relay_ms) * 10) / 10, jobMs: Math.round(Number(r.job_ms) * 10) / 10 }]));
 }
 
+/** Stage times over the window and the last jobs' batches, per queue, printed as one phase's notes. */
+async function pipelineFigures(db: Db, redis: Redis, prefix: string, from: Date, to: Date, label: string): Promise<Pick<E2eFigure, 'stages' | 'jobs'>> {
+  const stages = await stageTimes(db, from, to);
+  note(`${label}stages (commit→relayed / relayed→done, ms): ${Object.entries(stages).map(([q, v]) => `${q.replace('chat.', '')} ${v.relayMs}/${v.jobMs}`).join(', ')}`);
+  const jobs = await jobFigures(redis, prefix);
+  note(`${label}jobs (events per job / wait ms / run ms): ${Object.entries(jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
+  return { stages, jobs };
+}
+
 /** The database server's CPU seconds so far (Linux /proc, local server only); null when unknown. */
 function dbCpuSeconds(): number | null {
   try {
@@ -340,10 +349,7 @@ async function endToEnd(
   subscriber.off('pmessage', onMessage);
   const rate = (completed * 1000) / durationMs;
   const s = histogram.summary();
-  const stages = await stageTimes(seeded.db, windowFrom, windowTo);
-  note(`stages (commit→relayed / relayed→done, ms): ${Object.entries(stages).map(([q, v]) => `${q.replace('chat.', '')} ${v.relayMs}/${v.jobMs}`).join(', ')}`);
-  const jobs = await jobFigures(monitor, prefix);
-  note(`jobs (events per job / wait ms / run ms): ${Object.entries(jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
+  const { stages, jobs } = await pipelineFigures(seeded.db, monitor, prefix, windowFrom, windowTo, '');
   note(`database per donation: ${Object.entries(perDonation).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   bar.done(`${fmt(rate)} donations/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, backlog ${backlogAtEnd} rows drained in ${(drainMs / 1000).toFixed(1)} s`);
   return { rate, accepted, completed, rejected, p50: s.p50, p99: s.p99, backlogAtEnd, drainMs, settledRate: (completed * 1000) / (durationMs + drainMs), cpu, errors, stages, jobs, perDonation };
@@ -441,15 +447,14 @@ async function main(): Promise<void> {
     const all = [server, ...servers];
     const uniform = await endToEnd(seeded, all, port, subscriber, monitor, prefix, `e2e uniform: ${seeded.senders.length} senders → ${rooms.length} rooms`, () => rooms[Math.floor(Math.random() * rooms.length)]!, users, durationMs, warmupMs);
     const hot = await endToEnd(seeded, all, port, subscriber, monitor, prefix, 'e2e hot: every sender → one room', () => rooms[0]!, users, durationMs, warmupMs);
-    const latency: LatencyFigure | null = args.flag('skip-latency')
+    const latencyRate = args.num('latency-rate', 0);
+    const measured = args.flag('skip-latency')
       ? null
-      : await latencyAtRate({ port, prefix, subscriber, jwtSecret: JWT_SECRET, senders: seeded.senders, rooms, rate: args.num('latency-rate', 0) || Math.max(1, uniform.rate / 2), durationMs });
-    if (latency) {
-      latency.stages = await stageTimes(seeded.db, latency.from, latency.to);
-      latency.jobs = await jobFigures(monitor, prefix);
-      note(`latency stages (commit→relayed / relayed→done, ms): ${Object.entries(latency.stages).map(([q, v]) => `${q.replace('chat.', '')} ${v.relayMs}/${v.jobMs}`).join(', ')}`);
-      note(`latency jobs (events per job / wait ms / run ms): ${Object.entries(latency.jobs).map(([q, v]) => `${q} ${v.batch}/${v.waitMs}/${v.runMs}`).join(', ')}`);
-    }
+      : await latencyAtRate({ port, prefix, subscriber, jwtSecret: JWT_SECRET, senders: seeded.senders, rooms, rate: latencyRate || Math.max(1, uniform.rate / 2), durationMs });
+    // Per queue over the latency run: commit → relayed → done, and the jobs' batches.
+    const latency: (LatencyFigure & Pick<E2eFigure, 'stages' | 'jobs'>) | null = measured
+      ? { ...measured, ...(await pipelineFigures(seeded.db, monitor, prefix, measured.from, measured.to, 'latency ')) }
+      : null;
     await Promise.all(all.map((c) => c.stop()));
     server = undefined;
     servers.length = 0;
@@ -490,7 +495,7 @@ async function main(): Promise<void> {
       ['Conveyor e2e, all senders → one room', `${fmt(hot.rate)}/s`, hot.p50.toFixed(1), hot.p99.toFixed(1), `${fmt(hot.settledRate)}/s`, cores(hot.cpu), `${pct(ratios.hotVsUniform)} of uniform (target ≥ 30 %)`],
       ...(latency
         ? (['accepted', 'completed', 'frame'] as const).map((point): Cell[] => [
-            `latency at ${fmt(latency.rate)}/s (${args.num('latency-rate', 0) ? 'as asked' : 'half the uniform rate'}): ${point === 'frame' ? 'ws frame' : point}`,
+            `latency at ${fmt(latency.rate)}/s (${latencyRate ? 'as asked' : 'half the uniform rate'}): ${point === 'frame' ? 'ws frame' : point}`,
             `${latency.seen}/${latency.sent} seen`, latency[point].p50.toFixed(1), latency[point].p99.toFixed(1), '', '', point === 'frame' ? 'target p99 < 150 ms' : '',
           ])
         : []),
