@@ -35,7 +35,9 @@ describe('bonus.apply-event takes each (event_id, produced_at) once', function (
     expect(await db()('notifications').where('user_id', u).count({ n: '*' })).to.deep.equal(before.notices);
     const taken = (await db()('consumed_events').where({ consumer: 'bonus.apply-event', event_id: first.event_id })) as { produced_at: string }[];
     expect(taken.map((t) => t.produced_at)).to.deep.equal([first.produced_at]);
-    const job = await app.running.services.queues.get('bonus.apply-event')!.getJob(`ob-${row!.id}`);
-    expect(job?.returnvalue).to.deep.equal({ skipped: 'already_taken' });
+    // The row is marked done inside the job's transaction, before BullMQ records the job completed.
+    const queue = app.running.services.queues.get('bonus.apply-event');
+    await waitFor(async () => (await queue.getJobState(`ob-${row!.id}`)) === 'completed', { what: 'second job completed' });
+    expect((await queue.getJob(`ob-${row!.id}`))?.returnvalue).to.deep.equal({ skipped: 'already_taken' });
   });
 });
