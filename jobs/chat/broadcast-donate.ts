@@ -2,7 +2,10 @@ import { broadcastDonations } from '../../src/domain/chat/transferDonation.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
 import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
 import { batchedJob } from '../../queues/outbox/processors.ts';
-import { carryingTopics } from '../events/carry.ts';
 
-/** SendDonateToQueue: rooms see completed donations (with their messages, if any). */
-export const broadcastDonateJob = batchedJob(chatContracts['chat.broadcast-donate'], carryingTopics('chat.broadcast-donate', (trx, batch) => broadcastDonations(trx, batch.payloads, batch.key)), roomEventsAfterCommit);
+/**
+ * SendDonateToQueue for ReceiveMoney rows written before TransferMoney recorded the room's `donate`
+ * event itself (docs/DECISIONS.md 25): drains what an upgrade finds, nothing new is written here.
+ * Their events reach domain.chat through the same batch's UpdateGoal row.
+ */
+export const broadcastDonateJob = batchedJob(chatContracts['chat.broadcast-donate'], (trx, batch) => broadcastDonations(trx, batch.payloads, batch.key), roomEventsAfterCommit);

@@ -189,7 +189,7 @@ interface E2eFigure {
 
 async function jobFigures(redis: Redis, prefix: string): Promise<E2eFigure['jobs']> {
   const out: E2eFigure['jobs'] = {};
-  for (const name of ['chat.transfer-money', 'chat.save-donate', 'chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate']) {
+  for (const name of ['chat.transfer-money', 'chat.save-donate', 'chat.update-goal', 'chat.calculate-sponsor']) {
     const queue = new Queue(name, { connection: redis, prefix });
     const done = (await queue.getCompleted(0, 199)).filter((j) => j.finishedOn && j.processedOn);
     await queue.close();

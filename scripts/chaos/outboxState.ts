@@ -1,4 +1,6 @@
 import type { Db } from '../../src/platform/db.ts';
+import { placeholders } from '../../src/platform/sql.ts';
+import { ReceiveMoney } from '../../src/domain/chat/events.ts';
 
 /**
  * Outbox rows still owed work: neither done nor dead (a dead row waits for an operator, counted
@@ -21,13 +23,14 @@ export interface ListenerRowCount {
  * row per listener carrying a whole transfer batch's envelopes, queues/outbox/writer.ts).
  */
 export async function receiveMoneyDeliveriesNotOnce(db: Db): Promise<ListenerRowCount[]> {
-  const queues = ['chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate'];
+  const queues = ReceiveMoney.listeners;
+  const among = placeholders(queues.length);
   const [rows] = (await db.raw(
     `SELECT d.donation_id, d.queue, COUNT(*) AS n FROM (
-       SELECT JSON_VALUE(payload, '$.donation_id') AS donation_id, queue FROM outbox WHERE queue IN (?, ?, ?) AND event_id IS NOT NULL
+       SELECT JSON_VALUE(payload, '$.donation_id') AS donation_id, queue FROM outbox WHERE queue IN (${among}) AND event_id IS NOT NULL
        UNION ALL
        SELECT j.donation_id, o.queue FROM outbox o, JSON_TABLE(o.payload, '$[*]' COLUMNS (donation_id VARCHAR(64) PATH '$.payload.donation_id')) j
-        WHERE o.queue IN (?, ?, ?) AND o.event_id IS NULL
+        WHERE o.queue IN (${among}) AND o.event_id IS NULL
      ) d GROUP BY d.donation_id, d.queue HAVING n <> 1`,
     [...queues, ...queues],
   )) as [ListenerRowCount[]];

@@ -71,8 +71,9 @@ export const ReceiveMoney = defineEvent({
     },
     { additionalProperties: false },
   ),
-  // In this order their rows are written and their queues woken: the room hears first.
-  listeners: ['chat.broadcast-donate', 'chat.update-goal', 'chat.calculate-sponsor'],
+  // The room hears of it from TransferMoney itself (its `donate` event is recorded in the same
+  // transaction, docs/DECISIONS.md 25); a goal it ends is told next, so UpdateGoal is woken first.
+  listeners: ['chat.update-goal', 'chat.calculate-sponsor'],
 });
 
 export const EndGoal = defineEvent({

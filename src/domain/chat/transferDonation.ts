@@ -11,18 +11,22 @@ import { privateAudience } from './messages.ts';
 
 /**
  * TransferMoney for a batch of AddNewDonate events (see queues/outbox/runner.ts): moves each
- * donation's money exactly once (the ledger key is the donation id), marks it completed and
- * publishes ReceiveMoney. Lack of funds is final, not retried: the donation ends rejected and only
- * its sender is told.
+ * donation's money exactly once (the ledger key is the donation id), marks it completed, publishes
+ * ReceiveMoney and, in the same transaction, records the room's `donate` event (SendDonateToQueue,
+ * docs/DECISIONS.md 25), pushed to the room after the commit. Lack of funds is final, not retried:
+ * the donation ends rejected and only its sender is told.
  *
  * The whole batch is one ledger transferMany: every wallet it touches (a hot room's included) is
  * locked once, in one statement in id order, and the batch costs the same few statements whether it
- * spans one room or a hundred. Donations apply in publication order against running balances.
- * `traces`: each donation's request (OutboxBatch.traces), handed on to its ReceiveMoney.
+ * spans one room or a hundred. Donations apply in publication order against running balances, and
+ * their room events go out in that order. `traces`: each donation's request (OutboxBatch.traces),
+ * handed on to its ReceiveMoney.
  */
 export async function transferDonations(trx: Trx, envelopes: readonly Envelope<AddNewDonatePayload>[], outboxId: string | null, traces?: readonly (Trace | undefined)[]): Promise<ChatEvent[]> {
+  const now = new Date();
   const completed: Completed[] = [];
-  const rejected: { envelope: Envelope<AddNewDonatePayload>; reason: string }[] = [];
+  const rejected = new Map<string, string[]>();
+  const events: ChatEvent[] = [];
   for (let i = 0; i < envelopes.length; i += MAX_TRANSFER_BATCH) {
     const slice = envelopes.slice(i, i + MAX_TRANSFER_BATCH);
     const results = await transferMany(
@@ -31,68 +35,60 @@ export async function transferDonations(trx: Trx, envelopes: readonly Envelope<A
     );
     results.forEach((result: BatchTransferResult, k) => {
       const envelope = slice[k]!;
-      if (result.status === 'applied') completed.push({ envelope, transferId: result.transferId, trace: traces?.[i + k] });
-      else if (result.status === 'rejected' && result.code === 'idempotency_conflict') throw new Error(`chat: ledger key of donation ${envelope.payload.donation_id} was used for another transfer`);
-      else if (result.status === 'rejected') rejected.push({ envelope, reason: result.code });
+      const p = envelope.payload;
+      if (result.status === 'applied') {
+        const received = receiveMoney(p, result.transferId, now);
+        completed.push({ received, transferId: result.transferId, trace: traces?.[i + k] });
+        events.push(...donationEvents(received));
+      } else if (result.status === 'rejected' && result.code === 'idempotency_conflict') throw new Error(`chat: ledger key of donation ${p.donation_id} was used for another transfer`);
+      else if (result.status === 'rejected') {
+        rejected.set(result.code, [...(rejected.get(result.code) ?? []), p.donation_id]);
+        events.push(chatEvent('donation_rejected', envelope.event_id, p.room, now, { donation_id: p.donation_id, sum: formatMoney(p.sum), reason: result.code }, [p.sender_uuid]));
+      }
       // 'duplicate': settled by an earlier delivery, in the transaction that moved the money.
     });
   }
-  await completeDonations(trx, completed, traces !== undefined);
-  return rejectDonations(trx, rejected, outboxId);
+  await completeDonations(trx, completed, traces !== undefined, now);
+  for (const [reason, ids] of rejected) {
+    await executeLater(trx, `UPDATE donations SET status = 'rejected', reason = ?, updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`, [reason, ...ids]);
+  }
+  await recordChatEvents(trx, events, outboxId);
+  return events;
 }
 
 interface Completed {
-  envelope: Envelope<AddNewDonatePayload>;
+  received: Envelope<ReceiveMoneyPayload>;
   transferId: number;
   trace: Trace | undefined;
 }
 
-async function completeDonations(trx: Trx, completed: Completed[], traced: boolean): Promise<void> {
+function receiveMoney(p: AddNewDonatePayload, transferId: number, now: Date): Envelope<ReceiveMoneyPayload> {
+  return makeEnvelope(
+    ReceiveMoney,
+    { donation_id: p.donation_id, transfer_id: transferId, room: p.room, sender_uuid: p.sender_uuid, sender_name: p.sender_name, sum: p.sum, ...(p.message ? { message: p.message } : {}) },
+    now,
+  );
+}
+
+async function completeDonations(trx: Trx, completed: Completed[], traced: boolean, now: Date): Promise<void> {
   if (completed.length === 0) return;
-  const ids = completed.map((c) => c.envelope.payload.donation_id);
+  const ids = completed.map((c) => c.received.payload.donation_id);
   await executeLater(
     trx,
     `UPDATE donations SET status = 'completed', transfer_id = CASE id ${completed.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = UTC_TIMESTAMP(3)
      WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`,
-    [...completed.flatMap((c) => [c.envelope.payload.donation_id, c.transferId]), ...ids],
+    [...completed.flatMap((c) => [c.received.payload.donation_id, c.transferId]), ...ids],
   );
-  const now = new Date();
-  const received = completed.map(({ envelope: { payload: p }, transferId }) =>
-    makeEnvelope(
-      ReceiveMoney,
-      { donation_id: p.donation_id, transfer_id: transferId, room: p.room, sender_uuid: p.sender_uuid, sender_name: p.sender_name, sum: p.sum, ...(p.message ? { message: p.message } : {}) },
-      now,
-    ),
-  );
-  // One row per listener for the whole batch: its three listeners take these events together,
-  // each event with its donation's request.
-  await writeOutbox(trx, eventBatchJobs(ReceiveMoney, received, traced ? { traces: completed.map((c) => c.trace) } : {}), now);
-}
-
-async function rejectDonations(trx: Trx, rejected: { envelope: Envelope<AddNewDonatePayload>; reason: string }[], outboxId: string | null): Promise<ChatEvent[]> {
-  if (rejected.length === 0) return [];
-  for (const reason of new Set(rejected.map((r) => r.reason))) {
-    const ids = rejected.filter((r) => r.reason === reason).map((r) => r.envelope.payload.donation_id);
-    await executeLater(trx, `UPDATE donations SET status = 'rejected', reason = ?, updated_at = UTC_TIMESTAMP(3) WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`, [reason, ...ids]);
-  }
-  const now = new Date();
-  const events = rejected.map(({ envelope, reason }) =>
-    chatEvent('donation_rejected', envelope.event_id, envelope.payload.room, now, { donation_id: envelope.payload.donation_id, sum: formatMoney(envelope.payload.sum), reason }, [envelope.payload.sender_uuid]),
-  );
-  await recordChatEvents(trx, events, outboxId);
-  return events;
+  // One row per listener for the whole batch: its listeners take these events together, each
+  // event with its donation's request.
+  await writeOutbox(trx, eventBatchJobs(ReceiveMoney, completed.map((c) => c.received), traced ? { traces: completed.map((c) => c.trace) } : {}), now);
 }
 
 /**
- * The donation broadcast, on ReceiveMoney: a public `donate` event. An attached public message
- * rides in it; a private one goes out beside it as a `message` event for the sender and the owner.
+ * A completed donation's room events: a public `donate` event under its ReceiveMoney's id. An
+ * attached public message rides in it; a private one goes out beside it as a `message` event for
+ * the sender and the owner.
  */
-export async function broadcastDonations(trx: Trx, envelopes: readonly Envelope<ReceiveMoneyPayload>[], outboxId: string | null): Promise<ChatEvent[]> {
-  const events = envelopes.flatMap((envelope) => donationEvents(envelope));
-  await recordChatEvents(trx, events, outboxId);
-  return events;
-}
-
 function donationEvents(envelope: Envelope<ReceiveMoneyPayload>): ChatEvent[] {
   const p = envelope.payload;
   const sender = { uuid: p.sender_uuid, name: p.sender_name };
@@ -119,5 +115,12 @@ function donationEvents(envelope: Envelope<ReceiveMoneyPayload>): ChatEvent[] {
       ),
     );
   }
+  return events;
+}
+
+/** The `donate` events of ReceiveMoney rows written before TransferMoney recorded them (jobs/chat/broadcast-donate.ts). */
+export async function broadcastDonations(trx: Trx, envelopes: readonly Envelope<ReceiveMoneyPayload>[], outboxId: string | null): Promise<ChatEvent[]> {
+  const events = envelopes.flatMap((envelope) => donationEvents(envelope));
+  await recordChatEvents(trx, events, outboxId);
   return events;
 }

@@ -37,7 +37,7 @@ const chatCarriers: Record<string, string> = {
   AddNewConnection: 'chat.save-connection',
   AddNewMessage: 'chat.save-message',
   AddNewDonate: 'chat.transfer-money',
-  ReceiveMoney: 'chat.broadcast-donate',
+  ReceiveMoney: 'chat.update-goal',
   EndGoal: 'chat.broadcast-goal',
   NewSponsor: 'chat.broadcast-sponsor',
 };

@@ -75,6 +75,13 @@ describe('chat: listener jobs take their queue backlog along (real MySQL, no wor
     expect(await database.db('transfers').where('reason', 'donation').count({ n: '*' })).to.deep.equal([{ n: 4 }]);
     const rejected = await database.db('chat_events').where('type', 'donation_rejected').select('audience');
     expect(rejected.map((e: { audience: string }) => JSON.parse(e.audience))).to.deep.equal([[poor.uuid]]);
+    // The rooms' events (SendDonateToQueue) are recorded by the same transaction under its batch's
+    // key (its first row), in publication order, and no ReceiveMoney row is written for a broadcast of its own.
+    const filed = (await database.db('chat_events').where('outbox_id', String((await transferRow(ids[0]!)).id)).orderBy('id').select('type', 'data')) as { type: string; data: string }[];
+    expect(filed.map((e) => [e.type, (JSON.parse(e.data) as { donation_id: string }).donation_id])).to.deep.equal([
+      ['donate', ids[0]], ['donate', ids[1]], ['donate', ids[2]], ['donation_rejected', ids[3]], ['donate', ids[4]],
+    ]);
+    expect(await database.db('outbox').where('queue', 'chat.broadcast-donate').count({ n: '*' })).to.deep.equal([{ n: 0 }]);
 
     // A claimed row's own job comes later: its row is done, nothing happens again.
     const again = await run(await transferRow(ids[2]!));

@@ -154,7 +154,7 @@ describe('cluster mode: the core flows on a Redis Cluster of three masters', fun
       }
     });
     // Every queue the flows above used left keys (its meta, its completed jobs).
-    for (const queue of ['notify.deliver-seen', 'chat.transfer-money', 'chat.broadcast-donate', 'bonus.apply-event']) expect(queueMasters.has(queue), queue).to.equal(true);
+    for (const queue of ['notify.deliver-seen', 'chat.transfer-money', 'chat.update-goal', 'bonus.apply-event']) expect(queueMasters.has(queue), queue).to.equal(true);
     for (const [queue, where] of queueMasters) expect(where.size, `${queue} on ${[...where].join(', ')}`).to.equal(1);
     const used = new Set([...queueMasters.values()].map((s) => [...s][0]));
     expect(used.size, 'masters holding queues').to.be.at.least(2);

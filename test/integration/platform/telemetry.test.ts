@@ -62,7 +62,7 @@ describe('OpenTelemetry: a request and the jobs it caused share one trace (in-me
     for (const row of rows) expect(row.traceparent.split('-')[1], row.queue).to.equal(traceId);
 
     // bullmq-otel's consumer spans: one per job that ran, for every hop.
-    await waitFor(() => ['chat.transfer-money', 'chat.update-goal', 'chat.broadcast-donate', 'chat.save-sponsor'].every((q) => spans().some((s) => s.kind === SpanKind.CONSUMER && s.name.includes(q) && traceOf(s) === traceId)), {
+    await waitFor(() => ['chat.transfer-money', 'chat.update-goal', 'chat.calculate-sponsor', 'chat.save-sponsor'].every((q) => spans().some((s) => s.kind === SpanKind.CONSUMER && s.name.includes(q) && traceOf(s) === traceId)), {
       what: 'consumer spans of every hop in the request trace',
     });
     const inTrace = spans().filter((s) => traceOf(s) === traceId);
@@ -217,7 +217,7 @@ describe('OpenTelemetry in a started process: Koa, mysql2, ioredis and the jobs,
     expect(donation.status, donation.text).to.equal(201);
 
     const inTrace = () => collector.spans.filter((s) => s.traceId === traceId);
-    await waitFor(() => ['chat.transfer-money', 'chat.update-goal', 'chat.broadcast-donate', 'chat.save-sponsor'].every((q) => inTrace().some((s) => s.kind === OTLP_KIND.CONSUMER && s.name.includes(q))), {
+    await waitFor(() => ['chat.transfer-money', 'chat.update-goal', 'chat.calculate-sponsor', 'chat.save-sponsor'].every((q) => inTrace().some((s) => s.kind === OTLP_KIND.CONSUMER && s.name.includes(q))), {
       timeoutMs: 30_000,
       what: 'consumer spans of every hop in the request trace',
     });

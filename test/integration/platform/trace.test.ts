@@ -82,7 +82,7 @@ describe('a request is followed into its jobs: request id and traceparent in eve
     const rows = (await app.running.services.db('outbox').where('id', '>', before ?? 0).orderBy('id').select('id', 'queue', 'request_id', 'traceparent')) as { id: number; queue: string; request_id: string | null; traceparent: string | null }[];
     const queues = [...new Set(rows.map((r) => r.queue))];
     // The donation hop and the listener hops of what its jobs published.
-    expect(queues).to.include.members(['chat.transfer-money', 'chat.update-goal', 'chat.calculate-sponsor', 'chat.broadcast-donate', 'chat.save-sponsor']);
+    expect(queues).to.include.members(['chat.transfer-money', 'chat.update-goal', 'chat.calculate-sponsor', 'chat.save-sponsor']);
     for (const row of rows) expect(row, `row ${row.id} (${row.queue})`).to.include({ request_id: requestId, traceparent });
 
     for (const queue of queues) {
