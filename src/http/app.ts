@@ -75,21 +75,23 @@ export function createApp(services: Services, opts: AppOptions = { api: true }):
   return Object.assign(app, { router });
 }
 
-// Served by the chat page (GET /chat/...) and Bull Board behind HTTP Basic: never short-cut.
-const NOT_EXACT = /^\/(admin|chat|docs)(\/|$)|^\/$|[:*(){}?]/;
+// Behind HTTP Basic (Bull Board, dead letters), and paths with parameters: never short-cut.
+const NOT_EXACT = /^\/admin(\/|$)|[:*(){}?]/;
+// The pages (GET / , /docs/..., /chat/...) answer GET and HEAD only: those go the long way.
+const PAGES = /^\/(chat|docs)(\/|$)|^\/$/;
 
 /**
  * Requests to a route without path parameters go straight to its handler: one Map lookup instead
  * of the middlewares in between and the router testing every route's pattern in turn. Only paths
  * the router would send to that one route alone are taken; the rest (other spellings, HEAD,
- * params, 405s, the chat page, the board) go the long way.
+ * params, 405s, the pages' GETs, the board) go the long way.
  */
 function exactRoutes(router: Router, handlers: { route: AnyRoute; handler: RouteHandler }[]): Koa.Middleware<AppState> {
   const exact = new Map<string, { path: string; handler: RouteHandler }>();
   for (const { route, handler } of handlers) {
     const method = route.method.toUpperCase();
     for (const path of [route.path, ...(route.aliases ?? [])]) {
-      if (NOT_EXACT.test(path)) continue;
+      if (NOT_EXACT.test(path) || ((method === 'GET' || method === 'HEAD') && PAGES.test(path))) continue;
       const matched = router.match(path, method).pathAndMethod;
       if (matched.length === 1 && matched[0]!.path === path) exact.set(`${method} ${path}`, { path, handler });
     }

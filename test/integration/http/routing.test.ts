@@ -50,10 +50,16 @@ describe('routing: exact paths go straight to their route, the rest through the 
     expect(unknown.status).to.equal(404);
   });
 
-  it('still serves the chat page and keeps the board behind HTTP Basic', async () => {
+  it('still serves the chat page and keeps the board and the dead letters behind HTTP Basic', async () => {
     const page = await fetch(`${app.url}/chat/`);
     expect(page.status).to.equal(200);
     expect(page.headers.get('content-type')).to.match(/^text\/html/);
     expect((await app.get('/admin/queues')).status).to.equal(401);
+    expect((await app.get('/admin/dead-letters')).status).to.equal(401);
+    expect((await app.post('/admin/dead-letters/1/replay', {})).status).to.equal(401);
+    // The chat API beside the page (POST, straight to its route) still asks for its token.
+    const donate = await app.post('/chat/donat/add', { room: 'r', sum: '1' });
+    expect(donate.status).to.equal(401);
+    expect(donate.body).to.include({ success: false });
   });
 });
