@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, until } from './infra.ts';
+import { START_NODE_FLAGS } from '../bench/lib/processes.ts';
 
 export type ProcRole = 'api' | 'worker' | 'ws' | 'scheduler';
 
@@ -77,7 +78,7 @@ export class Deployment {
 
   async spawn(name: string, role: ProcRole, wait = true): Promise<ConveyorProc> {
     const port = this.procs.get(name)?.port ?? (await freePort());
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--role', role], {
+    const child = spawn(process.execPath, [...START_NODE_FLAGS, '--import', 'tsx', 'src/main.ts', 'start', '--role', role], {
       env: { ...process.env, ...this.env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -40,7 +40,9 @@ describe('the container image (Dockerfile, .dockerignore)', function () {
     expect(execForm(instruction('ENTRYPOINT')[0]!)).to.deep.equal(['/usr/bin/tini', '--']);
     expect(runtime.some((l) => l.startsWith('RUN ') && l.includes('tini'))).to.equal(true);
     // node itself after the init: no shell or npm in between to swallow SIGTERM.
-    expect(execForm(instruction('CMD')[0]!)).to.deep.equal(['node', '--import', 'tsx', 'src/main.ts', 'start']);
+    expect(execForm(instruction('CMD')[0]!)).to.deep.equal(['node', '--max-semi-space-size=64', '--import', 'tsx', 'src/main.ts', 'start']);
+    // The same command as npm start, flags included.
+    expect(execForm(instruction('CMD')[0]!).join(' ')).to.equal((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start);
     // The base is an argument (a stand-in where the official image cannot be pulled); node:22 by default.
     expect(lines).to.include('ARG NODE_IMAGE=node:22-bookworm-slim');
     expect(lines.filter((l) => l.startsWith('FROM '))).to.deep.equal(['FROM ${NODE_IMAGE} AS deps', 'FROM ${NODE_IMAGE} AS runtime']);

@@ -8,6 +8,7 @@ import { dropDatabase } from '../../src/platform/db.ts';
 import { deleteKeys } from '../helpers/conveyor.ts';
 import { TEST_MYSQL, TEST_REDIS, uniqueName } from '../helpers/db.ts';
 import { freePort } from '../helpers/redisServer.ts';
+import { START_NODE_FLAGS } from '../../scripts/bench/lib/processes.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 interface Proc {
@@ -17,7 +18,7 @@ interface Proc {
 }
 
 function conveyor(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...START_NODE_FLAGS, '--import', 'tsx', 'src/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

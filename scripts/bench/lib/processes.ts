@@ -3,6 +3,7 @@
  * the parent and the server each get a core of their own instead of sharing one event loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,19 @@ import { machineCpuTimes, redisCpuSeconds } from './machine.ts';
 import type { MemoryReading } from './stats.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The Node flags `npm start` gives Conveyor (package.json's start script, between `node` and
+ * `--import`): every server a bench or a chaos run starts, the bare ceilings included, runs with them.
+ */
+export const START_NODE_FLAGS: readonly string[] = startNodeFlags();
+
+function startNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+  const end = start.indexOf('--import');
+  if (start[0] !== 'node' || end < 0) throw new Error(`package.json start is not "node <flags> --import tsx ...": ${start.join(' ')}`);
+  return start.slice(1, end);
+}
 
 export interface StartOptions {
   /** Prefix for the child's forwarded stderr; defaults to the file's base name. */
@@ -49,7 +63,7 @@ process.on('exit', () => {
 export async function startNodeScript<Info = Record<string, unknown>>(file: string, opts: StartOptions = {}): Promise<ChildHandle<Info>> {
   const script = path.isAbsolute(file) ? file : path.join(REPO_ROOT, file);
   const name = opts.name ?? path.basename(script, path.extname(script));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', script, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...START_NODE_FLAGS, ...(opts.nodeArgs ?? []), '--import', 'tsx', script, ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
