@@ -38,11 +38,12 @@ export async function transferDonations(trx: Trx, envelopes: readonly Envelope<A
       const p = envelope.payload;
       if (result.status === 'applied') {
         const received = receiveMoney(p, result.transferId, now);
-        completed.push({ received, transferId: result.transferId, trace: traces?.[i + k] });
+        completed.push({ received, trace: traces?.[i + k] });
         events.push(...donationEvents(received));
       } else if (result.status === 'rejected' && result.code === 'idempotency_conflict') throw new Error(`chat: ledger key of donation ${p.donation_id} was used for another transfer`);
       else if (result.status === 'rejected') {
-        rejected.set(result.code, [...(rejected.get(result.code) ?? []), p.donation_id]);
+        if (!rejected.has(result.code)) rejected.set(result.code, []);
+        rejected.get(result.code)!.push(p.donation_id);
         events.push(chatEvent('donation_rejected', envelope.event_id, p.room, now, { donation_id: p.donation_id, sum: formatMoney(p.sum), reason: result.code }, [p.sender_uuid]));
       }
       // 'duplicate': settled by an earlier delivery, in the transaction that moved the money.
@@ -58,7 +59,6 @@ export async function transferDonations(trx: Trx, envelopes: readonly Envelope<A
 
 interface Completed {
   received: Envelope<ReceiveMoneyPayload>;
-  transferId: number;
   trace: Trace | undefined;
 }
 
@@ -77,7 +77,7 @@ async function completeDonations(trx: Trx, completed: Completed[], traced: boole
     trx,
     `UPDATE donations SET status = 'completed', transfer_id = CASE id ${completed.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = UTC_TIMESTAMP(3)
      WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`,
-    [...completed.flatMap((c) => [c.received.payload.donation_id, c.transferId]), ...ids],
+    [...completed.flatMap(({ received: { payload: p } }) => [p.donation_id, p.transfer_id]), ...ids],
   );
   // One row per listener for the whole batch: its listeners take these events together, each
   // event with its donation's request.
