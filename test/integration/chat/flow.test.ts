@@ -7,6 +7,9 @@ import { TEST_REDIS } from '../../helpers/db.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { roomChannel } from '../../../src/domain/chat/chatEvent.ts';
 import { actor, balance, checkChatInvariants, quiescent, startChat, topUp, type Actor } from './chatApp.ts';
+import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
+import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { ReceiveMoney } from '../../../src/domain/chat/events.ts';
 
 describe('chat: donation flow end to end (real MySQL and Redis)', function () {
   this.timeout(40_000);
@@ -156,5 +159,17 @@ describe('chat: donation flow end to end (real MySQL and Redis)', function () {
     expect(res.status).to.equal(201);
     await waitFor(async () => (await app.database.db('connections').where('connection_uuid', 'conn-123').first()) as unknown, { what: 'connection row' });
     expect(await app.database.db('connections').where('connection_uuid', 'conn-123').first()).to.include({ entity_uuid: ann.uuid, type: 'client' });
+  });
+  it('drains a ReceiveMoney row written for the retired SendDonateToQueue queue: the room hears it once', async () => {
+    // As an upgrade finds it: a row for chat.broadcast-donate, written before TransferMoney told the room itself.
+    const sender = await actor(app, 'client', 'Old');
+    const received = makeEnvelope(ReceiveMoney, { donation_id: randomUUID(), transfer_id: 1, room: model.uuid, sender_uuid: sender.uuid, sender_name: 'Old', sum: 700 });
+    const [job] = eventBatchJobs(ReceiveMoney, [received]);
+    await app.running.services.outbox.transaction((trx) => writeOutbox(trx, [{ ...job!, queue: 'chat.broadcast-donate' }]));
+    const frame = await waitFor(() => published.find((e) => e.event_id === received.event_id), { what: 'the donate event of the old row' });
+    expect(frame).to.deep.include({ type: 'donate', room: model.uuid, data: { donation_id: received.payload.donation_id, sender: { uuid: sender.uuid, name: 'Old' }, sum: '7.00' } });
+    await quiescent(app.database.db);
+    expect(await app.database.db('chat_events').where('event_id', received.event_id).count({ n: '*' })).to.deep.equal([{ n: 1 }]);
+    expect(published.filter((e) => e.event_id === received.event_id)).to.have.length(1);
   });
 });
