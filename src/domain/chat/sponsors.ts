@@ -1,6 +1,6 @@
 import type { Db, Trx } from '../../platform/db.ts';
 import type { Envelope } from '../../../queues/outbox/envelope.ts';
-import { eventJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { formatMoney } from '../ledger/index.ts';
 import { execute, executeLater, placeholders, selectRows, toSafeInt } from '../../platform/sql.ts';
@@ -95,13 +95,13 @@ export async function calculateSponsors(trx: Trx, envelopes: readonly Envelope<R
     [...last.values()].flatMap((c) => [c.room, c.client_uuid, c.total, c.seq]),
   );
   const now = new Date();
-  const jobs = [];
+  const crowns: Envelope<NewSponsorPayload>[] = [];
   for (const c of crowned) {
     const name = names.has(c.client_uuid) ? (names.get(c.client_uuid) ?? null) : await clientName(trx, c.client_uuid);
-    const envelope = makeEnvelope(NewSponsor, { ...c, client_name: name }, now);
-    jobs.push(...eventJobs(NewSponsor, envelope));
+    crowns.push(makeEnvelope(NewSponsor, { ...c, client_name: name }, now));
   }
-  await writeOutbox(trx, jobs, now);
+  // One row per listener for the batch's crowns, in order (a uniform batch crowns in many rooms).
+  await writeOutbox(trx, eventBatchJobs(NewSponsor, crowns), now);
   return crowned.length;
 }
 

@@ -24,10 +24,9 @@ describe('chat: CalculateNewSponsor replays a batch in order (real MySQL)', func
     );
     await database.db.transaction((trx) => calculateSponsors(trx, envelopes), { isolationLevel: 'read committed' });
     const rows = (await database.db('outbox').where('queue', 'chat.save-sponsor').orderBy('id').offset(before).select(...PAYLOAD_COLUMNS)) as StoredPayload[];
-    return rows.map((r) => {
-      const p = (storedPayload(r) as { payload: NewSponsorPayload }).payload;
-      return { client: p.client_uuid, total: p.total, seq: p.seq };
-    });
+    // A batch's crowns share one row per listener, in order.
+    expect(rows.length).to.be.at.most(1);
+    return rows.flatMap((r) => (storedPayload(r) as { payload: NewSponsorPayload }[]).map(({ payload: p }) => ({ client: p.client_uuid, total: p.total, seq: p.seq })));
   }
 
   it('crowns whoever passes the sponsor, each time, and lets ties keep the sponsor', async () => {
