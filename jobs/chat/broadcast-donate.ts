@@ -1,4 +1,5 @@
 import { broadcastDonations } from '../../src/domain/chat/transferDonation.ts';
+import { appendTopics } from '../../src/domain/events/topicAppend.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
 import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
 import { batchedJob } from '../../queues/outbox/processors.ts';
@@ -6,6 +7,15 @@ import { batchedJob } from '../../queues/outbox/processors.ts';
 /**
  * SendDonateToQueue for ReceiveMoney rows written before TransferMoney recorded the room's `donate`
  * event itself (docs/DECISIONS.md 25): drains what an upgrade finds, nothing new is written here.
- * Their events reach domain.chat through the same batch's UpdateGoal row.
+ * This queue carried ReceiveMoney to domain.chat then, and the same batch's UpdateGoal row may have
+ * run before the upgrade: the events are appended here too (at least once; readers drop repeats).
  */
-export const broadcastDonateJob = batchedJob(chatContracts['chat.broadcast-donate'], (trx, batch) => broadcastDonations(trx, batch.payloads, batch.key), roomEventsAfterCommit);
+export const broadcastDonateJob = batchedJob(
+  chatContracts['chat.broadcast-donate'],
+  async (trx, batch, services) => {
+    const events = await broadcastDonations(trx, batch.payloads, batch.key);
+    await appendTopics({ redis: services.redis, prefix: services.config.queuePrefix, maxLength: services.config.topicMaxLength }, batch.payloads);
+    return events;
+  },
+  roomEventsAfterCommit,
+);

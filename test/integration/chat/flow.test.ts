@@ -10,6 +10,7 @@ import { actor, balance, checkChatInvariants, quiescent, startChat, topUp, type 
 import { makeEnvelope } from '../../../queues/outbox/envelope.ts';
 import { eventBatchJobs, writeOutbox } from '../../../queues/outbox/writer.ts';
 import { ReceiveMoney } from '../../../src/domain/chat/events.ts';
+import { topicStream } from '../../../src/domain/events/topics.ts';
 
 describe('chat: donation flow end to end (real MySQL and Redis)', function () {
   this.timeout(40_000);
@@ -171,5 +172,13 @@ describe('chat: donation flow end to end (real MySQL and Redis)', function () {
     await quiescent(app.database.db);
     expect(await app.database.db('chat_events').where('event_id', received.event_id).count({ n: '*' })).to.deep.equal([{ n: 1 }]);
     expect(published.filter((e) => e.event_id === received.event_id)).to.have.length(1);
+    // This queue carried ReceiveMoney to domain.chat when the row was written: it still reaches the topic.
+    const reader = subscriber.duplicate();
+    try {
+      const topic = await reader.xrange(topicStream(app.prefix, 'domain.chat'), '-', '+');
+      expect(topic.filter(([, fields]) => fields.includes(received.event_id))).to.have.length(1);
+    } finally {
+      reader.disconnect();
+    }
   });
 });
