@@ -3,6 +3,7 @@ import { appendTopics } from '../../src/domain/events/topicAppend.ts';
 import { chatContracts } from '../../queues/contracts/chat.ts';
 import { roomEventsAfterCommit } from '../../src/domain/chat/roomFeed.ts';
 import { batchedJob } from '../../queues/outbox/processors.ts';
+import { topicDeps } from '../events/carry.ts';
 
 /**
  * SendDonateToQueue for ReceiveMoney rows written before TransferMoney recorded the room's `donate`
@@ -14,7 +15,7 @@ export const broadcastDonateJob = batchedJob(
   chatContracts['chat.broadcast-donate'],
   async (trx, batch, services) => {
     const events = await broadcastDonations(trx, batch.payloads, batch.key);
-    await appendTopics({ redis: services.redis, prefix: services.config.queuePrefix, maxLength: services.config.topicMaxLength }, batch.payloads);
+    await appendTopics(topicDeps(services), batch.payloads);
     return events;
   },
   roomEventsAfterCommit,

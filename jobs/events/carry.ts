@@ -1,6 +1,6 @@
 import type { Trx } from '../../src/platform/db.ts';
 import type { Services } from '../../src/services.ts';
-import { appendCarried } from '../../src/domain/events/topicAppend.ts';
+import { appendCarried, type TopicDeps } from '../../src/domain/events/topicAppend.ts';
 import type { Envelope } from '../../queues/outbox/envelope.ts';
 import type { OutboxBatch } from '../../queues/outbox/runner.ts';
 
@@ -12,7 +12,12 @@ import type { OutboxBatch } from '../../queues/outbox/runner.ts';
 export function carryingTopics<P extends Envelope, R>(queue: string, effect: (trx: Trx, batch: OutboxBatch<P>, services: Services) => Promise<R>) {
   return async (trx: Trx, batch: OutboxBatch<P>, services: Services): Promise<R> => {
     const result = await effect(trx, batch, services);
-    await appendCarried({ redis: services.redis, prefix: services.config.queuePrefix, maxLength: services.config.topicMaxLength }, queue, batch.payloads);
+    await appendCarried(topicDeps(services), queue, batch.payloads);
     return result;
   };
+}
+
+/** What a topic append needs, from the process's services. */
+export function topicDeps(services: Services): TopicDeps {
+  return { redis: services.redis, prefix: services.config.queuePrefix, maxLength: services.config.topicMaxLength };
 }

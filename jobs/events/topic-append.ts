@@ -1,6 +1,7 @@
 import { eventsContracts } from '../../queues/contracts/events.ts';
 import { appendTopics } from '../../src/domain/events/topicAppend.ts';
 import { batchedJob } from '../../queues/outbox/processors.ts';
+import { topicDeps } from './carry.ts';
 
 /**
  * Appends a batch of events to their topics' streams (XADD MAXLEN ~): the rows the job claimed, in
@@ -12,8 +13,7 @@ import { batchedJob } from '../../queues/outbox/processors.ts';
 export const topicAppendJob = batchedJob(
   eventsContracts['events.topic-append'],
   async (_trx, batch, services) => {
-    const { redis, config } = services;
-    await appendTopics({ redis, prefix: config.queuePrefix, maxLength: config.topicMaxLength }, batch.payloads);
+    await appendTopics(topicDeps(services), batch.payloads);
   },
   undefined,
   { batchSize: (services) => services.config.topicAppendBatch, inOrder: true },

@@ -203,18 +203,10 @@ export function connectionOf(conn: Db | Trx): SqlConnection | undefined {
 
 /**
  * One statement on a connection, straight through mysql2: what knex's raw does, without its
- * builder, runner and events. An undefined binding is refused (knex refuses it too; mysql2 would
+ * builder, runner and events. `execute` prepares it: the values go in the binary protocol, neither
+ * escaped nor parsed as SQL. An undefined binding is refused (knex refuses it too; mysql2 would
  * send NULL).
  */
-export function queryOn(conn: SqlConnection, sql: string, bindings: readonly unknown[] = []): Promise<unknown> {
-  return send(conn, 'query', sql, bindings);
-}
-
-/** queryOn as a prepared statement: the values go in the binary protocol, neither escaped nor parsed as SQL. */
-export function preparedOn(conn: SqlConnection, sql: string, bindings: readonly unknown[]): Promise<unknown> {
-  return send(conn, 'execute', sql, bindings);
-}
-
 function send(conn: SqlConnection, how: 'query' | 'execute', sql: string, bindings: readonly unknown[]): Promise<unknown> {
   const undefinedBinding = refuseUndefined(sql, bindings);
   if (undefinedBinding) return Promise.reject(undefinedBinding);
@@ -358,7 +350,7 @@ export async function queryPool(db: Db, sql: string, bindings: readonly unknown[
   const pool = poolOf(db);
   const conn = await pool.acquireConnection();
   try {
-    return await (prepared ? preparedOn(conn, sql, bindings) : queryOn(conn, sql, bindings));
+    return await send(conn, prepared ? 'execute' : 'query', sql, bindings);
   } finally {
     await pool.releaseConnection(conn);
   }
@@ -406,7 +398,7 @@ async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolation
       if (unsent.failed !== undefined) throw unsent.failed;
     } catch (err) {
       // A session whose ROLLBACK failed is broken (its server went away): never reuse it.
-      if (unsent.opening === null) await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
+      if (unsent.opening === null) await send(conn, 'query', 'ROLLBACK', []).catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
       throw err;
     }
     // A transaction that sent nothing and left nothing to send has nothing to commit.
@@ -416,7 +408,7 @@ async function runTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>, isolation
     } catch (err) {
       // The outcome of a COMMIT without an answer is unknown; this session is not reused. A
       // deferred write that failed ahead of it left the transaction open: end it.
-      if (isServerError(err)) await queryOn(conn, 'ROLLBACK').catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
+      if (isServerError(err)) await send(conn, 'query', 'ROLLBACK', []).catch((rollbackErr: unknown) => (conn.__knex__disposed = rollbackErr));
       else conn.__knex__disposed = err;
       throw err;
     }
