@@ -38,7 +38,7 @@ export const chatContracts = {
   'chat.update-goal': listener('chat.update-goal', ReceiveMoney, "UpdateGoal: add the transfer to the room's goals; EndGoal on crossing", 1),
   'chat.calculate-sponsor': listener('chat.calculate-sponsor', ReceiveMoney, 'CalculateNewSponsor: update donor totals; NewSponsor when overtaken', 1),
   // Retired: TransferMoney records the `donate` event now; this drains rows written before it did.
-  'chat.broadcast-donate': listener('chat.broadcast-donate', ReceiveMoney, 'SendDonateToQueue (retired): tell the room about a donation of a row written before TransferMoney did it', 1),
+  'chat.broadcast-donate': listener('chat.broadcast-donate', ReceiveMoney, 'SendDonateToQueue (retired): drains ReceiveMoney rows written before TransferMoney told the room itself', 1),
   'chat.broadcast-goal': listener('chat.broadcast-goal', EndGoal, 'SendEndGoalToQueue: tell the room a goal was reached', 1),
   'chat.save-sponsor': listener('chat.save-sponsor', NewSponsor, 'SaveNewSponsor: keep the sponsor history', 1),
   'chat.broadcast-sponsor': listener('chat.broadcast-sponsor', NewSponsor, 'SendNewSponsorToQueue: tell the room its new sponsor', 1),

@@ -1,8 +1,9 @@
 /**
  * A donation's latency at a steady rate (bench:donations' last e2e phase): donations sent open-loop
- * at a fixed rate (half the measured maximum), each timed from the request to three points: the
- * API's 201 (accepted), the room's `donate` event on Redis pub/sub (money moved and the broadcast
- * job committed: completed), and the frame on a WebSocket joined to the room (what a browser sees).
+ * at a fixed rate (half the measured maximum, or --latency-rate), each timed from the request to
+ * three points: the API's 201 (accepted), the room's `donate` event on Redis pub/sub (completed:
+ * TransferMoney moved the money and committed the event), and the frame on a WebSocket joined to
+ * the room (what a browser sees).
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';

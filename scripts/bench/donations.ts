@@ -506,7 +506,7 @@ async function main(): Promise<void> {
       '"settled" counts the time after the window until every outbox row (goal, sponsor, history jobs) was done: the rate the whole pipeline sustains.',
       `cores = Conveyor's processes (${args.num('workers', 1) > 0 ? `one API + ${args.num('workers', 1)} worker` : 'one with every role'}) / MariaDB / Redis / everything else on the machine (other work sharing the cores).`,
       `raw = the transfer of transferMoney statement for statement through mysql2, ${inFlight} in flight, same database, same run, before and after Conveyor's phases; ratios use the higher of the two.`,
-      'latency = donations sent open-loop at half the uniform rate (or --latency-rate) to 20 rooms, each timed from its request to its 201 (accepted), to its `donate` event on Redis pub/sub (completed: money moved and broadcast committed) and to that frame on a WebSocket joined to the room.',
+      'latency = donations sent open-loop at half the uniform rate (or --latency-rate) to 20 rooms, each timed from its request to its 201 (accepted), to its `donate` event on Redis pub/sub (completed: TransferMoney moved the money and committed the event) and to that frame on a WebSocket joined to the room.',
       ...(flat.length === 2 ? [`sponsor + goal cost at 1M donor rows is ${pct(ratios.flat1MVs10k!)} of the cost at 10k (flat = about 100 %).`] : []),
     ];
     finish({

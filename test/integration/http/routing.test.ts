@@ -57,7 +57,7 @@ describe('routing: exact paths go straight to their route, the rest through the 
     expect((await app.get('/admin/queues')).status).to.equal(401);
     expect((await app.get('/admin/dead-letters')).status).to.equal(401);
     expect((await app.post('/admin/dead-letters/1/replay', {})).status).to.equal(401);
-    // The chat API beside the page (POST, straight to its route) still asks for its token.
+    // The chat API beside the page still answers as the API: a POST without a token is refused.
     const donate = await app.post('/chat/donat/add', { room: 'r', sum: '1' });
     expect(donate.status).to.equal(401);
     expect(donate.body).to.include({ success: false });
