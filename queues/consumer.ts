@@ -3,7 +3,7 @@ import type { RedisClient } from '../src/platform/redis.ts';
 import type { Logger } from 'pino';
 import { AppError, PermanentError } from '../src/platform/errors.ts';
 import { compileSchema } from '../src/platform/validation.ts';
-import { runWithTrace, traceFields, traceOf, type Trace } from '../src/platform/trace.ts';
+import { traceFields, traceOf, type Trace } from '../src/platform/trace.ts';
 import { jobDataFromOutbox } from './outbox/relay.ts';
 import { markDead, ownOutboxId } from './outbox/dead.ts';
 import { wakeMarker } from './outbox/wake.ts';
@@ -40,7 +40,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     const maxAttempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
 
-    // The request that caused the job: on its log lines, and inherited by the rows and jobs it writes.
+    // The request that caused the job: on its log lines, and handed to the processor for what it writes.
     const trace = traceOf(job.data as { request_id?: unknown; traceparent?: unknown } | null);
     if (job.name === WAKE_JOB) {
       const log = services.log.child({ queue, job_id: job.id, attempt, ...traceFields(trace) });
@@ -49,7 +49,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
       await services.queues.commandConnection().del(wakeMarker(services.config.queuePrefix, queue, services.queues.hashTags));
       log.debug('job started');
       return observe(job, log, attempt, maxAttempts, () =>
-        runWithTrace(spanTrace(trace), () => wake({ queue, jobId: job.id ?? '', attempt, log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) })),
+        wake({ queue, jobId: job.id ?? '', attempt, trace: spanTrace(trace), log, services, lastProgress: job.progress, setProgress: (value) => job.updateProgress(value) }),
       );
     }
 
@@ -70,7 +70,7 @@ export function wrapProcessor(services: Services, contract: JobContract, process
     const valid = data;
     log.debug({ outbox_id: valid.outbox_id }, 'job started');
     return observe(job, log, attempt, maxAttempts, () =>
-      runWithTrace(spanTrace(dataTrace), () => processor({
+      processor({
         payload: valid.payload,
         queue,
         jobId: job.id ?? '',
@@ -80,10 +80,11 @@ export function wrapProcessor(services: Services, contract: JobContract, process
         outboxId: valid.outbox_id,
         outboxIds: valid.outbox_ids,
         requestIds: valid.request_ids,
+        trace: spanTrace(dataTrace),
         log,
         services,
         updateProgress: (value) => job.updateProgress(value),
-      })),
+      }),
     );
   };
 

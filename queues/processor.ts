@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { JobContract, PayloadOf } from './contract.ts';
 import type { Services } from '../src/services.ts';
+import type { Trace } from '../src/platform/trace.ts';
 
 export interface JobContext<P> {
   payload: P;
@@ -17,6 +18,8 @@ export interface JobContext<P> {
   outboxIds: string[] | undefined;
   /** A job of several requests' items (the seen batch): each item's request id, in item order. */
   requestIds?: (string | null)[] | undefined;
+  /** The request that caused the job, if one did: hand it to what the job writes (src/platform/trace.ts). */
+  trace: Trace | undefined;
   log: Logger;
   services: Services;
   /** Shows how far a long job got (job progress in Bull Board); absent outside a worker. */
@@ -30,6 +33,8 @@ export interface WakeContext {
   queue: string;
   jobId: string;
   attempt: number;
+  /** The request whose commit woke the queue, if one did; the rows it claims carry their own. */
+  trace: Trace | undefined;
   log: Logger;
   services: Services;
   /** The progress an earlier run of this job set, or undefined on the first run. */

@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions, type Telemetry as BullTelemetry } from 'bullmq';
 import { hashTag, type RedisClient } from '../src/platform/redis.ts';
 import type { Backoff, JobContract, JobData, PayloadOf } from './contract.ts';
-import { currentTrace, traceFields, type Trace } from '../src/platform/trace.ts';
+import { traceFields, type Trace } from '../src/platform/trace.ts';
 
 export interface EnqueueOptions {
   jobId?: string;
@@ -12,7 +12,7 @@ export interface EnqueueOptions {
   backoff?: Backoff;
   /** BullMQ deduplication: no second job with this id inside ttl ms (throttle mode). */
   deduplication?: { id: string; ttl: number };
-  /** The request the job is for; default: the one running now (src/platform/trace.ts). */
+  /** The request the job is for (src/platform/trace.ts); none if not given. */
   trace?: Trace;
   /** A job of several requests' items: each item's request id, in item order. */
   requestIds?: (string | null)[];
@@ -38,7 +38,7 @@ export function jobData<P>(contract: JobContract, payload: P, opts: EnqueueOptio
     ...(opts.outboxId ? { outbox_id: opts.outboxId } : {}),
     ...(opts.eventId ? { event_id: opts.eventId } : {}),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
-    ...traceFields(opts.trace ?? currentTrace()),
+    ...traceFields(opts.trace),
     ...(opts.requestIds ? { request_ids: opts.requestIds } : {}),
   };
 }

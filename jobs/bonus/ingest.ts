@@ -9,10 +9,10 @@ import type { Processor } from '../../queues/processor.ts';
  * the failed reason. Exercise events come through POST /events only, so an event still waiting here
  * never holds back a contract migration unseen (src/db/pendingEvents.ts counts outbox rows).
  */
-export const ingestJob: Processor<Contracts['bonus.ingest']> = async ({ payload, services }) => {
+export const ingestJob: Processor<Contracts['bonus.ingest']> = async ({ payload, services, trace }) => {
   try {
     const { def, envelope } = checkEnvelope(bonusEvents, payload);
-    return await services.outbox.transaction((trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())));
+    return await services.outbox.transaction((trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())), { trace });
   } catch (err) {
     if (err instanceof AppError && err.status < 500) throw new PermanentError(`${err.code}: ${err.message}`, err.code);
     throw err;

@@ -7,7 +7,7 @@ import { carryingTopics } from '../events/carry.ts';
 
 /** Mail jobs of a committed batch; a rerun whose queueing was lost finds the unsent ones again. */
 const mailsAfterCommit: SendAfterCommit<QueuedMail> = {
-  send: (deps, mails) => queueReportMails(deps.queues, mails),
+  send: (deps, mails) => queueReportMails(deps.queues, mails, deps.trace),
   filed: (deps, key) => unsentMailsOfBatch(deps.db, key),
 };
 

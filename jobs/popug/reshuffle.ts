@@ -6,9 +6,9 @@ import { runLong } from './longRun.ts';
 /** Works through a reshuffle batch by batch; Bull Board shows tasks_done of tasks_total. */
 export const reshuffleJob: Processor<Contracts['popug.reshuffle']> = (ctx) =>
   runLong(ctx, async () => {
-    const { services, payload } = ctx;
+    const { services, payload, trace } = ctx;
     for (;;) {
-      const { done, progress } = await reshuffleBatch((fn) => services.outbox.transaction(fn), payload.reshuffle_id, services.popug.batchSize, () => new Date(services.clock.now()));
+      const { done, progress } = await reshuffleBatch((fn) => services.outbox.transaction(fn, { trace }), payload.reshuffle_id, services.popug.batchSize, () => new Date(services.clock.now()));
       await ctx.updateProgress?.({ tasks_done: progress.tasks_done, tasks_total: progress.tasks_total });
       if (done) return progress;
     }

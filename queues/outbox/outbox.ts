@@ -5,11 +5,14 @@ import type { QueueSet } from '../producer.ts';
 import type { JobContract } from '../contract.ts';
 import { OutboxRelay } from './relay.ts';
 import { QueueWaker } from './wake.ts';
+import type { Trace } from '../../src/platform/trace.ts';
 import { recordOutboxWrites, type OutboxWrites } from './writer.ts';
 
 export interface OutboxTransactionOptions extends TransactionOptions {
   /** Run on the pool whose sessions are READ COMMITTED (the batch runner's claims). */
   readCommitted?: boolean;
+  /** The request (or the job of one) the transaction writes for: its rows and its wake jobs carry it. */
+  trace?: Trace | undefined;
 }
 
 export interface OutboxOptions {
@@ -59,13 +62,13 @@ export class Outbox {
    * it committed, hands on the outbox rows it wrote. A rolled-back transaction hands nothing on.
    */
   async transaction<T>(fn: (trx: Trx) => Promise<T>, opts: OutboxTransactionOptions = {}): Promise<T> {
-    const { readCommitted, ...txOpts } = opts;
+    const { readCommitted, trace, ...txOpts } = opts;
     const db = readCommitted ? (this.dbs.dbReadCommitted ?? this.dbs.db) : this.dbs.db;
     let written: OutboxWrites | undefined;
     const out = await withTransaction(
       db,
       (trx) => {
-        written = recordOutboxWrites(trx, this.claimsOwnRows);
+        written = recordOutboxWrites(trx, this.claimsOwnRows, trace);
         return fn(trx);
       },
       readCommitted ? { ...txOpts, isolationLevel: 'read committed' } : txOpts,
@@ -74,14 +77,14 @@ export class Outbox {
     return out;
   }
 
-  /** Wakes batched queues (the runner's "a full batch likely left rows behind"). */
-  wake(queues: Iterable<string>): void {
-    if (!this.stopped) this.waker.wake(queues);
+  /** Wakes batched queues (the runner's "a full batch likely left rows behind"), for `trace`'s request. */
+  wake(queues: Iterable<string>, trace?: Trace): void {
+    if (!this.stopped) this.waker.wake(queues, trace);
   }
 
   private relayOrWake(written: OutboxWrites): void {
     if (written.pending) this.relay.kick();
-    this.wake(written.wake);
+    this.wake(written.wake, written.trace);
   }
 
   /** One poll: relay pending rows, wake batched queues with rows waiting. */

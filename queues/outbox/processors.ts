@@ -3,6 +3,7 @@ import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { selectRows } from '../../src/platform/sql.ts';
 import type { Services } from '../../src/services.ts';
+import type { Trace } from '../../src/platform/trace.ts';
 import type { QueueSet } from '../producer.ts';
 import type { JobContract, PayloadOf } from '../contract.ts';
 import type { BatchedProcessor, JobContext, Processor, WakeContext } from '../processor.ts';
@@ -15,6 +16,8 @@ export interface SendDeps {
   prefix: string;
   /** Jobs a batch queues after its commit (report mails). */
   queues: QueueSet;
+  /** The request of the job that sends, if one caused it: for the jobs it queues. */
+  trace: Trace | undefined;
 }
 
 /**
@@ -85,19 +88,19 @@ export function batchedJob<C extends JobContract, E = never>(
   const batchSize = opts.batchSize ?? ((services: Services) => services.config.chat.jobBatch);
   const inOrder = opts.inOrder ?? false;
   const options = (services: Services, log: JobContext<unknown>['log']): BatchOptions => ({ queue: contract.queue, schema: contract.schema, max: batchSize(services), readCommitted: true, inOrder, log });
-  const sendDeps = (services: Services): SendDeps => ({ db: services.db, redis: services.redis, prefix: services.config.queuePrefix, queues: services.queues });
+  const sendDeps = (services: Services, trace: Trace | undefined): SendDeps => ({ db: services.db, redis: services.redis, prefix: services.config.queuePrefix, queues: services.queues, trace });
 
   /** `rowKey`: a row's job, whose row may have committed before (a wake job has none). */
-  async function finish(services: Services, outcome: BatchOutcome<E[] | void>, rowKey: string | null) {
+  async function finish({ services, trace }: { services: Services; trace: Trace | undefined }, outcome: BatchOutcome<E[] | void>, rowKey: string | null) {
     if (!outcome.done) {
       // A wake that found every row taken has nothing to do; a row's job that finds it done is a duplicate.
       if (!rowKey) return { empty: true };
       duplicate(services, contract.queue);
     }
     // A full batch likely left rows behind: another wake takes them, beside this job's next one.
-    else if (outcome.size >= batchSize(services)) services.outbox.wake([contract.queue]);
-    const items = outcome.done ? (outcome.result ?? []) : rowKey && after ? await after.filed(sendDeps(services), rowKey) : [];
-    if (after && items.length > 0) await after.send(sendDeps(services), items);
+    else if (outcome.size >= batchSize(services)) services.outbox.wake([contract.queue], trace);
+    const items = outcome.done ? (outcome.result ?? []) : rowKey && after ? await after.filed(sendDeps(services, trace), rowKey) : [];
+    if (after && items.length > 0) await after.send(sendDeps(services, trace), items);
     return outcome.done ? { batch: outcome.size, first: outcome.first, sent: items.length } : { duplicate: true, sent: items.length };
   }
 
@@ -108,13 +111,13 @@ export function batchedJob<C extends JobContract, E = never>(
       // retry from Bull Board runs it alone), it takes the oldest rows like a wake, its own in turn.
       const [row] = await selectRows<{ status: string }>(ctx.services.db, 'SELECT status FROM outbox WHERE id = ?', [Number(own.outboxId)]);
       if (!row) throw new PermanentError(`outbox row ${own.outboxId} does not exist`, 'outbox_row_missing');
-      if (row.status === 'done') return finish(ctx.services, { done: false }, own.outboxId);
-      if (row.status !== 'dead') return finish(ctx.services, await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, options(ctx.services, ctx.log), null, (trx, batch) => effect(trx, batch, ctx.services)), null);
+      if (row.status === 'done') return finish(ctx, { done: false }, own.outboxId);
+      if (row.status !== 'dead') return finish(ctx, await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, options(ctx.services, ctx.log), null, (trx, batch) => effect(trx, batch, ctx.services)), null);
       const alone = await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, { ...options(ctx.services, ctx.log), max: 1 }, { ...own, relayedWith: undefined }, (trx, batch) => effect(trx, batch, ctx.services));
-      return finish(ctx.services, alone, own.outboxId);
+      return finish(ctx, alone, own.outboxId);
     }
     const outcome = await runOutboxBatch<PayloadOf<C>, E[] | void>(ctx.services.outbox, options(ctx.services, ctx.log), own, (trx, batch) => effect(trx, batch, ctx.services));
-    return finish(ctx.services, outcome, own.outboxId);
+    return finish(ctx, outcome, own.outboxId);
   };
 
   const wake = async (ctx: WakeContext) => {
@@ -125,10 +128,10 @@ export function batchedJob<C extends JobContract, E = never>(
     });
     // A rerun after a commit whose send was lost: send what the earlier run filed.
     if (after && earlier && (!outcome.done || outcome.first !== earlier.first)) {
-      const deps = sendDeps(ctx.services);
+      const deps = sendDeps(ctx.services, ctx.trace);
       await after.send(deps, await after.filed(deps, String(earlier.first)));
     }
-    return finish(ctx.services, outcome, null);
+    return finish(ctx, outcome, null);
   };
 
   return Object.assign(processor, { wake });

@@ -6,7 +6,7 @@ import type { QueueSet } from '../producer.ts';
 import { outboxJobId } from '../contract.ts';
 import { PAYLOAD_COLUMNS, PAYLOAD_SQL, storedPayload, type StoredPayload } from './writer.ts';
 import type { JobContract } from '../contract.ts';
-import { runWithTrace, traceFields, traceOf } from '../../src/platform/trace.ts';
+import { traceFields, traceOf } from '../../src/platform/trace.ts';
 
 export interface OutboxRow extends StoredPayload {
   id: number;
@@ -125,8 +125,7 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    // A pass relays rows of many requests: it runs as part of none, not of the one that kicked it.
-    this.running = runWithTrace(undefined, () => this.drain())
+    this.running = this.drain()
       .catch((err: unknown) => this.log.warn({ err }, 'outbox relay pass failed; will retry'))
       .finally(() => {
         this.running = undefined;

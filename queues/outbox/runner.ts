@@ -4,8 +4,8 @@ import type { Db, Trx } from '../../src/platform/db.ts';
 import { PermanentError } from '../../src/platform/errors.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
 import { executeLater, placeholders, selectRows } from '../../src/platform/sql.ts';
-import { commonTrace, runWithTrace, type Trace } from '../../src/platform/trace.ts';
-import { PAYLOAD_SQL, payloadsOf, storedRow, type StoredPayload } from './writer.ts';
+import { commonTrace, type Trace } from '../../src/platform/trace.ts';
+import { PAYLOAD_SQL, payloadsOf, storedRow, writeFor, type StoredPayload } from './writer.ts';
 import type { OutboxTransactionOptions } from './outbox.ts';
 
 /**
@@ -165,7 +165,8 @@ export async function runOutboxBatch<P, R>(
       const batch = { ids: members.map((m) => m.id), payloads: members.flatMap((m) => m.payloads), traces: members.flatMap((m) => m.traces), key: String(members[0]!.id) };
       if (opts.log?.isLevelEnabled('debug')) for (const m of members) logHandled(opts.log, m);
       // Rows the effect writes inherit the batch's request when it has one (commonTrace).
-      const result = await runWithTrace(commonTrace(members.flatMap((m) => m.traces)), () => effect(trx, batch));
+      writeFor(trx, commonTrace(batch.traces));
+      const result = await effect(trx, batch);
       await beforeCommit?.(batch, result);
       await executeLater(trx, `UPDATE outbox SET status = 'done', done_at = ? WHERE id IN (${placeholders(batch.ids.length)})`, [new Date(), ...batch.ids]);
       return { done: true, result, size: batch.payloads.length, first: batch.ids[0]! };

@@ -4,7 +4,7 @@ import { selectRows } from '../../src/platform/sql.ts';
 import { hashTag } from '../../src/platform/keySlot.ts';
 import type { QueueSet } from '../producer.ts';
 import { WAKE_JOB, type JobContract } from '../contract.ts';
-import { currentTrace, traceFields } from '../../src/platform/trace.ts';
+import { traceFields, type Trace } from '../../src/platform/trace.ts';
 
 /** How long a wake's marker outlives a wake job that never starts. */
 const WAKE_MARKER_MS = 5_000;
@@ -34,18 +34,19 @@ export class QueueWaker {
     private readonly log: Logger,
   ) {}
 
-  wake(queues: Iterable<string>): void {
-    for (const name of queues) void this.wakeOne(name);
+  /** `trace`: the request whose commit wakes them, for the wake job's log lines. */
+  wake(queues: Iterable<string>, trace?: Trace): void {
+    for (const name of queues) void this.wakeOne(name, trace);
   }
 
-  private async wakeOne(name: string): Promise<void> {
+  private async wakeOne(name: string, trace?: Trace): Promise<void> {
     const contract = this.contracts.get(name);
     const redis = this.queues.commandConnection();
     const marker = wakeMarker(this.queues.prefix, name, this.queues.hashTags);
     try {
       if ((await redis.set(marker, '1', 'PX', WAKE_MARKER_MS, 'NX')) === null) return;
       // The commit that woke it; the rows it claims each carry their own request (runner.ts).
-      await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null, ...traceFields(currentTrace()) }, {
+      await this.queues.get(name).add(WAKE_JOB, { v: contract?.version ?? 1, payload: null, ...traceFields(trace) }, {
         attempts: contract?.attempts ?? 10,
         backoff: { type: 'contract' },
         // Kept like the queue's other jobs: Bull Board shows what each wake claimed (its return value).

@@ -2,7 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Trx } from '../../src/platform/db.ts';
 import { executeLarge, executeLater, placeholders } from '../../src/platform/sql.ts';
 import { compileSchema } from '../../src/platform/validation.ts';
-import { commonTrace, currentTrace, traceFields, traceOf, type Trace } from '../../src/platform/trace.ts';
+import { commonTrace, traceFields, traceOf, type Trace } from '../../src/platform/trace.ts';
 import { listenersOf, makeEnvelope, type Envelope, type EventDef } from './envelope.ts';
 
 export interface OutboxJob {
@@ -114,6 +114,8 @@ export interface OutboxWrites {
   wake: Set<string>;
   /** Rows were left for the relay. */
   pending: boolean;
+  /** The request the transaction writes for: its rows carry it, unless a job names its own. */
+  trace: Trace | undefined;
 }
 
 interface Recorder extends OutboxWrites {
@@ -123,10 +125,19 @@ interface Recorder extends OutboxWrites {
 const recorders = new WeakMap<Trx, Recorder>();
 
 /** Starts recording what `trx` writes to the outbox (Outbox.transaction); returns the record it fills. */
-export function recordOutboxWrites(trx: Trx, claimsOwnRows: (queue: string) => boolean): OutboxWrites {
-  const recorder: Recorder = { claimsOwnRows, wake: new Set(), pending: false };
+export function recordOutboxWrites(trx: Trx, claimsOwnRows: (queue: string) => boolean, trace: Trace | undefined): OutboxWrites {
+  const recorder: Recorder = { claimsOwnRows, wake: new Set(), pending: false, trace };
   recorders.set(trx, recorder);
   return recorder;
+}
+
+/**
+ * The rows `trx` writes from now on are for `trace`'s request: a batch runner learns which
+ * request its batch serves (commonTrace) only once it has claimed the rows, inside the transaction.
+ */
+export function writeFor(trx: Trx, trace: Trace | undefined): void {
+  const recorder = recorders.get(trx);
+  if (recorder) recorder.trace = trace;
 }
 
 /**
@@ -139,7 +150,7 @@ export async function writeOutbox(trx: Trx, jobs: OutboxJob[], now = new Date())
   const written = recorders.get(trx);
   const relayedAt = new Date(); // wall time, as the relay and the reconciler's grace use
   // The request (or the job of a request) this transaction runs for: two more values per row.
-  const trace = currentTrace();
+  const trace = written?.trace;
   const rows = jobs.map((job) => {
     const rowTrace = job.traces ? commonTrace(job.traces) : 'trace' in job ? job.trace : trace;
     const availableAt = job.availableAt ?? now;

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { BadRequest, Forbidden, Unauthorized } from '../platform/errors.ts';
 import { compileSchema } from '../platform/validation.ts';
+import type { Trace } from '../platform/trace.ts';
 import { oncePer } from '../platform/oncePer.ts';
 import type { Services } from '../services.ts';
 import type { Claims, TokenRole } from './auth/claims.ts';
@@ -22,6 +23,8 @@ export interface HandlerArgs<B, Q, P, C> {
   params: P;
   claims: C;
   services: Services;
+  /** The request's trace: hand it to the transactions and jobs the handler writes. */
+  trace: Trace;
   /** Present when the route takes Idempotency-Key and the caller sent one: save the answer with it. */
   idempotency: IdempotencyRequest | null;
 }
@@ -128,7 +131,7 @@ export function mount(router: Router, services: Services, route: AnyRoute): Rout
     }
     let answer: Answer;
     try {
-      answer = await route.handler({ ctx, body, query, params, claims, services, idempotency } as never);
+      answer = await route.handler({ ctx, body, query, params, claims, services, idempotency, trace: ctx.state.trace } as never);
     } catch (err) {
       // Two requests with one key raced: the loser's insert of the key failed; answer as the winner did.
       const replay = idempotency && isDuplicateKey(err) ? await replayIfSeen(services.db, idempotency) : null;

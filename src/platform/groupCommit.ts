@@ -1,5 +1,8 @@
-import type { Transactor, Trx } from './db.ts';
-import { commonTrace, currentTrace, runWithTrace, type Trace } from './trace.ts';
+import type { Trx } from './db.ts';
+import { commonTrace, type Trace } from './trace.ts';
+
+/** Opens a transaction written for `trace`'s request (none when a batch serves several). */
+export type TracedTransactor = <T>(fn: (trx: Trx) => Promise<T>, trace: Trace | undefined) => Promise<T>;
 
 export interface GroupCommitOptions {
   /** Transactions in flight at once; writes that arrive meanwhile wait and go together. */
@@ -33,14 +36,15 @@ export class GroupCommit<I, O> {
 
   constructor(
     /** Opens each batch's transaction: the outbox's, so what a batch writes is handed on after its commit. */
-    private readonly transact: Transactor,
+    private readonly transact: TracedTransactor,
     private readonly write: (trx: Trx, items: readonly I[], traces: readonly (Trace | undefined)[]) => Promise<O[]>,
     private readonly opts: GroupCommitOptions,
   ) {}
 
-  submit(item: I): Promise<O> {
+  /** `trace`: the request the item is written for. */
+  submit(item: I, trace: Trace | undefined): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ item, trace: currentTrace(), resolve, reject });
+      this.waiting.push({ item, trace, resolve, reject });
       this.pump();
     });
   }
@@ -72,8 +76,8 @@ export class GroupCommit<I, O> {
   private async transaction(batch: Pending<I, O>[]): Promise<O[]> {
     const items = batch.map((p) => p.item);
     const traces = batch.map((p) => p.trace);
-    // Run as part of the one request the batch serves, else of none (not of whoever pumped it).
-    const out = await runWithTrace(commonTrace(traces), () => this.transact((trx) => this.write(trx, items, traces)));
+    // Written for the one request the batch serves, else for none (not for whoever pumped it).
+    const out = await this.transact((trx) => this.write(trx, items, traces), commonTrace(traces));
     if (out.length !== items.length) throw new Error(`group commit: ${items.length} writes gave ${out.length} results`);
     return out;
   }

@@ -1,16 +1,13 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /**
  * The request a piece of work was caused by: its id (X-Request-Id or a fresh one) and the W3C
- * traceparent it came in with. Kept in AsyncLocalStorage, so domain code never passes it: the
- * outbox writer, the producer and the job wrapper read and set it.
+ * traceparent it came in with. It is passed by hand, as a value: a route gets its request's, a
+ * processor its job's, and each hands it to the transaction, group commit or enqueue that writes
+ * on its behalf (docs/DECISIONS.md 27). Not AsyncLocalStorage: on this Node it hooks every promise.
  */
 export interface Trace {
   request_id: string;
   traceparent?: string;
 }
-
-const store = new AsyncLocalStorage<Trace>();
 
 /** W3C trace context: version-traceid-parentid-flags, lowercase hex; all-zero ids are invalid. */
 const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -18,16 +15,6 @@ const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0
 /** The traceparent header if it is well formed (version ff is forbidden), else undefined. */
 export function validTraceparent(value: string | undefined): string | undefined {
   return value && TRACEPARENT.test(value) && !value.startsWith('ff-') ? value : undefined;
-}
-
-/** The trace of the work now running, if a request or a job set one. */
-export function currentTrace(): Trace | undefined {
-  return store.getStore();
-}
-
-/** Runs `fn` as part of `trace` (undefined: as part of none, e.g. a relay pass serving many requests). */
-export function runWithTrace<T>(trace: Trace | undefined, fn: () => T): T {
-  return trace ? store.run(trace, fn) : store.exit(fn);
 }
 
 /** The trace that job data or an outbox row carries (`request_id`, `traceparent`), if any. */

@@ -10,7 +10,7 @@ export interface SeenDeps {
    * and queues its delivery; resolves with null once it is safely queued, or with the event id
    * that stands (nothing queued). On failure nothing stays remembered (seenBatcher.ts).
    */
-  remember: (key: string, fact: SeenFact, ttlMs: number) => Promise<string | null>;
+  remember: (key: string, fact: SeenFact, ttlMs: number, requestId: string | null) => Promise<string | null>;
   /** The event id remembered under this seen key inside its window, or null. */
   findSeen: (key: string) => Promise<string | null>;
   now: () => number;
@@ -21,6 +21,8 @@ export interface SeenInput {
   identity: Identity;
   tag: string;
   id: string;
+  /** The request that saw it, for the delivery job's log lines. */
+  requestId?: string | null;
 }
 
 export interface SeenRecord {
@@ -49,7 +51,7 @@ export async function recordSeen(deps: SeenDeps, input: SeenInput): Promise<{ ev
   const now = Math.floor(deps.now());
   const eventId = newEventId(now);
   const fact: SeenFact = { event_id: eventId, seen_at: new Date(now).toISOString(), tag: input.tag, id: input.id, kind: input.kind, identity: input.identity };
-  const standing = await deps.remember(key, fact, integration.rememberMs);
+  const standing = await deps.remember(key, fact, integration.rememberMs, input.requestId ?? null);
   return standing === null ? { event_id: eventId, deduplicated: false } : { event_id: standing, deduplicated: true };
 }
 

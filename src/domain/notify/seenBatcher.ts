@@ -1,7 +1,6 @@
 import { bySlot, pipelinePerNode, type RedisClient } from '../../platform/redis.ts';
 import { Unavailable } from '../../platform/errors.ts';
 import type { SeenFact } from './seenFact.ts';
-import { currentTrace, runWithTrace } from '../../platform/trace.ts';
 
 /** Where a fact is remembered: its own key, holding the first fact's event id for the remember window. */
 export function seenStoreKey(prefix: string, key: string): string {
@@ -84,9 +83,9 @@ export class SeenBatcher {
    * key (nothing queued). Rejects when Redis fails, or (503) while another process is still
    * queueing the same key; then nothing of this fact is remembered.
    */
-  submit(key: string, fact: SeenFact, ttlMs: number): Promise<string | null> {
+  submit(key: string, fact: SeenFact, ttlMs: number, requestId: string | null): Promise<string | null> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ key: seenStoreKey(this.deps.prefix, key), fact, ttlMs, requestId: currentTrace()?.request_id ?? null, resolve, reject });
+      this.pending.push({ key: seenStoreKey(this.deps.prefix, key), fact, ttlMs, requestId, resolve, reject });
       if (this.pending.length >= this.deps.max) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -100,8 +99,8 @@ export class SeenBatcher {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    // Run as part of no request: the batch holds several, each fact's request goes with it.
-    void runWithTrace(undefined, () => this.run(batch));
+    // The batch holds several requests' facts: each fact's request goes with it (requestIds).
+    void this.run(batch);
   }
 
   private async run(batch: Pending[]): Promise<void> {

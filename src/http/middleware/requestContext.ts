@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../platform/logger.ts';
-import { runWithTrace, validTraceparent } from '../../platform/trace.ts';
+import { validTraceparent, type Trace } from '../../platform/trace.ts';
 import type { Services } from '../../services.ts';
 import type { Claims } from '../auth/claims.ts';
 import type { AppState } from '../context.ts';
@@ -12,6 +12,7 @@ const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 class RequestState implements AppState {
   claims?: Claims;
   rawBody?: string;
+  trace: Trace;
   readonly #root: Logger;
   #log: Logger | undefined;
 
@@ -20,6 +21,7 @@ class RequestState implements AppState {
     readonly requestId: string,
   ) {
     this.#root = root;
+    this.trace = { request_id: requestId };
   }
 
   get log(): Logger {
@@ -46,8 +48,8 @@ function routeOf(ctx: { path: string }): string {
 
 /**
  * Gives each request an id (the caller's X-Request-Id if sane), a child logger, timing and metrics.
- * The id and an incoming W3C traceparent are the request's trace (src/platform/trace.ts): the
- * outbox rows and jobs it causes carry them.
+ * The id and an incoming W3C traceparent are the request's trace (`ctx.state.trace`,
+ * src/platform/trace.ts): routes hand it to what they write, so the outbox rows and jobs it causes carry them.
  */
 export function requestContext(services: Services): Middleware<AppState> {
   const { metrics } = services;
@@ -61,7 +63,8 @@ export function requestContext(services: Services): Middleware<AppState> {
     const traced = () => {
       // With telemetry on, the rows and jobs continue the request's span; else the incoming header.
       const traceparent = services.telemetry?.traceparent() ?? validTraceparent(ctx.get('traceparent') || undefined);
-      return runWithTrace(traceparent ? { request_id: requestId, traceparent } : { request_id: requestId }, next);
+      if (traceparent) ctx.state.trace = { request_id: requestId, traceparent };
+      return next();
     };
     try {
       await (services.telemetry ? services.telemetry.inRequestSpan(ctx.method, ctx.headers, traced, () => ({ route: routeOf(ctx), status: ctx.status })) : traced());

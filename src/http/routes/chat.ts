@@ -58,7 +58,7 @@ interface DonationAccept {
 const donationAccepts = oncePer(
   (services: Services) =>
     new GroupCommit<DonationAccept, { donation_id: string }>(
-      (fn) => services.outbox.transaction(fn),
+      (fn, trace) => services.outbox.transaction(fn, { trace }),
       async (trx, items, traces) => {
         const created = await createDonations(trx, items.map((i) => i.donation), traces);
         for (const [k, { idempotency }] of items.entries()) if (idempotency) await saveIdempotent(trx, idempotency, 201, created[k]!);
@@ -87,13 +87,13 @@ export function chatRoutes(): AnyRoute[] {
       summary: 'Write a message in a room; private ones reach only the sender and the room owner',
       body: MessageBody,
       responses: { 201: { description: 'accepted; SaveMessage stores it and tells the room', schema: ok({ event_id: Type.String() }) }, 429: { description: 'rate_limited (CHAT_MESSAGES_PER_MINUTE)' } },
-      handler: async ({ body, claims, services }) => {
+      handler: async ({ body, claims, services, trace }) => {
         const { db, config } = services;
         checkMessageText(body.message, config.chat.messageMaxLength);
         await takeRateToken(limits(services), 'chat:message', claims.sub, config.chat.messagesPerMinute);
         await roomOf(services, body.room);
         const sender = await ensureParticipant(db, claims);
-        const result = await services.outbox.transaction((trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }));
+        const result = await services.outbox.transaction((trx) => postMessage(trx, { sender, room: body.room, message: body.message, isPublic: flag(body.is_public) }), { trace });
         return { status: 201, body: result };
       },
     }),
@@ -107,7 +107,7 @@ export function chatRoutes(): AnyRoute[] {
         422: { description: 'self_donation' },
         429: { description: 'rate_limited (CHAT_DONATIONS_PER_MINUTE)' },
       },
-      handler: async ({ body, claims, services, idempotency }) => {
+      handler: async ({ body, claims, services, idempotency, trace }) => {
         const { db, config } = services;
         const sum = parseMoney(body.sum);
         const message = body.message ? { message: body.message.message, isPublic: flag(body.message.is_public) } : undefined;
@@ -117,7 +117,7 @@ export function chatRoutes(): AnyRoute[] {
         const sender = await ensureParticipant(db, claims);
         const donation = { sender, room, sum, message };
         checkDonation(donation);
-        const result = await donationAccepts(services).submit({ donation, idempotency });
+        const result = await donationAccepts(services).submit({ donation, idempotency }, trace);
         return { status: 201, body: result };
       },
     }),
@@ -137,11 +137,12 @@ export function chatRoutes(): AnyRoute[] {
       summary: "Bind an external ws gateway's connection id to the caller (AddNewConnection → SaveConnection)",
       body: ConnectionBody,
       responses: { 201: { description: 'accepted', schema: ok({ event_id: Type.String() }) }, 429: { description: 'rate_limited (CHAT_CONNECTIONS_PER_MINUTE)' } },
-      handler: async ({ body, claims, services }) => {
+      handler: async ({ body, claims, services, trace }) => {
         await takeRateToken(limits(services), 'chat:connection', claims.sub, services.config.chat.connectionsPerMinute);
         const participant = await ensureParticipant(services.db, claims);
         const envelope = await services.outbox.transaction((trx) =>
           publishEvent(trx, AddNewConnection, { connection_id: body.connection_id, entity_uuid: participant.uuid, type: participant.type }),
+          { trace },
         );
         return { status: 201, body: { event_id: envelope.event_id } };
       },

@@ -17,9 +17,9 @@ export function eventRoutes(): AnyRoute[] {
         400: { description: 'bad_params (envelope shape), unknown_schema (unknown name or version) or invalid_payload, naming the failing fields' },
         409: { description: 'event_id_reused: the event id was recorded with another name or payload' },
       },
-      handler: async ({ body, services }) => {
+      handler: async ({ body, services, trace }) => {
         const { def, envelope } = checkEnvelope(upstreamEvents, body);
-        const result = await services.outbox.transaction((trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())));
+        const result = await services.outbox.transaction((trx) => acceptEvent(trx, def, envelope, new Date(services.clock.now())), { trace });
         return { body: { event_id: envelope.event_id, duplicate: result.duplicate } };
       },
     }),

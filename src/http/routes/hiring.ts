@@ -39,9 +39,9 @@ export function hiringRoutes(): AnyRoute[] {
       summary: 'Create an exercise; streams ExerciseCreated v0 to topic datarep.exercise',
       body: ExerciseBody,
       responses: { 201: { description: 'created', schema: Type.Object({ success: Type.Literal(true), exercise_id: Type.String() }) } },
-      handler: async ({ body, claims, services }) => {
+      handler: async ({ body, claims, services, trace }) => {
         await seen(services, claims);
-        const exercise = await services.outbox.transaction((trx) => createExercise(trx, { title: body.title, content: body.content, authorId: claims.sub }, now(services)));
+        const exercise = await services.outbox.transaction((trx) => createExercise(trx, { title: body.title, content: body.content, authorId: claims.sub }, now(services)), { trace });
         return { status: 201, body: { exercise_id: exercise.exercise_id } };
       },
     }),
@@ -55,9 +55,9 @@ export function hiringRoutes(): AnyRoute[] {
         403: { description: 'not_author' },
         404: { description: 'unknown_exercise' },
       },
-      handler: async ({ params, body, claims, services }) => {
+      handler: async ({ params, body, claims, services, trace }) => {
         await seen(services, claims);
-        const exercise = await services.outbox.transaction((trx) => updateExercise(trx, params.id, { title: body.title, content: body.content, authorId: claims.sub }, now(services)));
+        const exercise = await services.outbox.transaction((trx) => updateExercise(trx, params.id, { title: body.title, content: body.content, authorId: claims.sub }, now(services)), { trace });
         return { body: { exercise_id: exercise.exercise_id, updated_at: exercise.updated_at } };
       },
     }),
@@ -77,11 +77,12 @@ export function hiringRoutes(): AnyRoute[] {
       params: Id,
       body: Type.Object({ knowledge_area: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false }),
       responses: { 202: { description: 'the event is recorded and on its way', schema: Accepted }, 404: { description: 'unknown_exercise' } },
-      handler: async ({ params, body, claims, services }) => {
+      handler: async ({ params, body, claims, services, trace }) => {
         await seen(services, claims);
         const def = await emittedVersion(services.flags, 'ExerciseCompleted', services.log);
         const eventId = await services.outbox.transaction((trx) =>
           completeExercise(trx, def, { exerciseId: params.id, candidateId: claims.sub, knowledgeArea: body?.knowledge_area ?? null }, now(services)),
+          { trace },
         );
         return { status: 202, body: { event_id: eventId, event_name: def.name, event_version: def.version } };
       },
@@ -91,9 +92,9 @@ export function hiringRoutes(): AnyRoute[] {
       summary: 'Fail an exercise: ExerciseFailed v0 on topic domain.candidate_attempt',
       params: Id,
       responses: { 202: { description: 'the event is recorded and on its way', schema: Accepted }, 404: { description: 'unknown_exercise' } },
-      handler: async ({ params, claims, services }) => {
+      handler: async ({ params, claims, services, trace }) => {
         await seen(services, claims);
-        const eventId = await services.outbox.transaction((trx) => failExercise(trx, { exerciseId: params.id, candidateId: claims.sub }, now(services)));
+        const eventId = await services.outbox.transaction((trx) => failExercise(trx, { exerciseId: params.id, candidateId: claims.sub }, now(services)), { trace });
         return { status: 202, body: { event_id: eventId, event_name: 'ExerciseFailed', event_version: 0 } };
       },
     }),

@@ -58,7 +58,7 @@ function buildSeenDeps(services: Services): SeenDeps {
     integrations: services.notify.integrations,
     findSeen: (key) => findSeen(redis, config.queuePrefix, key),
     now: () => services.clock.now(),
-    remember: (key, fact, ttlMs) => batcher.submit(key, fact, ttlMs),
+    remember: (key, fact, ttlMs, requestId) => batcher.submit(key, fact, ttlMs, requestId),
   };
 }
 
@@ -72,10 +72,10 @@ export function notifyRoutes(): AnyRoute[] {
         200: { description: 'queued (or a repeat inside the remember window)', schema: Type.Object({ success: Type.Literal(true), event_id: Type.String(), deduplicated: Type.Boolean() }) },
         429: { description: 'rate_limited: anonymous callers per client IP (NOTIFY_ANONYMOUS_PER_MINUTE)' },
       },
-      handler: async ({ ctx, body, claims, services }) => {
+      handler: async ({ ctx, body, claims, services, trace }) => {
         // A token is signed, so it is limited by whoever issued it; anonymous callers by their IP.
         if (!claims) await takeRateToken({ redis: services.redis, prefix: services.config.queuePrefix }, 'notify:anonymous', ctx.ip, services.config.notifyAnonymousPerMinute);
-        const result = await recordSeen(seenDeps(services), { ...identityOf(claims), tag: body.tag, id: body.id });
+        const result = await recordSeen(seenDeps(services), { ...identityOf(claims), tag: body.tag, id: body.id, requestId: trace.request_id });
         return { body: result };
       },
     }),

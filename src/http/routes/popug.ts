@@ -10,6 +10,7 @@ import { formatMoney } from '../../domain/ledger/money.ts';
 import { BadRequest, Forbidden, NotFound, RuleViolation, Unauthorized } from '../../platform/errors.ts';
 import { oncePer } from '../../platform/oncePer.ts';
 import { toSafeInt } from '../../platform/sql.ts';
+import type { Trace } from '../../platform/trace.ts';
 import type { Services } from '../../services.ts';
 import type { Claims } from '../auth/claims.ts';
 import { saveIdempotent } from '../idempotency.ts';
@@ -65,7 +66,7 @@ function remember(services: Services, id: string): void {
 }
 
 /** First sight of a valid token: auth learns the user (AccountCreated goes out). */
-async function seen(services: Services, claims: PopugClaims): Promise<string> {
+async function seen(services: Services, claims: PopugClaims, trace: Trace): Promise<string> {
   const id = sub(claims);
   if (knownUsers(services).has(id)) return id;
   if (await userExists(services.db, id)) {
@@ -74,7 +75,7 @@ async function seen(services: Services, claims: PopugClaims): Promise<string> {
   }
   const claimed = (claims as Record<string, unknown>).email;
   const email = typeof claimed === 'string' && claimed.length <= 254 ? claimed : undefined;
-  await services.outbox.transaction((trx) => ensureUserSeen(trx, { sub: id, role: claims.role, name: claims.name, email }, new Date(services.clock.now())));
+  await services.outbox.transaction((trx) => ensureUserSeen(trx, { sub: id, role: claims.role, name: claims.name, email }, new Date(services.clock.now())), { trace });
   remember(services, id);
   return id;
 }
@@ -108,10 +109,10 @@ export function popugRoutes(): AnyRoute[] {
       summary: "Create a popug user or change their role (AccountCreated / AccountRoleChanged go to the tracker and payments)",
       body: UserBody,
       responses: { 200: { description: 'role (or name, email) changed or already so', schema: ok({ user: Type.String(), role: PopugRole, created: Type.Boolean() }) }, 201: { description: 'created' } },
-      handler: async ({ body, claims, services }) => {
-        await seen(services, claims as PopugClaims);
+      handler: async ({ body, claims, services, trace }) => {
+        await seen(services, claims as PopugClaims, trace);
         const now = new Date(services.clock.now());
-        const outcome = await services.outbox.transaction((trx) => upsertUser(trx, { user: body.user, role: body.role, name: body.name, email: body.email }, now));
+        const outcome = await services.outbox.transaction((trx) => upsertUser(trx, { user: body.user, role: body.role, name: body.name, email: body.email }, now), { trace });
         return { status: outcome === 'created' ? 201 : 200, body: { user: body.user, role: body.role, created: outcome === 'created' } };
       },
     }),
@@ -120,12 +121,12 @@ export function popugRoutes(): AnyRoute[] {
       summary: 'Create a task, assigned to a uniformly random current employee',
       body: TaskBody,
       responses: { 201: { description: 'created', schema: ok({ task_id: Type.String(), assignee: Type.String() }) }, 422: { description: 'no_employees' } },
-      handler: async ({ body, claims, services }) => {
-        const caller = await seen(services, claims as PopugClaims);
+      handler: async ({ body, claims, services, trace }) => {
+        const caller = await seen(services, claims as PopugClaims, trace);
         const { title, jiraId } = splitJira(body.title, body.jira_id);
         if (title.trim() === '') throw new BadRequest('title is empty', 'bad_params');
         const now = new Date(services.clock.now());
-        const task = await services.outbox.transaction((trx) => createTask(trx, { title, description: body.description, jiraId, createdBy: caller }, now));
+        const task = await services.outbox.transaction((trx) => createTask(trx, { title, description: body.description, jiraId, createdBy: caller }, now), { trace });
         return { status: 201, body: { task_id: task.taskId, assignee: task.assignee } };
       },
     }),
@@ -134,8 +135,8 @@ export function popugRoutes(): AnyRoute[] {
       summary: "Tasks, newest first (employees: their own; managers and admins: any), paged with ?after=<last task_id>",
       query: TaskQuery,
       responses: { 200: { description: 'a page', schema: ok({ tasks: Type.Array(TaskOut), next: Type.Union([Type.String(), Type.Null()]) }) } },
-      handler: async ({ query, claims, services }) => {
-        const caller = await seen(services, claims as PopugClaims);
+      handler: async ({ query, claims, services, trace }) => {
+        const caller = await seen(services, claims as PopugClaims, trace);
         const anyone = claims.role === 'manager' || claims.role === 'admin';
         if (!anyone && query.assignee !== undefined && query.assignee !== caller) throw new Forbidden('employees see their own tasks only', 'forbidden');
         const limit = Number(query.limit ?? 50);
@@ -154,8 +155,8 @@ export function popugRoutes(): AnyRoute[] {
       summary: 'One task; prices are null until payments has priced it',
       params: IdParams,
       responses: { 200: { description: 'the task', schema: Type.Intersect([ok({}), TaskOut]) }, 404: { description: 'task_not_found' } },
-      handler: async ({ params, claims, services }) => {
-        await seen(services, claims as PopugClaims);
+      handler: async ({ params, claims, services, trace }) => {
+        await seen(services, claims as PopugClaims, trace);
         const task = await getTask(services.db, params.id);
         if (!task) throw new NotFound('no such task', 'task_not_found');
         return { body: presentTask(task) };
@@ -166,9 +167,9 @@ export function popugRoutes(): AnyRoute[] {
       summary: 'Complete a task (its assignee only; 409 already_done the second time)',
       params: IdParams,
       responses: { 200: { description: 'completed', schema: ok({ task_id: Type.String(), status: Type.Literal('done') }) }, 403: { description: 'not_assignee' }, 409: { description: 'already_done' } },
-      handler: async ({ params, claims, services }) => {
-        const caller = await seen(services, claims as PopugClaims);
-        await services.outbox.transaction((trx) => completeTask(trx, params.id, caller, new Date(services.clock.now())));
+      handler: async ({ params, claims, services, trace }) => {
+        const caller = await seen(services, claims as PopugClaims, trace);
+        await services.outbox.transaction((trx) => completeTask(trx, params.id, caller, new Date(services.clock.now())), { trace });
         return { body: { task_id: params.id, status: 'done' } };
       },
     }),
@@ -176,9 +177,9 @@ export function popugRoutes(): AnyRoute[] {
       method: 'post', path: '/popug/tasks/reshuffle', tag: 'popug', auth: MANAGERS,
       summary: 'Reassign every open task to a random employee; while one runs, answers the running one',
       responses: { 202: { description: 'started or running', schema: ok({ reshuffle_id: Type.String(), status: Type.Union([Type.Literal('running'), Type.Literal('done')]) }) } },
-      handler: async ({ claims, services }) => {
-        const caller = await seen(services, claims as PopugClaims);
-        const r = await requestReshuffle((fn) => services.outbox.transaction(fn), caller, new Date(services.clock.now()));
+      handler: async ({ claims, services, trace }) => {
+        const caller = await seen(services, claims as PopugClaims, trace);
+        const r = await requestReshuffle((fn) => services.outbox.transaction(fn, { trace }), caller, new Date(services.clock.now()));
         return { status: 202, body: { reshuffle_id: r.reshuffle_id, status: r.status } };
       },
     }),
@@ -187,8 +188,8 @@ export function popugRoutes(): AnyRoute[] {
       summary: "A reshuffle's progress",
       params: IdParams,
       responses: { 200: { description: 'progress', schema: ok({ reshuffle_id: Type.String(), status: Type.String(), tasks_total: Type.Integer(), tasks_done: Type.Integer() }) } },
-      handler: async ({ params, claims, services }) => {
-        await seen(services, claims as PopugClaims);
+      handler: async ({ params, claims, services, trace }) => {
+        await seen(services, claims as PopugClaims, trace);
         const r = await getReshuffle(services.db, params.id);
         if (!r) throw new NotFound('no such reshuffle', 'reshuffle_not_found');
         return { body: { ...r } };
@@ -207,8 +208,8 @@ export function popugRoutes(): AnyRoute[] {
           }),
         },
       },
-      handler: async ({ query, claims, services }) => {
-        const caller = await seen(services, claims as PopugClaims);
+      handler: async ({ query, claims, services, trace }) => {
+        const caller = await seen(services, claims as PopugClaims, trace);
         const day = query.day ? parseDay(query.day) : today(services);
         return { body: { ...(await accountDay(services.db, caller, day)) } };
       },
@@ -218,8 +219,8 @@ export function popugRoutes(): AnyRoute[] {
       summary: "A day's management income, employees in the red, most expensive tasks (day, ISO week, month)",
       query: DayQuery,
       responses: { 200: { description: 'the dashboard', schema: ok({ day: Type.String(), management_income: Money, employees_in_red: Type.Integer(), most_expensive: Type.Object({ day: Top, week: Top, month: Top }) }) } },
-      handler: async ({ query, claims, services }) => {
-        await seen(services, claims as PopugClaims);
+      handler: async ({ query, claims, services, trace }) => {
+        await seen(services, claims as PopugClaims, trace);
         const day = query.day ? parseDay(query.day) : today(services);
         return { body: { ...(await dashboard(services.db, day, today(services))) } };
       },
@@ -229,8 +230,8 @@ export function popugRoutes(): AnyRoute[] {
       summary: `Per-day income, fees, rewards and payouts for a chart (at most ${MAX_CHART_DAYS} days)`,
       query: RangeQuery,
       responses: { 200: { description: 'one row per day, oldest first', schema: ok({ days: Type.Array(Type.Object({ day: Type.String(), management_income: Money, fees: Money, rewards: Money, payouts: Money })) }) } },
-      handler: async ({ query, claims, services }) => {
-        await seen(services, claims as PopugClaims);
+      handler: async ({ query, claims, services, trace }) => {
+        await seen(services, claims as PopugClaims, trace);
         return { body: { days: await dashboardDays(services.db, parseDay(query.from), parseDay(query.to)) } };
       },
     }),
@@ -239,8 +240,8 @@ export function popugRoutes(): AnyRoute[] {
       summary: "A day's payout: pending, running or done, how many employees were paid and the total",
       query: DayQuery,
       responses: { 200: { description: 'the payout', schema: ok({ day: Type.String(), status: Type.String(), employees_paid: Type.Integer(), total: Money }) } },
-      handler: async ({ query, claims, services }) => {
-        await seen(services, claims as PopugClaims);
+      handler: async ({ query, claims, services, trace }) => {
+        await seen(services, claims as PopugClaims, trace);
         const day = query.day ? parseDay(query.day) : today(services);
         return { body: { ...(await payoutStatus(services.db, day)) } };
       },
@@ -250,8 +251,8 @@ export function popugRoutes(): AnyRoute[] {
       summary: "Run or resume a day's payout now (closes the day; each employee is paid once per day)",
       body: RunBody,
       responses: { 202: { description: 'queued', schema: ok({ day: Type.String(), status: Type.String() }) }, 422: { description: 'day_not_started' } },
-      handler: async ({ body, claims, services, idempotency }) => {
-        await seen(services, claims as PopugClaims);
+      handler: async ({ body, claims, services, idempotency, trace }) => {
+        await seen(services, claims as PopugClaims, trace);
         const day = parseDay(body.day);
         if (day > today(services)) throw new RuleViolation('a day can be paid once it has started', 'day_not_started');
         const now = new Date(services.clock.now());
@@ -259,7 +260,7 @@ export function popugRoutes(): AnyRoute[] {
         await services.outbox.transaction(async (trx) => {
           await requestPayout(trx, day, now);
           if (idempotency) await saveIdempotent(trx, idempotency, 202, answer);
-        });
+        }, { trace });
         return { status: 202, body: answer };
       },
     }),

@@ -50,20 +50,20 @@ describe('mark-notify: only a queued fact answers "deduplicated" (two api proces
     });
     const api2 = batcher(add);
     const first = fact('race');
-    const firstAnswer = rejection(api1.submit('race', first, 60_000));
+    const firstAnswer = rejection(api1.submit('race', first, 60_000, null));
     await waitFor(async () => (await redis.get(seenStoreKey(prefix, 'race'))) !== null, { what: "api1's SET" });
 
-    const retry = await rejection(api2.submit('race', fact('race'), 60_000));
+    const retry = await rejection(api2.submit('race', fact('race'), 60_000, null));
     expect(retry, 'not answered from a fact that is not queued').to.have.property('rejected').that.is.instanceOf(Unavailable);
     expect(await findSeen(redis, prefix, 'race'), 'GET /seen: not seen while only pending').to.equal(null);
 
     slow.open();
     expect(await firstAnswer).to.have.property('rejected');
     const second = fact('race');
-    expect(await api2.submit('race', second, 60_000), 'queued, not deduplicated').to.equal(null);
+    expect(await api2.submit('race', second, 60_000, null), 'queued, not deduplicated').to.equal(null);
     expect(await queued()).to.include(second.event_id).and.not.include(first.event_id);
     expect(await findSeen(redis, prefix, 'race')).to.equal(second.event_id);
-    expect(await api1.submit('race', fact('race'), 60_000), 'now a repeat is deduplicated').to.equal(second.event_id);
+    expect(await api1.submit('race', fact('race'), 60_000, null), 'now a repeat is deduplicated').to.equal(second.event_id);
   });
 
   it('a repeat in the same process waits for the first add and answers its id', async () => {
@@ -73,9 +73,9 @@ describe('mark-notify: only a queued fact answers "deduplicated" (two api proces
       await add(facts);
     });
     const first = fact('same');
-    const answers = [api1.submit('same', first, 60_000), api1.submit('same', fact('same'), 60_000)];
+    const answers = [api1.submit('same', first, 60_000, null), api1.submit('same', fact('same'), 60_000, null)];
     await sleep(20);
-    answers.push(api1.submit('same', fact('same'), 60_000)); // a later batch, while the first is in flight
+    answers.push(api1.submit('same', fact('same'), 60_000, null)); // a later batch, while the first is in flight
     let settled = 0;
     for (const a of answers) void a.then(() => settled++, () => settled++);
     await sleep(100);
@@ -87,13 +87,13 @@ describe('mark-notify: only a queued fact answers "deduplicated" (two api proces
 
   it('a pending mark left by an api that died between SET and add lapses, then the fact is queued', async () => {
     const dead = batcher(() => new Promise<void>(() => undefined), 500);
-    void dead.submit('dead', fact('dead'), 60_000);
+    void dead.submit('dead', fact('dead'), 60_000, null);
     await waitFor(async () => (await redis.get(seenStoreKey(prefix, 'dead'))) !== null, { what: 'the dead api\'s SET' });
     const api2 = batcher(add);
-    expect(await rejection(api2.submit('dead', fact('dead'), 60_000))).to.have.property('rejected').that.is.instanceOf(Unavailable);
+    expect(await rejection(api2.submit('dead', fact('dead'), 60_000, null))).to.have.property('rejected').that.is.instanceOf(Unavailable);
     await sleep(600);
     const retried = fact('dead');
-    expect(await api2.submit('dead', retried, 60_000)).to.equal(null);
+    expect(await api2.submit('dead', retried, 60_000, null)).to.equal(null);
     expect(await queued()).to.include(retried.event_id);
     expect(await redis.pttl(seenStoreKey(prefix, 'dead')), 'confirmed for the remember window').to.be.above(50_000);
   });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { Type } from '@sinclair/typebox';
 import { defineEvent, envelopeSchema, makeEnvelope, type Envelope } from '../../../queues/outbox/envelope.ts';
-import { eventBatchJobs, eventJobs, PAYLOAD_COLUMNS, publishEvent, storedRow, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
+import { eventBatchJobs, eventJobs, PAYLOAD_COLUMNS, publishEvent, recordOutboxWrites, storedRow, storedPayload, writeOutbox, type StoredPayload } from '../../../queues/outbox/writer.ts';
 import { runOutboxBatch, type OutboxTransactions } from '../../../queues/outbox/runner.ts';
-import { currentTrace, type Trace } from '../../../src/platform/trace.ts';
+import type { Trace } from '../../../src/platform/trace.ts';
 import { pino } from 'pino';
 import { withTransaction } from '../../../src/platform/db.ts';
 import { rowJobData } from '../../../queues/outbox/relay.ts';
@@ -108,11 +108,25 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
     // The runner handles the row with a debug line per event, each with its event id and request.
     const lines: Record<string, unknown>[] = [];
     const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const transactions: OutboxTransactions = { db: t.db, transaction: (fn, opts) => withTransaction(t.db, fn, opts?.readCommitted ? { isolationLevel: 'read committed' } : {}) };
-    const outcome = await runOutboxBatch(transactions, { queue: 'test.listener-a', schema: envelopeSchema(Tested), max: 10, readCommitted: true, log }, null, async () => currentTrace());
+    // Recording as Outbox.transaction does, so the rows the effect writes take the batch's request.
+    const transactions: OutboxTransactions = {
+      db: t.db,
+      transaction: (fn, opts) =>
+        withTransaction(
+          t.db,
+          (trx) => {
+            recordOutboxWrites(trx, () => false, opts?.trace);
+            return fn(trx);
+          },
+          opts?.readCommitted ? { isolationLevel: 'read committed' } : {},
+        ),
+    };
+    const written = async (queue: string) => (await rows()).filter((r) => r.queue === queue).map((r) => ({ request_id: r.request_id, traceparent: r.traceparent }));
+    const effect = (queue: string) => (trx: Parameters<Parameters<OutboxTransactions['transaction']>[0]>[0]) => writeOutbox(trx, [{ queue, payload: { n: 1 }, version: 1 }], at);
+    const outcome = await runOutboxBatch(transactions, { queue: 'test.listener-a', schema: envelopeSchema(Tested), max: 10, readCommitted: true, log }, null, effect('test.follow-mixed'));
     expect(outcome).to.include({ done: true, size: 3 });
-    // Work the batch does runs for no single request.
-    expect(outcome.done && outcome.result).to.equal(undefined);
+    // What the batch writes is for no single request.
+    expect(await written('test.follow-mixed')).to.deep.equal([{ request_id: null, traceparent: null }]);
     const handled = lines.filter((l) => l.msg === 'outbox row handled');
     expect(handled.map((l) => [l.event_id, l.request_id])).to.deep.equal(envelopes.map((e, i) => [e.event_id, i === 1 ? 'req-b' : 'req-a']));
 
@@ -124,5 +138,9 @@ describe('outbox: an event\'s rows keep its envelope header in columns (real MyS
       expect(JSON.parse(row.payload)).to.deep.equal(envelopes.slice(0, 2).map((e) => ({ event_id: e.event_id, payload: e.payload })));
       expect(storedRow(row).traces).to.deep.equal([b, b]);
     }
+    // Such a batch writes for that request.
+    const shared = await runOutboxBatch(transactions, { queue: 'test.listener-a', schema: envelopeSchema(Tested), max: 10, readCommitted: true, log }, null, effect('test.follow-shared'));
+    expect(shared).to.include({ done: true, size: 2 });
+    expect(await written('test.follow-shared')).to.deep.equal([{ request_id: 'req-b', traceparent: null }]);
   });
 });

@@ -83,7 +83,7 @@ describe('outbox: a transaction hands its outbox writes on after the commit, by 
       await writeOutbox(trx, items.flatMap(row));
       return [...items];
     }, { concurrency: 1, maxBatch: 10 });
-    await Promise.all(Array.from({ length: 25 }, (_, n) => commit.submit(n)));
+    await Promise.all(Array.from({ length: 25 }, (_, n) => commit.submit(n, undefined)));
     await waitFor(async () => (await rows()).filter((r) => r.status === 'relayed').length === 25);
     expect(await services.queues.get(plain.queue).getWaitingCount()).to.equal(25);
   });

@@ -32,13 +32,13 @@ describe('group commit: writes that arrive together share a transaction (real My
 
   it('writes a lone item at once, alone', async () => {
     const commit = new GroupCommit(inTransaction, write, { concurrency: 2, maxBatch: 50 });
-    expect(await commit.submit(7)).to.equal(70);
+    expect(await commit.submit(7, undefined)).to.equal(70);
     expect(transactions).to.deep.equal([1]);
   });
 
   it('batches what arrives while transactions run, answers each caller with its own result, in fewer transactions', async () => {
     const commit = new GroupCommit(inTransaction, write, { concurrency: 2, maxBatch: 50 });
-    const results = await Promise.all(Array.from({ length: 300 }, (_, n) => commit.submit(n)));
+    const results = await Promise.all(Array.from({ length: 300 }, (_, n) => commit.submit(n, undefined)));
     expect(results).to.deep.equal(Array.from({ length: 300 }, (_, n) => n * 10));
     const rows = (await t.db('gc_rows').orderBy('n').select('n')) as { n: number }[];
     expect(rows.map((r) => r.n)).to.deep.equal(Array.from({ length: 300 }, (_, n) => n));
@@ -49,7 +49,7 @@ describe('group commit: writes that arrive together share a transaction (real My
 
   it('fails only the bad write of a failed batch: the others are retried alone and commit', async () => {
     const commit = new GroupCommit(inTransaction, write, { concurrency: 1, maxBatch: 50 });
-    const outcomes = await Promise.allSettled([1, 2, -3, 4, 5].map((n) => commit.submit(n)));
+    const outcomes = await Promise.allSettled([1, 2, -3, 4, 5].map((n) => commit.submit(n, undefined)));
     expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(((outcomes[2] as PromiseRejectedResult).reason as Error).message).to.equal('negative: -3');
     const rows = (await t.db('gc_rows').orderBy('n').select('n')) as { n: number }[];
@@ -58,9 +58,9 @@ describe('group commit: writes that arrive together share a transaction (real My
 
   it('rolls a failed batch back whole before the retries: no write lands twice', async () => {
     const commit = new GroupCommit(inTransaction, write, { concurrency: 1, maxBatch: 50 });
-    await commit.submit(1);
+    await commit.submit(1, undefined);
     // 1 is taken: a batch holding it fails on the unique key after inserting nothing that stays.
-    const outcomes = await Promise.allSettled([2, 1, 3].map((n) => commit.submit(n)));
+    const outcomes = await Promise.allSettled([2, 1, 3].map((n) => commit.submit(n, undefined)));
     expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
     const rows = (await t.db('gc_rows').orderBy('n').select('n')) as { n: number }[];
     expect(rows.map((r) => r.n)).to.deep.equal([1, 2, 3]);

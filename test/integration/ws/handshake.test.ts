@@ -42,7 +42,7 @@ describe('ws handshake: checked before the upgrade completes', function () {
       { type: 'client', entity_uuid: randomUUID(), connection_uuid: fresh, created_at: new Date() },
     ]);
     const payload = { outbox_retention_ms: 86_400_000, idempotency_retention_ms: 86_400_000, connection_retention_ms: 7 * 86_400_000 };
-    const pruned = await pruneJob({ payload, queue: 'platform.prune', jobId: 'test-prune', attempt: 1, maxAttempts: 1, eventId: undefined, outboxId: undefined, outboxIds: undefined, log: app.running.services.log, services: app.running.services });
+    const pruned = await pruneJob({ payload, queue: 'platform.prune', jobId: 'test-prune', attempt: 1, maxAttempts: 1, eventId: undefined, outboxId: undefined, outboxIds: undefined, trace: undefined, log: app.running.services.log, services: app.running.services });
     expect(pruned).to.deep.include({ connections: 1 });
     expect((await db('connections').whereIn('connection_uuid', [old, fresh]).select('connection_uuid')).map((r: { connection_uuid: string }) => r.connection_uuid)).to.deep.equal([fresh]);
   });
