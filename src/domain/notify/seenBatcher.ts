@@ -22,6 +22,13 @@ export async function findSeen(redis: RedisClient, prefix: string, key: string):
   return value === null || value.startsWith(PENDING) ? null : value;
 }
 
+// Marking is a SET NX GET per key, all of a batch in one script (per hash slot on a Cluster): a
+// command per fact costs the api about three times the CPU of a key in a script (the command's
+// object, its promise, its reply). Answers each key's standing value, false where there was none.
+const MARK = `local standing = {}
+for i, key in ipairs(KEYS) do standing[i] = redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i], 'NX', 'GET') end
+return standing`;
+
 // Confirming is a SET XX per key, no compare: it runs only after this batch's add succeeded, and a
 // key names one fact, so whatever mark stands there (ours, or another api's after ours lapsed) may
 // say "queued"; a key already gone stays gone. One script per batch (per hash slot on a Cluster):
@@ -65,8 +72,8 @@ interface Pending {
 
 /**
  * Remembers and queues the seen facts of one api process. Everything submitted in the same
- * event-loop turn (flushed on setImmediate, or at `max`) is marked pending in one pipeline of
- * `SET NX GET`, the new facts are queued as one job, then their marks are confirmed in one more
+ * event-loop turn (flushed on setImmediate, or at `max`) is marked pending in one script of
+ * `SET NX GET`s, the new facts are queued as one job, then their marks are confirmed in one more
  * pipeline: per request, no Redis round trip of its own, and per fact a share of one BullMQ add
  * instead of one add each (docs/DECISIONS.md 7).
  */
@@ -105,16 +112,7 @@ export class SeenBatcher {
 
   private async run(batch: Pending[]): Promise<void> {
     const pendingTtl = this.deps.pendingTtlMs ?? PENDING_TTL_MS;
-    let replies: [Error | null, unknown][];
-    try {
-      replies = await pipelinePerNode(this.deps.redis, batch, (p) => p.key, (pipeline, p) => pipeline.set(p.key, PENDING + p.fact.event_id, 'PX', Math.min(p.ttlMs, pendingTtl), 'NX', 'GET'));
-    } catch (err) {
-      // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
-      // runs them when it resumes): forget them. Until then they are only pending, never an answer.
-      void this.forget(batch);
-      for (const p of batch) p.reject(err as Error);
-      return;
-    }
+    const replies = await this.mark(batch, pendingTtl);
     const fresh: Pending[] = [];
     const unanswered: Pending[] = [];
     let settle!: (queued: boolean) => void;
@@ -130,6 +128,8 @@ export class SeenBatcher {
         this.inFlight.set(p.key, { eventId: p.fact.event_id, queued: outcome });
       } else this.answerStanding(p, String(standing));
     });
+    // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
+    // runs them when it resumes): forget them. Until then they are only pending, never an answer.
     if (unanswered.length > 0) void this.forget(unanswered);
     if (fresh.length === 0) return;
     try {
@@ -151,6 +151,28 @@ export class SeenBatcher {
     this.leave(fresh);
     settle(true);
     for (const p of fresh) p.resolve(null);
+  }
+
+  /**
+   * Marks each fact's key pending unless it holds a value: the replies in batch order, each the
+   * value standing there (null: none, the fact is fresh) or the error its group met.
+   */
+  private async mark(batch: Pending[], pendingTtl: number): Promise<[Error | null, unknown][]> {
+    const replies = new Array<[Error | null, unknown]>(batch.length);
+    const groups = bySlot(this.deps.redis, batch.map((p, i) => ({ p, i })), ({ p }) => p.key);
+    await Promise.all(
+      groups.map(async (group) => {
+        try {
+          const keys = group.map(({ p }) => p.key);
+          const args = group.flatMap(({ p }) => [PENDING + p.fact.event_id, Math.min(p.ttlMs, pendingTtl)]);
+          const standing = (await this.deps.redis.eval(MARK, keys.length, ...keys, ...args)) as (string | null)[];
+          group.forEach(({ i }, j) => (replies[i] = [null, standing[j] ?? null]));
+        } catch (err) {
+          for (const { i } of group) replies[i] = [err as Error, null];
+        }
+      }),
+    );
+    return replies;
   }
 
   /**

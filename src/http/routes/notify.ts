@@ -1,10 +1,10 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Forbidden, Unauthorized } from '../../platform/errors.ts';
 import { oncePer } from '../../platform/oncePer.ts';
 import { takeRateToken } from '../../platform/rateLimit.ts';
 import { lookupSeen, recordSeen, type SeenDeps } from '../../domain/notify/recordSeen.ts';
 import { findSeen, SeenBatcher } from '../../domain/notify/seenBatcher.ts';
-import type { Identity, SeenKind } from '../../domain/notify/seenFact.ts';
+import type { ClientIdentity, Identity, SeenKind } from '../../domain/notify/seenFact.ts';
 import type { Services } from '../../services.ts';
 import type { Claims } from '../auth/claims.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
@@ -20,15 +20,11 @@ export function identityOf(claims: Claims | null): { kind: SeenKind; identity: I
   if (!claims) return { kind: 'unauthorized', identity: {} };
   if (claims.role === 'client') {
     if (!claims.user_id) throw new Unauthorized('a client token must carry user_id', 'invalid_token');
-    return {
-      kind: 'client',
-      identity: {
-        user_id: claims.user_id,
-        bound_uids: claims.bound_uids ?? [],
-        ...(claims.uid ? { uid: claims.uid } : {}),
-        ...(claims.phone_id ? { phone_id: claims.phone_id } : {}),
-      },
-    };
+    // Built field by field: spreading conditional objects cost a microsecond per request.
+    const identity: Static<typeof ClientIdentity> = { user_id: claims.user_id, bound_uids: claims.bound_uids ?? [] };
+    if (claims.uid) identity.uid = claims.uid;
+    if (claims.phone_id) identity.phone_id = claims.phone_id;
+    return { kind: 'client', identity };
   }
   if (claims.role === 'driver') {
     if (!claims.db_id || !claims.uuid) throw new Unauthorized('a driver token must carry db_id and uuid', 'invalid_token');
@@ -75,7 +71,8 @@ export function notifyRoutes(): AnyRoute[] {
       handler: async ({ ctx, body, claims, services, trace }) => {
         // A token is signed, so it is limited by whoever issued it; anonymous callers by their IP.
         if (!claims) await takeRateToken({ redis: services.redis, prefix: services.config.queuePrefix }, 'notify:anonymous', ctx.ip, services.config.notifyAnonymousPerMinute);
-        const result = await recordSeen(seenDeps(services), { ...identityOf(claims), tag: body.tag, id: body.id, requestId: trace.request_id });
+        const { kind, identity } = identityOf(claims);
+        const result = await recordSeen(seenDeps(services), { kind, identity, tag: body.tag, id: body.id, requestId: trace.request_id });
         return { body: result };
       },
     }),
