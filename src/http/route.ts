@@ -68,14 +68,19 @@ export function defineRoute<A extends Auth, B extends TSchema | undefined = unde
 // One cache of verified tokens per process (per Services), shared by every route.
 const tokensOf = oncePer((services: Services) => new VerifiedTokens(tokenRules(services.config)));
 
-async function authenticate(ctx: AppContext, tokens: VerifiedTokens, auth: Auth): Promise<Claims | null> {
+/** The caller's claims; at once for a token verified before (most requests), else a promise. */
+function authenticate(ctx: AppContext, tokens: VerifiedTokens, auth: Auth): Claims | null | Promise<Claims> {
   if (auth === 'public') return null;
   const token = bearerToken(ctx.get('authorization') || undefined);
   if (!token) {
     if (auth === 'optional') return null;
     throw new Unauthorized('missing bearer token', 'unauthorized');
   }
-  const claims = await tokens.verify(token);
+  const verified = tokens.verify(token);
+  return verified instanceof Promise ? verified.then((claims) => admit(ctx, auth, claims)) : admit(ctx, auth, verified);
+}
+
+function admit(ctx: AppContext, auth: Auth, claims: Claims): Claims {
   if (Array.isArray(auth) && !auth.includes(claims.role)) throw new Forbidden(`role "${claims.role}" may not do this`, 'forbidden_role');
   ctx.state.claims = claims;
   return claims;
@@ -83,9 +88,9 @@ async function authenticate(ctx: AppContext, tokens: VerifiedTokens, auth: Auth)
 
 type Validate = (value: unknown) => unknown;
 
-/** Compiled once at mount, not looked up per request. */
+/** Compiled once at mount, not looked up per request. Without a schema the input is not read: undefined. */
 function validator<S extends TSchema>(schema: S | undefined, where: string): Validate {
-  if (!schema) return (value) => value;
+  if (!schema) return () => undefined;
   const check = compileSchema(schema);
   return (value) => {
     if (!check(value)) throw new BadRequest(`bad params: ${check.errors().join('; ')}`, 'bad_params', { where, problems: check.errors() });
@@ -105,9 +110,10 @@ export function mount(router: Router, services: Services, route: AnyRoute): Rout
   const validParams = validator(route.params, 'path');
   const validBody = validator(route.body, 'body');
   const handler = async (ctx: AppContext) => {
-    const claims = await authenticate(ctx, tokens, route.auth as Auth);
-    const query = validQuery({ ...ctx.query });
-    const params = validParams({ ...(ctx as unknown as { params: Record<string, string> }).params });
+    const authenticated = authenticate(ctx, tokens, route.auth as Auth);
+    const claims = authenticated instanceof Promise ? await authenticated : authenticated;
+    const query = route.query ? validQuery({ ...ctx.query }) : undefined;
+    const params = route.params ? validParams({ ...(ctx as unknown as { params: Record<string, string> }).params }) : undefined;
     let body: unknown;
     if (route.method !== 'get' && route.method !== 'delete') {
       body = await readJsonBody(ctx, services.config.bodyLimitBytes);
