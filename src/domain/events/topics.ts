@@ -9,17 +9,15 @@ export function topicStream(prefix: string, topic: string): string {
 }
 
 /** A topic entry's fields: the envelope, its payload as JSON. Every appender writes this form. */
+export const TOPIC_FIELDS = ['event_id', 'event_name', 'event_version', 'produced_at', 'payload'] as const;
+
+/** A topic entry's values, in TOPIC_FIELDS' order. */
+export function topicValues(envelope: Envelope): string[] {
+  return [envelope.event_id, envelope.event_name, String(envelope.event_version), envelope.produced_at, JSON.stringify(envelope.payload)];
+}
+
+/** A topic entry as XADD takes it: field, value, field, value. */
 export function topicEntry(envelope: Envelope): string[] {
-  return [
-    'event_id',
-    envelope.event_id,
-    'event_name',
-    envelope.event_name,
-    'event_version',
-    String(envelope.event_version),
-    'produced_at',
-    envelope.produced_at,
-    'payload',
-    JSON.stringify(envelope.payload),
-  ];
+  const values = topicValues(envelope);
+  return TOPIC_FIELDS.flatMap((field, i) => [field, values[i]!]);
 }
