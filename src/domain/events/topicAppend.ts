@@ -48,8 +48,8 @@ interface TopicAppend {
 }
 
 // XADD MAXLEN ~ of each entry, in order: ARGV[1] is the bound, then each entry's values, in
-// TOPIC_FIELDS' order. A command per event cost the worker about three times the CPU of an entry
-// in a script (the command's object, its promise, its reply).
+// TOPIC_FIELDS' order. One script per stream: a command per event would cost the worker a command
+// object, a promise and a reply each.
 const APPEND = `local fields = {${TOPIC_FIELDS.map((f) => `'${f}'`).join(', ')}}
 local n = #fields
 for i = 2, #ARGV, n do

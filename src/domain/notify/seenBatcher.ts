@@ -23,8 +23,8 @@ export async function findSeen(redis: RedisClient, prefix: string, key: string):
 }
 
 // Marking is a SET NX GET per key, all of a batch in one script (per hash slot on a Cluster): a
-// command per fact costs the api about three times the CPU of a key in a script (the command's
-// object, its promise, its reply). Answers each key's standing value, false where there was none.
+// command per fact would cost the api a command object, a promise and a reply each. Answers each
+// key's standing value, false where there was none.
 const MARK = `local standing = {}
 for i, key in ipairs(KEYS) do standing[i] = redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i], 'NX', 'GET') end
 return standing`;

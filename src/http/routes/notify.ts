@@ -20,7 +20,7 @@ export function identityOf(claims: Claims | null): { kind: SeenKind; identity: I
   if (!claims) return { kind: 'unauthorized', identity: {} };
   if (claims.role === 'client') {
     if (!claims.user_id) throw new Unauthorized('a client token must carry user_id', 'invalid_token');
-    // Built field by field: spreading conditional objects cost a microsecond per request.
+    // Built field by field: spreading conditional objects is dear on the API's hottest path.
     const identity: Static<typeof ClientIdentity> = { user_id: claims.user_id, bound_uids: claims.bound_uids ?? [] };
     if (claims.uid) identity.uid = claims.uid;
     if (claims.phone_id) identity.phone_id = claims.phone_id;
