@@ -29,6 +29,8 @@ export interface Attempt {
   tag?: string;
   /** Answers of earlier tries, to check a retried key answers the same. */
   answers: string[];
+  /** When the first try was sent (ms since the epoch). */
+  sentAt: number;
 }
 
 export const actor = async (role: TokenRole, extra: Record<string, unknown> = {}): Promise<Actor> => {
@@ -44,6 +46,12 @@ export class Traffic {
   clients: Actor[] = [];
   /** Sends only invalid requests: NOWRITE checks it owns no row anywhere. */
   vandal!: Actor;
+  /**
+   * When Redis came back empty after a scenario wiped it (ms since the epoch). Seen facts live in
+   * Redis only (DESIGN.md: production Redis runs with AOF), so one not delivered before a wipe may
+   * be gone with it; ACKED reports those apart and holds every fact sent after the wipe.
+   */
+  readonly redisWipes: number[] = [];
   private turn = 0;
 
   constructor(private readonly apis: () => string[]) {}
@@ -107,7 +115,7 @@ export class Traffic {
    * next api, until `retryForMs` is spent: what a careful client does.
    */
   async send(kind: Kind, path: string, who: Actor | undefined, body: unknown, key: string, retryForMs: number): Promise<Attempt> {
-    const attempt: Attempt = { kind, key, status: 0, body: undefined, tries: 0, answers: [], ...(who ? { sender: who.uuid } : {}) };
+    const attempt: Attempt = { kind, key, status: 0, body: undefined, tries: 0, answers: [], sentAt: Date.now(), ...(who ? { sender: who.uuid } : {}) };
     const tag = (body as { tag?: unknown }).tag;
     if (kind === 'seen' && typeof tag === 'string') attempt.tag = tag;
     this.attempts.push(attempt);

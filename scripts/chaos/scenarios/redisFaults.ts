@@ -17,6 +17,7 @@ export const redisRestart: Scenario = {
     await ctx.redis.kill9();
     await sleep(2000);
     await ctx.redis.start();
+    ctx.traffic.redisWipes.push(Date.now());
     await load;
     // The scheduler re-registers its repeatable jobs on its own timer.
     const back = await until('the scheduler to re-register', async () => (await ctx.redisClient().keys(`${ctx.prefix}:*:repeat`)).length > 0, 30_000).then(
