@@ -42,7 +42,7 @@ export interface Config {
   eventValidation: boolean;
   /** Approximate bound of each event topic's Redis stream (XADD MAXLEN ~). */
   topicMaxLength: number;
-  /** Most events the topic-append queue takes in one job (one pipeline, one transaction). */
+  /** Most events the topic-append queue takes in one job (one script per stream, one transaction). */
   topicAppendBatch: number;
   roles: Role[];
   tz: string;

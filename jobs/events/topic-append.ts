@@ -5,7 +5,7 @@ import { topicDeps } from './carry.ts';
 
 /**
  * Appends a batch of events to their topics' streams (XADD MAXLEN ~): the rows the job claimed, in
- * outbox id order, in one pipeline per node, each stream's appends in that order; the rows are
+ * outbox id order, one script per stream, each stream's appends in that order; the rows are
  * marked done in the same transaction, after the append. At least once: a batch that appended but
  * rolled back or died before its commit appends again, so stream readers drop repeats by
  * (event_id, produced_at), as every consumer does.

@@ -20,7 +20,7 @@ const TopicEnvelope = Type.Object(
 export const eventsContracts = {
   /**
    * Appends events to their topic's Redis stream, in batches (TOPIC_APPEND_BATCH): a job claims the
-   * queue's rows in outbox id order and appends them in one pipeline. One job at a time across
+   * queue's rows in outbox id order and appends them, one script per stream. One job at a time across
    * every worker (global concurrency 1), so batches never overlap and one aggregate's events reach
    * the stream in commit order.
    */

@@ -88,9 +88,9 @@ function admit(ctx: AppContext, auth: Auth, claims: Claims): Claims {
 
 type Validate = (value: unknown) => unknown;
 
-/** Compiled once at mount, not looked up per request. Without a schema the input is not read: undefined. */
-function validator<S extends TSchema>(schema: S | undefined, where: string): Validate {
-  if (!schema) return () => undefined;
+/** Compiled once at mount, not looked up per request; null without a schema (that input is not read). */
+function validator<S extends TSchema>(schema: S | undefined, where: string): Validate | null {
+  if (!schema) return null;
   const check = compileSchema(schema);
   return (value) => {
     if (!check(value)) throw new BadRequest(`bad params: ${check.errors().join('; ')}`, 'bad_params', { where, problems: check.errors() });
@@ -112,12 +112,12 @@ export function mount(router: Router, services: Services, route: AnyRoute): Rout
   const handler = async (ctx: AppContext) => {
     const authenticated = authenticate(ctx, tokens, route.auth as Auth);
     const claims = authenticated instanceof Promise ? await authenticated : authenticated;
-    const query = route.query ? validQuery({ ...ctx.query }) : undefined;
-    const params = route.params ? validParams({ ...(ctx as unknown as { params: Record<string, string> }).params }) : undefined;
+    const query = validQuery ? validQuery({ ...ctx.query }) : undefined;
+    const params = validParams ? validParams({ ...(ctx as unknown as { params: Record<string, string> }).params }) : undefined;
     let body: unknown;
     if (route.method !== 'get' && route.method !== 'delete') {
       body = await readJsonBody(ctx, services.config.bodyLimitBytes);
-      if (route.body) validBody(body ?? null);
+      if (validBody) validBody(body ?? null);
       else if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
         throw new BadRequest('this endpoint takes no body fields', 'bad_params');
       }

@@ -74,7 +74,7 @@ interface Pending {
  * Remembers and queues the seen facts of one api process. Everything submitted in the same
  * event-loop turn (flushed on setImmediate, or at `max`) is marked pending in one script of
  * `SET NX GET`s, the new facts are queued as one job, then their marks are confirmed in one more
- * pipeline: per request, no Redis round trip of its own, and per fact a share of one BullMQ add
+ * script: per request, no Redis round trip of its own, and per fact a share of one BullMQ add
  * instead of one add each (docs/DECISIONS.md 7).
  */
 export class SeenBatcher {
@@ -118,15 +118,15 @@ export class SeenBatcher {
     let settle!: (queued: boolean) => void;
     const outcome = new Promise<boolean>((resolve) => (settle = resolve));
     batch.forEach((p, i) => {
-      const [err, standing] = replies[i] ?? [new Error('no reply from Redis'), null];
+      const [err, standing] = replies[i]!;
       if (err) {
         unanswered.push(p);
         p.reject(err);
       } else if (standing === null) {
         fresh.push(p);
-        // In pipeline order: a repeat of this key later in the batch finds it here.
+        // In batch order: a repeat of this key later in the batch finds it here.
         this.inFlight.set(p.key, { eventId: p.fact.event_id, queued: outcome });
-      } else this.answerStanding(p, String(standing));
+      } else this.answerStanding(p, standing);
     });
     // A timeout or a dropped connection does not mean Redis did not run the SETs (a paused Redis
     // runs them when it resumes): forget them. Until then they are only pending, never an answer.
@@ -157,8 +157,8 @@ export class SeenBatcher {
    * Marks each fact's key pending unless it holds a value: the replies in batch order, each the
    * value standing there (null: none, the fact is fresh) or the error its group met.
    */
-  private async mark(batch: Pending[], pendingTtl: number): Promise<[Error | null, unknown][]> {
-    const replies = new Array<[Error | null, unknown]>(batch.length);
+  private async mark(batch: Pending[], pendingTtl: number): Promise<[Error | null, string | null][]> {
+    const replies = new Array<[Error | null, string | null]>(batch.length);
     const groups = bySlot(this.deps.redis, batch.map((p, i) => ({ p, i })), ({ p }) => p.key);
     await Promise.all(
       groups.map(async (group) => {
