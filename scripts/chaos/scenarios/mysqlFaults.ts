@@ -30,7 +30,7 @@ export const mysqlStop: Scenario = {
     await sleep(Math.max(0, 20_000 - (Date.now() - t)));
     ctx.mariadb.signal('SIGCONT');
     await load;
-    if (res.status === 201) ctx.traffic.attempts.push({ kind: 'message', key: 'freeze-probe', status: 201, body: res.body, tries: 1, answers: [], sentAt: Date.now() });
+    if (res.status === 201) ctx.traffic.attempts.push({ kind: 'message', key: 'freeze-probe', status: 201, body: res.body, tries: 1, answers: [], sentAt: t });
     return { fault: 'SIGSTOP mariadbd 20 s under traffic, then SIGCONT', checks: [{ name: 'BOUNDED', ok: took < 15_000, detail: `a write during the freeze answered ${res.status} after ${took} ms` }] };
   },
 };
