@@ -1,9 +1,11 @@
 /**
  * mark-notify end to end: POST /seen → BullMQ → delivery to a consumer that answers at once,
  * beside the raw ceilings measured in the same run (a bare Koa route doing one Queue.add, and a
- * bare BullMQ no-op worker), each ceiling measured before and after Conveyor's phase so outside
- * load shows as a difference between the two; ratios use the higher of the two.
- * Usage: npm run bench:seen -- [--duration 15] [--connections 64] [--users 1000] [--memory 300] [--redis-cluster]
+ * bare BullMQ no-op worker). The API and the bare route take turns (bare, API, bare, API, …, bare)
+ * and each API round is compared with the mean of the bare runs on either side: the machine's
+ * speed drifts while the bench runs, and the neighbours' mean follows it. The figure is the median
+ * round. Delivery is measured once, between two bare workers, against their mean.
+ * Usage: npm run bench:seen -- [--duration 15] [--rounds 3] [--connections 64] [--users 1000] [--memory 300] [--redis-cluster]
  *   --memory <s>: the latency phase (API and workers in one process at half the maximum) lasts
  *   that long and its memory is judged (heap and RSS slopes, heap floor per 30 s).
  *   --redis-cluster: then Conveyor's phases again on a three-master Redis Cluster started on
@@ -20,7 +22,7 @@ import { note, startPhase } from './lib/progress.ts';
 import { runHttpLoad, runHttpLoadAtRate } from './lib/http-load.ts';
 import { startCpuMeter, startNodeScript, type ChildHandle } from './lib/processes.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
-import { slope, type LatencySummary } from './lib/stats.ts';
+import { alternatingRatios, median, slope, type LatencySummary } from './lib/stats.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
 import { koaQueueAddCeiling, workerDrainCeiling } from './ceilings/measure.ts';
 import { clientTokens } from './seen/tokens.ts';
@@ -34,6 +36,7 @@ const args = cliArgs({
   defaults: { duration: 15, connections: 64 },
   options: {
     'users <n>': 'distinct callers, one token each (default 1,000)',
+    'rounds <n>': 'API rounds, each between two runs of the bare route (default 3)',
     'memory <s>': 'length of the latency phase, judged for memory (default: --duration)',
     'mysql <url>': 'MySQL server (default mysql://root@127.0.0.1:3306)',
     'redis <url>': `Redis (default ${DEFAULT_REDIS_URL})`,
@@ -53,6 +56,7 @@ const WARMUP_FACTS = 5_000;
 const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
 const databaseUrl = `${args.str('mysql', 'mysql://root@127.0.0.1:3306')}/conveyor_bench_${randomUUID().slice(0, 8)}`;
 const users = args.num('users', 1_000);
+const rounds = args.num('rounds', 3);
 const latencyMs = args.num('memory', args.duration) * 1000;
 const redis = benchRedis(redisUrl);
 const prefixes = { api: benchPrefix('bench-seen-api'), drain: benchPrefix('bench-seen-drain'), e2e: benchPrefix('bench-seen-e2e'), ceiling: benchPrefix('bench-seen-ceil') };
@@ -94,8 +98,8 @@ try {
   children.push(consumer);
   const base = { durationMs: args.durationMs, connections: args.connections, redisUrl, prefix: prefixes.ceiling, monitor: redis };
 
-  // 1. The API: ceiling, Conveyor, ceiling, then Conveyor with a never-seen token per request.
-  const bareAdd1 = await koaQueueAddCeiling({ ...base, queue: 'seen-ceiling' });
+  // 1. The API: the bare route and Conveyor in turns, then Conveyor with a never-seen token per request.
+  const bareAdds = [await koaQueueAddCeiling({ ...base, queue: 'seen-ceiling' })];
   const api = await startConveyor('api', prefixes.api, consumer.info.port);
   const apiUrl = `http://127.0.0.1:${api.info.port}${SEEN}`;
   const apiRun = async (label: string, headersFor: () => Record<string, string>) => {
@@ -106,8 +110,15 @@ try {
     const apiCores = cores[api.name] ?? 0;
     return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.requests - r.ok, errors: r.errors, cpuUsPerRequest: (apiCores / r.rps) * 1e6, cores: apiCores, otherCpuCores: cores.others ?? 0 };
   };
-  const apiFig = await apiRun(`conveyor POST /seen, ${fmt(users)} callers`, userHeaders);
-  const bareAdd2 = await koaQueueAddCeiling({ ...base, queue: 'seen-ceiling' });
+  const apiRounds: Awaited<ReturnType<typeof apiRun>>[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    apiRounds.push(await apiRun(`conveyor POST /seen, ${fmt(users)} callers, round ${round} of ${rounds}`, userHeaders));
+    bareAdds.push(await koaQueueAddCeiling({ ...base, queue: 'seen-ceiling' }));
+  }
+  const roundRatios = alternatingRatios(bareAdds.map((b) => b.rps), apiRounds.map((a) => a.rps));
+  const apiRatio = median(roundRatios);
+  // The median round stands for the API where one rate is needed (the tokens below, the harmonic estimate).
+  const apiFig = apiRounds[roundRatios.indexOf(apiRatio)]!;
   // Enough never-seen tokens for the run at the rate just measured, and then some.
   const fresh = clientTokens(SECRET, Math.ceil(apiFig.rps * (args.duration + 1) * 1.5) + 1_000, users);
   let f = 0;
@@ -116,8 +127,6 @@ try {
   // Both runs' facts, in the batch jobs the API made (no worker ran).
   const apiQueued = await queuedFacts(redis, prefixes.api);
   await deletePrefix(redis, prefixes.api);
-  // The less disturbed of the two (outside load only ever lowers a ceiling): the stricter ratio.
-  const bareAddRps = Math.max(bareAdd1.rps, bareAdd2.rps);
 
   // 2. Delivery: the bare worker, Conveyor's workers, the bare worker again, at the same
   // concurrency. Conveyor's input is what its API makes: the api role (no worker) is driven by
@@ -148,7 +157,7 @@ try {
   await stopChild(worker);
   await deletePrefix(redis, prefixes.drain);
   const [bareDrain2] = await workerDrainCeiling({ ...base, jobs: DRAIN_JOBS, concurrencies: [CONCURRENCY] });
-  const bareDrainRate = Math.max(bareDrain1?.jobsPerSec ?? 0, bareDrain2?.jobsPerSec ?? 0);
+  const bareDrainRate = ((bareDrain1?.jobsPerSec ?? 0) + (bareDrain2?.jobsPerSec ?? 0)) / 2;
   const drained = d1 - d0;
   const deliveryFig = { rate: drained / ((t1 - t0) / 1000), delivered: d1, expected: fill.facts, timed: drained, jobs: fill.jobs, factsPerJob: fill.facts / fill.jobs, failed: drainCounts.failed, workerCpuUsPerJob: ((w1 - w0) / drained) * 1e6, consumerCpuUsPerJob: ((c1 - c0) / drained) * 1e6, cores: drainCores };
 
@@ -254,16 +263,19 @@ try {
     heapFloorSlopeMBPerMin: floors.length >= 3 ? slope(floors.map((x) => x.t), floors.map((x) => x.heap)) * 60 : null,
   };
 
-  const apiRatio = ratio(apiFig.rps, bareAddRps);
   const apiFactsPerJob = apiQueued.jobs > 0 ? apiQueued.facts / apiQueued.jobs : 0;
   const deliveryRatio = ratio(deliveryFig.rate, bareDrainRate);
-  const bareUs = ((bareAdd1.serverCpuCores / bareAdd1.rps + bareAdd2.serverCpuCores / bareAdd2.rps) / 2) * 1e6;
+  const bareUs = median(bareAdds.map((b) => (b.serverCpuCores / b.rps) * 1e6));
+  const apiUs = median(apiRounds.map((a) => a.cpuUsPerRequest));
   const bareDrainUs = ((bareDrain1?.workerCpuUsPerJob ?? 0) + (bareDrain2?.workerCpuUsPerJob ?? 0)) / 2;
   const floorNote = memory.heapFloorSlopeMBPerMin === null ? 'heap floor: run --memory 300 to judge' : `heap floor per 30 s ${memory.heapFloorMB.join(', ')} MB (slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min)`;
+  const bareRow = (b: (typeof bareAdds)[number]): Cell[] => ['bare Koa + one Queue.add (ceiling)', `${fmt(b.rps)} req/s`, ms(b.p50), ms(b.p99), `${us((b.serverCpuCores / b.rps) * 1e6)} CPU/req, others ${b.otherCpuCores.toFixed(2)} cores`];
   const rows: Cell[][] = [
-    ['bare Koa + one Queue.add (ceiling, before)', `${fmt(bareAdd1.rps)} req/s`, ms(bareAdd1.p50), ms(bareAdd1.p99), `${us((bareAdd1.serverCpuCores / bareAdd1.rps) * 1e6)} CPU/req, others ${bareAdd1.otherCpuCores.toFixed(2)} cores`],
-    [`Conveyor POST /seen, api role, ${fmt(users)} callers`, `${fmt(apiFig.rps)} req/s`, ms(apiFig.p50), ms(apiFig.p99), `${us(apiFig.cpuUsPerRequest)} CPU/req, ${apiFig.non2xx} non-2xx, ${apiFactsPerJob.toFixed(1)} facts/job (both runs), others ${apiFig.otherCpuCores.toFixed(2)} cores`],
-    ['bare Koa + one Queue.add (ceiling, after)', `${fmt(bareAdd2.rps)} req/s`, ms(bareAdd2.p50), ms(bareAdd2.p99), `${us((bareAdd2.serverCpuCores / bareAdd2.rps) * 1e6)} CPU/req, others ${bareAdd2.otherCpuCores.toFixed(2)} cores`],
+    bareRow(bareAdds[0]!),
+    ...apiRounds.flatMap((a, i): Cell[][] => [
+      [`Conveyor POST /seen, api role, ${fmt(users)} callers, round ${i + 1}`, `${fmt(a.rps)} req/s`, ms(a.p50), ms(a.p99), `${pct(roundRatios[i]!)} of the bare runs around it; ${us(a.cpuUsPerRequest)} CPU/req, ${a.non2xx} non-2xx, others ${a.otherCpuCores.toFixed(2)} cores`],
+      bareRow(bareAdds[i + 1]!),
+    ]),
     ['Conveyor POST /seen, a new token per request', `${fmt(coldFig.rps)} req/s`, ms(coldFig.p50), ms(coldFig.p99), `${us(coldFig.cpuUsPerRequest)} CPU/req, ${coldFig.non2xx} non-2xx (no cache hits: the lower bound)`],
     [`bare BullMQ no-op worker c=${CONCURRENCY} (ceiling, before)`, `${fmt(bareDrain1?.jobsPerSec ?? 0)} jobs/s`, '', '', `${us(bareDrain1?.workerCpuUsPerJob ?? 0)} CPU/job, others ${(bareDrain1?.otherCpuCores ?? 0).toFixed(2)} cores`],
     [`Conveyor delivery to an HTTP consumer, c=${CONCURRENCY}, the API's batch jobs`, `${fmt(deliveryFig.rate)} deliveries/s`, '', '', `${deliveryFig.factsPerJob.toFixed(1)} facts/job (${fmt(fill.facts)} in ${fmt(fill.jobs)}); worker ${us(deliveryFig.workerCpuUsPerJob)} + consumer ${us(deliveryFig.consumerCpuUsPerJob)} CPU/delivery; ${fmt(deliveryFig.delivered)} of ${fmt(fill.facts)} delivered, ${deliveryFig.failed} failed; redis ${(drainCores.redis ?? 0).toFixed(2)}, others ${(drainCores.others ?? 0).toFixed(2)} cores`],
@@ -284,8 +296,8 @@ try {
     machine,
     table: { columns: ['what', 'figure', 'p50 ms', 'p99 ms', 'notes'], rows },
     figures: {
-      bareKoaQueueAdd: [bareAdd1, bareAdd2],
-      api: { ...apiFig, queued: apiQueued, factsPerJob: apiFactsPerJob },
+      bareKoaQueueAdd: bareAdds,
+      api: { rounds: apiRounds, roundRatios, queued: apiQueued, factsPerJob: apiFactsPerJob },
       apiFreshTokens: coldFig,
       bareWorkerDrain: [bareDrain1, bareDrain2],
       delivery: deliveryFig,
@@ -296,11 +308,11 @@ try {
       memory,
       ...(cluster ? { cluster } : {}),
     },
-    ratios: { apiVsBareKoaQueueAdd: apiRatio, deliveryVsBareWorker: deliveryRatio, apiCpuVsBare: ratio(bareUs, apiFig.cpuUsPerRequest), deliveryCpuVsBare: ratio(bareDrainUs, deliveryFig.workerCpuUsPerJob) },
-    params: { duration: args.duration, connections: args.connections, users, concurrency: CONCURRENCY, drainJobs: DRAIN_JOBS, warmupFacts: WARMUP_FACTS, batchMax: NOTIFY_BATCH_MAX, latencySeconds: latencyMs / 1000 },
+    ratios: { apiVsBareKoaQueueAdd: apiRatio, deliveryVsBareWorker: deliveryRatio, apiCpuVsBare: ratio(bareUs, apiUs), deliveryCpuVsBare: ratio(bareDrainUs, deliveryFig.workerCpuUsPerJob) },
+    params: { duration: args.duration, rounds, connections: args.connections, users, concurrency: CONCURRENCY, drainJobs: DRAIN_JOBS, warmupFacts: WARMUP_FACTS, batchMax: NOTIFY_BATCH_MAX, latencySeconds: latencyMs / 1000 },
     notes: [
-      `API ${pct(apiRatio)} of the bare Koa+Queue.add route (the higher of the runs before and after; target ≥ 100 %); per request ${us(apiFig.cpuUsPerRequest)} of CPU against the ceiling's ${us(bareUs)}.`,
-      `Delivery ${pct(deliveryRatio)} of the bare no-op worker (the higher of before and after; target ≥ 85 %), ${deliveryFig.factsPerJob.toFixed(1)} facts per job as the API queued them; an HTTP call per fact: worker ${us(deliveryFig.workerCpuUsPerJob)} of CPU per delivery against the bare worker's ${us(bareDrainUs)} per job.`,
+      `API ${pct(apiRatio)} of the bare Koa+Queue.add route (the median of ${rounds} rounds: ${roundRatios.map(pct).join(', ')}; target ≥ 100 %); per request ${us(apiUs)} of CPU against the bare route's ${us(bareUs)} (medians). ${fmt(apiQueued.facts)} facts in ${fmt(apiQueued.jobs)} jobs over all rounds, ${apiFactsPerJob.toFixed(1)} per job.`,
+      `Delivery ${pct(deliveryRatio)} of the bare no-op worker (the mean of before and after; target ≥ 85 %), ${deliveryFig.factsPerJob.toFixed(1)} facts per job as the API queued them; an HTTP call per fact: worker ${us(deliveryFig.workerCpuUsPerJob)} of CPU per delivery against the bare worker's ${us(bareDrainUs)} per job.`,
       `p99 request → delivery ${ms(atHalf.latency.p99)} ms at ${fmt(halfRate)} req/s, half the measured one-process maximum of ${fmt(oneProcessMax)}/s (target < 50 ms); ${ms(atHarmonic.latency.p99)} ms at ${fmt(harmonicHalf)} req/s, half the harmonic estimate of ${fmt(combinedMax)}/s used before.`,
       memory.heapFloorSlopeMBPerMin === null ? 'Run --memory 300 to judge memory over 5 minutes.' : `Memory over ${memory.seconds.toFixed(0)} s: heap floor slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min, RSS slope ${memory.rss.slopeMBPerMin.toFixed(2)} MB/min.`,
     ],

@@ -16,6 +16,7 @@ import { machineFacts, waitForIdle } from './lib/machine.ts';
 import { migratedDatabase } from './lib/database.ts';
 import { finish, fmt, pct, ratio } from './lib/table.ts';
 import { benchPrefix } from './lib/redis.ts';
+import { median } from './lib/stats.ts';
 import { createDb, dropDatabase, withTransaction } from '../../src/platform/db.ts';
 import { executeLarge, selectRows } from '../../src/platform/sql.ts';
 import { eventBatchJobs } from '../../queues/outbox/writer.ts';
@@ -45,7 +46,6 @@ async function timed(n: number, body: () => Promise<void>): Promise<{ cpuUs: num
   return { cpuUs: (c.user + c.system) / n, wallUs: ((performance.now() - t0) * 1000) / n };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const busyBefore = await waitForIdle();

@@ -258,3 +258,22 @@ export function slope(t: readonly number[], v: readonly number[]): number {
   }
   return den > 0 ? num / den : 0;
 }
+
+/** The middle value (the upper middle of an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  return xs.length === 0 ? Number.NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
+/**
+ * Ratios of alternating runs, A₀ B₀ A₁ B₁ … Aₙ: each B against the mean of the A before and after
+ * it. On a machine whose speed drifts by tens of percent within minutes, the mean of the two
+ * neighbours follows the drift; the higher of them would bias every ratio low by about half
+ * the spread.
+ */
+export function alternatingRatios(ceilings: readonly number[], runs: readonly number[]): number[] {
+  if (ceilings.length !== runs.length + 1) throw new Error(`alternating runs need one ceiling more than runs: ${ceilings.length} and ${runs.length}`);
+  return runs.map((run, i) => {
+    const ceiling = (ceilings[i]! + ceilings[i + 1]!) / 2;
+    return ceiling > 0 ? Math.round((run / ceiling) * 1000) / 1000 : 0;
+  });
+}
