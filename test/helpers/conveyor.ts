@@ -4,6 +4,7 @@ import { signToken, tokenRules } from '../../src/http/auth/jwt.ts';
 import type { Claims } from '../../src/http/auth/claims.ts';
 import { start, type Running, type StartOptions } from '../../src/runtime.ts';
 import { createTestDatabase, TEST_REDIS, uniqueName, type TestDatabase } from './db.ts';
+import { notStopped } from './rootHooks.ts';
 
 export interface TestConveyor {
   config: Config;
@@ -15,7 +16,8 @@ export interface TestConveyor {
   /** POSTs JSON (or a raw string) and returns status, headers and the parsed body. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<HttpAnswer>;
   get(path: string, headers?: Record<string, string>): Promise<HttpAnswer>;
-  stop(): Promise<void>;
+  /** Stops it, deletes its keys and drops its database; `keep` leaves both for a post-mortem. */
+  stop(opts?: { keep?: boolean }): Promise<void>;
 }
 
 export interface HttpAnswer {
@@ -72,6 +74,8 @@ export async function startConveyor(
   });
   const running = await start(config, opts.roles ?? config.roles, { metricsDefaults: false, ...opts });
   const url = `http://127.0.0.1:${running.port}`;
+  // Checked after the run (rootHooks.ts): its keys must not outlive the tests.
+  if (config.redisUrl === TEST_REDIS) notStopped.set(prefix, new Error().stack?.split('\n').find((line) => line.includes('.test.ts'))?.trim() ?? 'unknown test');
   return {
     config,
     running,
@@ -86,8 +90,10 @@ export async function startConveyor(
     async get(path, headers = {}) {
       return answer(await fetch(url + path, { headers }));
     },
-    async stop() {
+    async stop({ keep = false } = {}) {
       await running.stop();
+      notStopped.delete(prefix);
+      if (keep) return;
       await deleteKeys(TEST_REDIS, prefix);
       await database.drop();
     },

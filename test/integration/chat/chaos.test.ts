@@ -63,11 +63,10 @@ describe('chat: chaos — a worker killed mid-transfer and Redis wiped mid-run k
     child?.kill('SIGKILL');
     await survivor?.stop();
     redis.disconnect();
-    // CHAT_TEST_KEEP=1 keeps the database for a post-mortem.
-    if (process.env.CHAT_TEST_KEEP) {
-      console.log(`kept ${app.database.url}`);
-      await app.running.stop();
-    } else await app.stop();
+    // CHAT_TEST_KEEP=1 keeps the database and the keys for a post-mortem.
+    const keep = Boolean(process.env.CHAT_TEST_KEEP);
+    if (keep) console.log(`kept ${app.database.url} and the keys under ${app.prefix}:*`);
+    await app.stop({ keep });
   });
 
   const donateMany = (n: number, seed: number) =>
