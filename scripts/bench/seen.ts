@@ -20,7 +20,7 @@ import { cliArgs } from './lib/args.ts';
 import { machineFacts, waitForIdle } from './lib/machine.ts';
 import { note, startPhase } from './lib/progress.ts';
 import { runHttpLoad, runHttpLoadAtRate } from './lib/http-load.ts';
-import { startCpuMeter, startNodeScript, type ChildHandle } from './lib/processes.ts';
+import { startCpuMeter, startLoopMeter, startNodeScript, type ChildHandle } from './lib/processes.ts';
 import { benchPrefix, benchRedis, deletePrefix, DEFAULT_REDIS_URL } from './lib/redis.ts';
 import { alternatingRatios, median, slope, type LatencySummary } from './lib/stats.ts';
 import { finish, fmt, pct, ratio, type Cell } from './lib/table.ts';
@@ -104,11 +104,13 @@ try {
   const apiUrl = `http://127.0.0.1:${api.info.port}${SEEN}`;
   const apiRun = async (label: string, headersFor: () => Record<string, string>) => {
     const cpu = await startCpuMeter([api], redis);
+    const loop = await startLoopMeter(api);
     const r = await runHttpLoad({ url: apiUrl, method: 'POST', headers: { 'content-type': 'application/json' }, headersFor, body, connections: args.connections, durationMs: args.durationMs, warmupMs: 1000, label });
+    const loopBusy = await loop.stop();
     const cores = await cpu.stop();
     // As for the ceiling: the server's cores over the run divided by its rate.
     const apiCores = cores[api.name] ?? 0;
-    return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.requests - r.ok, errors: r.errors, cpuUsPerRequest: (apiCores / r.rps) * 1e6, cores: apiCores, otherCpuCores: cores.others ?? 0 };
+    return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.requests - r.ok, errors: r.errors, cpuUsPerRequest: (apiCores / r.rps) * 1e6, cores: apiCores, loopBusy, otherCpuCores: cores.others ?? 0 };
   };
   const apiRounds: Awaited<ReturnType<typeof apiRun>>[] = [];
   for (let round = 1; round <= rounds; round++) {
@@ -269,11 +271,11 @@ try {
   const apiUs = median(apiRounds.map((a) => a.cpuUsPerRequest));
   const bareDrainUs = ((bareDrain1?.workerCpuUsPerJob ?? 0) + (bareDrain2?.workerCpuUsPerJob ?? 0)) / 2;
   const floorNote = memory.heapFloorSlopeMBPerMin === null ? 'heap floor: run --memory 300 to judge' : `heap floor per 30 s ${memory.heapFloorMB.join(', ')} MB (slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min)`;
-  const bareRow = (b: (typeof bareAdds)[number]): Cell[] => ['bare Koa + one Queue.add (ceiling)', `${fmt(b.rps)} req/s`, ms(b.p50), ms(b.p99), `${us((b.serverCpuCores / b.rps) * 1e6)} CPU/req, others ${b.otherCpuCores.toFixed(2)} cores`];
+  const bareRow = (b: (typeof bareAdds)[number]): Cell[] => ['bare Koa + one Queue.add (ceiling)', `${fmt(b.rps)} req/s`, ms(b.p50), ms(b.p99), `${us((b.serverCpuCores / b.rps) * 1e6)} CPU/req, loop busy ${(b.loopBusy ?? 0).toFixed(2)}, others ${b.otherCpuCores.toFixed(2)} cores`];
   const rows: Cell[][] = [
     bareRow(bareAdds[0]!),
     ...apiRounds.flatMap((a, i): Cell[][] => [
-      [`Conveyor POST /seen, api role, ${fmt(users)} callers, round ${i + 1}`, `${fmt(a.rps)} req/s`, ms(a.p50), ms(a.p99), `${pct(roundRatios[i]!)} of the bare runs around it; ${us(a.cpuUsPerRequest)} CPU/req, ${a.non2xx} non-2xx, others ${a.otherCpuCores.toFixed(2)} cores`],
+      [`Conveyor POST /seen, api role, ${fmt(users)} callers, round ${i + 1}`, `${fmt(a.rps)} req/s`, ms(a.p50), ms(a.p99), `${pct(roundRatios[i]!)} of the bare runs around it; ${us(a.cpuUsPerRequest)} CPU/req, loop busy ${a.loopBusy.toFixed(2)}, ${a.non2xx} non-2xx, others ${a.otherCpuCores.toFixed(2)} cores`],
       bareRow(bareAdds[i + 1]!),
     ]),
     ['Conveyor POST /seen, a new token per request', `${fmt(coldFig.rps)} req/s`, ms(coldFig.p50), ms(coldFig.p99), `${us(coldFig.cpuUsPerRequest)} CPU/req, ${coldFig.non2xx} non-2xx (no cache hits: the lower bound)`],
@@ -311,7 +313,7 @@ try {
     ratios: { apiVsBareKoaQueueAdd: apiRatio, deliveryVsBareWorker: deliveryRatio, apiCpuVsBare: ratio(bareUs, apiUs), deliveryCpuVsBare: ratio(bareDrainUs, deliveryFig.workerCpuUsPerJob) },
     params: { duration: args.duration, rounds, connections: args.connections, users, concurrency: CONCURRENCY, drainJobs: DRAIN_JOBS, warmupFacts: WARMUP_FACTS, batchMax: NOTIFY_BATCH_MAX, latencySeconds: latencyMs / 1000 },
     notes: [
-      `API ${pct(apiRatio)} of the bare Koa+Queue.add route (the median of ${rounds} rounds: ${roundRatios.map(pct).join(', ')}; target ≥ 100 %); per request ${us(apiUs)} of CPU against the bare route's ${us(bareUs)} (medians). ${fmt(apiQueued.facts)} facts in ${fmt(apiQueued.jobs)} jobs over all rounds, ${apiFactsPerJob.toFixed(1)} per job.`,
+      `API ${pct(apiRatio)} of the bare Koa+Queue.add route (the median of ${rounds} round${rounds === 1 ? "" : "s"}: ${roundRatios.map(pct).join(', ')}; target ≥ 100 %); per request ${us(apiUs)} of CPU against the bare route's ${us(bareUs)}, event loop busy ${median(apiRounds.map((a) => a.loopBusy)).toFixed(2)} of the time against ${median(bareAdds.map((b) => b.loopBusy ?? 0)).toFixed(2)} (medians). ${fmt(apiQueued.facts)} facts in ${fmt(apiQueued.jobs)} jobs over all rounds, ${apiFactsPerJob.toFixed(1)} per job.`,
       `Delivery ${pct(deliveryRatio)} of the bare no-op worker (the mean of before and after; target ≥ 85 %), ${deliveryFig.factsPerJob.toFixed(1)} facts per job as the API queued them; an HTTP call per fact: worker ${us(deliveryFig.workerCpuUsPerJob)} of CPU per delivery against the bare worker's ${us(bareDrainUs)} per job.`,
       `p99 request → delivery ${ms(atHalf.latency.p99)} ms at ${fmt(halfRate)} req/s, half the measured one-process maximum of ${fmt(oneProcessMax)}/s (target < 50 ms); ${ms(atHarmonic.latency.p99)} ms at ${fmt(harmonicHalf)} req/s, half the harmonic estimate of ${fmt(combinedMax)}/s used before.`,
       memory.heapFloorSlopeMBPerMin === null ? 'Run --memory 300 to judge memory over 5 minutes.' : `Memory over ${memory.seconds.toFixed(0)} s: heap floor slope ${memory.heapFloorSlopeMBPerMin.toFixed(2)} MB/min, RSS slope ${memory.rss.slopeMBPerMin.toFixed(2)} MB/min.`,

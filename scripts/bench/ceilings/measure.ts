@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { addAtRate, measureDrain } from '../lib/bullmq.ts';
 import { runHttpLoad, runHttpLoadAtRate } from '../lib/http-load.ts';
-import { startCpuMeter, startNodeScript, type ChildHandle } from '../lib/processes.ts';
+import { startCpuMeter, startLoopMeter, startNodeScript, type ChildHandle } from '../lib/processes.ts';
 import { note } from '../lib/progress.ts';
 import { benchRedis, DEFAULT_REDIS_URL } from '../lib/redis.ts';
 import { LatencyHistogram, type HistogramJson } from '../lib/stats.ts';
@@ -38,6 +38,8 @@ export interface HttpFigure {
   redisCpuCores: number;
   /** Cores used by processes outside the benchmark: above ~0.2 the figure is disturbed. */
   otherCpuCores: number;
+  /** The share of the run the server's event loop was busy (one server process only). */
+  loopBusy?: number;
 }
 
 const CEILINGS = 'scripts/bench/ceilings';
@@ -105,6 +107,7 @@ export async function koaQueueAddCeiling(o: CeilingOptions & { queue: string; dr
   try {
     return await withChild(api, async (c) => {
       const cpu = await startCpuMeter(worker ? [c, worker] : [c], o.monitor);
+      const loop = await startLoopMeter(c);
       const r = await runHttpLoad({
         url: `http://127.0.0.1:${c.info.port}/seen`,
         body: seenBody,
@@ -113,7 +116,8 @@ export async function koaQueueAddCeiling(o: CeilingOptions & { queue: string; dr
         warmupMs: o.warmupMs ?? 1_000,
         label: worker ? `koa + Queue.add, worker c=${o.drainConcurrency} draining` : 'koa + Queue.add',
       });
-      return httpFigure(r, await cpu.stop());
+      const loopBusy = await loop.stop();
+      return { ...httpFigure(r, await cpu.stop()), loopBusy };
     });
   } finally {
     await worker?.stop();

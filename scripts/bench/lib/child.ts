@@ -5,12 +5,13 @@
  * forgotten server never outlives its benchmark.
  */
 import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 export type Command = (data: unknown) => unknown;
 
 export interface ChildOptions {
-  /** Extra commands the parent may send; `memory`, `liveMemory`, `cpu` and `ping` are built in. */
+  /** Extra commands the parent may send; `memory`, `liveMemory`, `cpu`, `loop` and `ping` are built in. */
   commands?: Record<string, Command>;
   /** Releases the server's resources; the process exits when it settles. */
   stop: () => Promise<void>;
@@ -34,6 +35,11 @@ export function serveChild(opts: ChildOptions): Child {
   const commands: Record<string, Command> = {
     ping: () => 'pong',
     cpu: () => process.cpuUsage(),
+    // The main thread's busy and idle time so far (ms): a process whose loop is idle part of the time waits, rather than works, for that share.
+    loop: () => {
+      const { idle, active } = performance.eventLoopUtilization();
+      return { idle, active };
+    },
     memory: () => {
       const m = process.memoryUsage();
       return { rss: m.rss, heapUsed: m.heapUsed };

@@ -173,6 +173,23 @@ export async function startNodeScript<Info = Record<string, unknown>>(file: stri
   };
 }
 
+/**
+ * The share of wall time a child's event loop was busy (`performance.eventLoopUtilization`) from
+ * now until `stop`: below 1 while it is saturated elsewhere means it waited on I/O for the rest.
+ */
+export async function startLoopMeter(child: ChildHandle<unknown>): Promise<{ stop(): Promise<number> }> {
+  type Loop = { idle: number; active: number };
+  const from = await child.request<Loop>('loop');
+  return {
+    async stop() {
+      const to = await child.request<Loop>('loop');
+      const active = to.active - from.active;
+      const idle = to.idle - from.idle;
+      return active + idle > 0 ? Math.round((active / (active + idle)) * 100) / 100 : 0;
+    },
+  };
+}
+
 export interface CpuMeter {
   /**
    * Cores used since start (1.0 = one core busy throughout): `parent` (this process), each
