@@ -57,6 +57,10 @@ const redisUrl = args.str('redis', DEFAULT_REDIS_URL);
 const databaseUrl = `${args.str('mysql', 'mysql://root@127.0.0.1:3306')}/conveyor_bench_${randomUUID().slice(0, 8)}`;
 const users = args.num('users', 1_000);
 const rounds = args.num('rounds', 3);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write(`seen: --rounds must be a whole number of at least 1, got ${rounds}\n`);
+  process.exit(2);
+}
 const latencyMs = args.num('memory', args.duration) * 1000;
 const redis = benchRedis(redisUrl);
 const prefixes = { api: benchPrefix('bench-seen-api'), drain: benchPrefix('bench-seen-drain'), e2e: benchPrefix('bench-seen-e2e'), ceiling: benchPrefix('bench-seen-ceil') };
@@ -126,7 +130,7 @@ try {
   let f = 0;
   const coldFig = await apiRun('conveyor POST /seen, a new token per request', () => ({ authorization: `Bearer ${fresh[f++ % fresh.length]!}` }));
   await stopChild(api);
-  // Both runs' facts, in the batch jobs the API made (no worker ran).
+  // Every API run's facts, in the batch jobs the API made (no worker ran).
   const apiQueued = await queuedFacts(redis, prefixes.api);
   await deletePrefix(redis, prefixes.api);
 

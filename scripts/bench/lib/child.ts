@@ -35,7 +35,8 @@ export function serveChild(opts: ChildOptions): Child {
   const commands: Record<string, Command> = {
     ping: () => 'pong',
     cpu: () => process.cpuUsage(),
-    // The main thread's busy and idle time so far (ms): a process whose loop is idle part of the time waits, rather than works, for that share.
+    // The main thread's busy and idle time so far (ms): where a saturated server's loop sits idle,
+    // it waits on I/O rather than works.
     loop: () => {
       const { idle, active } = performance.eventLoopUtilization();
       return { idle, active };
