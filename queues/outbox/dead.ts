@@ -78,21 +78,24 @@ export interface ReviveDeps {
   now?: () => number;
 }
 
-export type Revival = 'revived' | 'not_dead';
+export type Revival = 'revived' | 'not_dead' | 'job_running';
 
 /**
  * Gives a dead row's job another run: its failed job is retried in place (Bull Board shows one job
  * with its history), or, if Redis no longer holds it, added again from the row. The row goes back to
  * `relayed` first, so a crash between the two leaves it to the reconciler. Its effect still happens
- * once: the job locks the row and skips it if done. A row that is not dead is left alone.
+ * once: the job locks the row and skips it if done. A row that is not dead is left alone, and so is
+ * one whose job is still active: a job marks its row dead before BullMQ files it as failed, and a
+ * row revived in between would be left `relayed` beside a failed job that nothing runs again.
  */
 export async function reviveDeadRow(deps: ReviveDeps, id: number): Promise<Revival> {
   const row = (await deps.db('outbox').select('id', 'queue', ...PAYLOAD_COLUMNS, 'available_at').where({ id, status: 'dead' }).first()) as OutboxRow | undefined;
   if (!row) return 'not_dead';
-  const [updated] = (await deps.db.raw("UPDATE outbox SET status = 'relayed', relayed_at = ?, relay_count = relay_count + 1 WHERE id = ? AND status = 'dead'", [new Date(), id])) as [{ affectedRows: number }];
-  if (updated.affectedRows === 0) return 'not_dead';
   const queue = deps.queues.get(row.queue);
   const jobId = outboxJobId(row.id);
+  if ((await queue.getJobState(jobId)) === 'active') return 'job_running';
+  const [updated] = (await deps.db.raw("UPDATE outbox SET status = 'relayed', relayed_at = ?, relay_count = relay_count + 1 WHERE id = ? AND status = 'dead'", [new Date(), id])) as [{ affectedRows: number }];
+  if (updated.affectedRows === 0) return 'not_dead';
   const state = await queue.getJobState(jobId);
   if (state === 'failed') await (await queue.getJob(jobId))!.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   else if (state === 'unknown' || state === 'completed') {

@@ -55,13 +55,14 @@ export function deadLetterRoutes(): AnyRoute[] {
       responses: {
         202: { description: 'the row is back in flight; its job runs again', schema: Type.Object({ success: Type.Literal(true), id: Type.Integer(), status: Type.Literal('replaying') }) },
         404: { description: 'not_found: no outbox row with that id' },
-        409: { description: 'not_dead: the row is not dead (already replayed, or done)' },
+        409: { description: 'not_dead: the row is not dead (already replayed, or done); job_running: its job is still running (its failure being filed, or a retry under way): try again in a moment' },
       },
       handler: async ({ params, services }) => {
         const id = Number(params.id);
         const outcome = await reviveDeadRow({ db: services.db, queues: services.queues, contracts: contractsByQueue, now: () => services.clock.now() }, id);
         if (outcome === 'not_dead' && !(await services.db('outbox').where('id', id).first('id'))) throw new NotFound(`no outbox row ${id}`);
         if (outcome === 'not_dead') throw new Conflict(`outbox row ${id} is not a dead letter`, 'not_dead');
+        if (outcome === 'job_running') throw new Conflict(`outbox row ${id}'s job is still running; try again in a moment`, 'job_running');
         return { status: 202, body: { id, status: 'replaying' } };
       },
     }),

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startWorker } from '../../../queues/consumer.ts';
-import { listDeadRows, reviveDeadRow, LAST_ERROR_MAX } from '../../../queues/outbox/dead.ts';
+import { listDeadRows, markDead, reviveDeadRow, LAST_ERROR_MAX } from '../../../queues/outbox/dead.ts';
+import type { Processor } from '../../../queues/processor.ts';
+import type { JobContract } from '../../../queues/contract.ts';
 import { OutboxReconciler } from '../../../queues/outbox/reconciler.ts';
 import { Outbox } from '../../../queues/outbox/outbox.ts';
 import { collectScrapeGauges } from '../../../queues/scrape.ts';
@@ -112,6 +114,9 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
     const [id] = await relayed([7]);
     startTestWorker();
     await waitFor(async () => (await rowOf(id!)).status === 'dead');
+    // As in the first test: the row may be dead before BullMQ's move to the failed set lands, and
+    // Bull Board offers a retry only for a job in that set.
+    await waitFor(async () => (await queue().getJobState(`ob-${id}`)) === 'failed', { what: 'the job in the failed set' });
     mode = 'ok';
     await (await queue().getJob(`ob-${id}`))!.retry('failed');
     await waitFor(async () => (await rowOf(id!)).status === 'done');
@@ -128,6 +133,8 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
     await services().db('outbox').insert({ queue: 'test.other', job_name: 'test.other', payload: '{}', status: 'dead', attempts: 1, last_error: 'x', dead_at: new Date(), available_at: new Date(), created_at: new Date() });
     startTestWorker();
     await waitFor(async () => (await services().db('outbox').where({ status: 'dead', queue: flakyContract.queue }).count({ n: '*' }))[0]!.n === 3);
+    // Filed as failed too (a row dies before its job's move lands; a revive in between is refused, below).
+    await waitFor(async () => (await Promise.all(ids.map((id) => queue().getJobState(`ob-${id}`)))).every((state) => state === 'failed'), { what: 'the jobs in the failed set' });
 
     const dead = await listDeadRows(services().db, { queue: flakyContract.queue });
     expect(dead.map((d) => [d.id, d.queue, d.payload, d.attempts])).to.deep.equal(ids.map((id, k) => [id, flakyContract.queue, { n: k + 1 }, 3]));
@@ -143,6 +150,29 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
     expect(await reviveDeadRow(reviveDeps(), ids[0]!)).to.equal('not_dead');
     expect(await effects()).to.deep.equal([ids[0]]);
     expect((await listDeadRows(services().db, { queue: flakyContract.queue })).map((d) => d.id)).to.deep.equal(ids.slice(1));
+  });
+
+  it('refuses to revive a dead row while its job is still active, and leaves the row dead; revives it once the job is done', async () => {
+    const [id] = await relayed([9]);
+    // A job held active, its row marked dead meanwhile, as a failing run marks it before BullMQ files the failure.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const hold = (async () => {
+      await released;
+      return {};
+    }) as unknown as Processor<JobContract>;
+    worker = startWorker(services(), connection, flakyContract, hold);
+    await waitFor(async () => (await queue().getJobState(`ob-${id}`)) === 'active', { what: 'the job active' });
+    expect(await markDead(services().db, id!, { attempts: 3, error: new Error('boom') })).to.equal(true);
+    expect(await reviveDeadRow(reviveDeps(), id!)).to.equal('job_running');
+    expect((await rowOf(id!)).status).to.equal('dead');
+    release();
+    await waitFor(async () => (await queue().getJobState(`ob-${id}`)) === 'completed', { what: 'the held job completed' });
+    await worker.close();
+    expect(await reviveDeadRow(reviveDeps(), id!)).to.equal('revived');
+    startTestWorker();
+    await waitFor(async () => (await rowOf(id!)).status === 'done');
+    expect(await effects()).to.deep.equal([id]);
   });
 
   it('revives a dead row whose job Redis lost: added again from the row, its effect once', async () => {
