@@ -93,10 +93,10 @@ export async function reviveDeadRow(deps: ReviveDeps, id: number): Promise<Reviv
   if (!row) return 'not_dead';
   const queue = deps.queues.get(row.queue);
   const jobId = outboxJobId(row.id);
-  if ((await queue.getJobState(jobId)) === 'active') return 'job_running';
+  const state = await queue.getJobState(jobId);
+  if (state === 'active') return 'job_running';
   const [updated] = (await deps.db.raw("UPDATE outbox SET status = 'relayed', relayed_at = ?, relay_count = relay_count + 1 WHERE id = ? AND status = 'dead'", [new Date(), id])) as [{ affectedRows: number }];
   if (updated.affectedRows === 0) return 'not_dead';
-  const state = await queue.getJobState(jobId);
   if (state === 'failed') await (await queue.getJob(jobId))!.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   else if (state === 'unknown' || state === 'completed') {
     // A hash left without its list entry would make the add a no-op: deleted first.

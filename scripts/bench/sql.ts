@@ -46,7 +46,6 @@ async function timed(n: number, body: () => Promise<void>): Promise<{ cpuUs: num
   return { cpuUs: (c.user + c.system) / n, wallUs: ((performance.now() - t0) * 1000) / n };
 }
 
-
 async function main(): Promise<void> {
   const busyBefore = await waitForIdle();
   await migratedDatabase(dbUrl);

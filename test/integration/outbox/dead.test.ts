@@ -49,6 +49,9 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
 
   const rowOf = async (id: number) =>
     (await services().db('outbox').where('id', id).first()) as { status: string; attempts: number; last_error: string | null; dead_at: Date | null };
+  /** Waits for the rows' jobs in the failed set: a job marks its row dead before BullMQ's move there lands. */
+  const filedAsFailed = (ids: readonly number[]) =>
+    waitFor(async () => (await Promise.all(ids.map((id) => queue().getJobState(`ob-${id}`)))).every((state) => state === 'failed'), { what: 'the jobs in the failed set' });
   const effects = async () => ((await services().db('test_dead_effects').select('outbox_id')) as { outbox_id: string }[]).map((e) => Number(e.outbox_id));
 
   before(async () => {
@@ -81,8 +84,7 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
     expect(row.last_error).to.match(/^Error: boom 1 x+/);
     expect(row.last_error!.length).to.equal(LAST_ERROR_MAX);
     expect(row.dead_at).to.be.instanceOf(Date);
-    // The worker marks the row from its failure handler, which may run before BullMQ's move lands.
-    await waitFor(async () => (await queue().getJobState(`ob-${id}`)) === 'failed', { what: 'the job in the failed set' });
+    await filedAsFailed([id!]);
     expect(await effects()).to.deep.equal([]);
     // The reconciler leaves it alone: its job is in the failed set, waiting for an operator.
     const reconciler = new OutboxReconciler(services().db, services().queues, contracts, services().log, { everyMs: 1000, graceMs: 0, batchSize: 50 });
@@ -114,9 +116,8 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
     const [id] = await relayed([7]);
     startTestWorker();
     await waitFor(async () => (await rowOf(id!)).status === 'dead');
-    // As in the first test: the row may be dead before BullMQ's move to the failed set lands, and
-    // Bull Board offers a retry only for a job in that set.
-    await waitFor(async () => (await queue().getJobState(`ob-${id}`)) === 'failed', { what: 'the job in the failed set' });
+    // Bull Board offers a retry only for a job in the failed set.
+    await filedAsFailed([id!]);
     mode = 'ok';
     await (await queue().getJob(`ob-${id}`))!.retry('failed');
     await waitFor(async () => (await rowOf(id!)).status === 'done');
@@ -133,8 +134,8 @@ describe('outbox: a row whose job fails for good is dead, and comes back once (r
     await services().db('outbox').insert({ queue: 'test.other', job_name: 'test.other', payload: '{}', status: 'dead', attempts: 1, last_error: 'x', dead_at: new Date(), available_at: new Date(), created_at: new Date() });
     startTestWorker();
     await waitFor(async () => (await services().db('outbox').where({ status: 'dead', queue: flakyContract.queue }).count({ n: '*' }))[0]!.n === 3);
-    // Filed as failed too (a row dies before its job's move lands; a revive in between is refused, below).
-    await waitFor(async () => (await Promise.all(ids.map((id) => queue().getJobState(`ob-${id}`)))).every((state) => state === 'failed'), { what: 'the jobs in the failed set' });
+    // A revive before that is refused (the next test).
+    await filedAsFailed(ids);
 
     const dead = await listDeadRows(services().db, { queue: flakyContract.queue });
     expect(dead.map((d) => [d.id, d.queue, d.payload, d.attempts])).to.deep.equal(ids.map((id, k) => [id, flakyContract.queue, { n: k + 1 }, 3]));
